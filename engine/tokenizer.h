@@ -1,0 +1,47 @@
+/* tokenizer.h: Hugging Face tokenizers (tokenizer.json) in C.
+ * BPE with ByteLevel / Split / Metaspace pre-tokenization, normalizers,
+ * added and special tokens, post-processors and decoders, matching the
+ * Rust `tokenizers` library id for id. */
+#ifndef LCX_TOKENIZER_H
+#define LCX_TOKENIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+typedef struct lcx_tokenizer lcx_tokenizer;
+
+/* Load from a directory holding tokenizer.json, or from the file itself. */
+int lcx_tokenizer_load(const char *path, lcx_tokenizer **out, lcx_err *err);
+void lcx_tokenizer_free(lcx_tokenizer *tok);
+
+/* Encode text[0..len) into *ids (caller frees), *n ids. add_special applies
+ * the post-processor (BOS and the like). Thread-safe. */
+int lcx_tokenizer_encode(const lcx_tokenizer *tok, const char *text, size_t len,
+                         int add_special, int32_t **ids, size_t *n, lcx_err *err);
+
+/* Token count of text without special tokens; thread-safe and fast. */
+size_t lcx_tokenizer_count(const lcx_tokenizer *tok, const char *text, size_t len);
+
+/* Decode ids to UTF-8 text (caller frees *text). skip_special drops special
+ * tokens from the output. */
+int lcx_tokenizer_decode(const lcx_tokenizer *tok, const int32_t *ids, size_t n,
+                         int skip_special, char **text, size_t *len, lcx_err *err);
+
+/* Vocabulary size (model vocab plus added tokens). */
+size_t lcx_tokenizer_vocab_size(const lcx_tokenizer *tok);
+
+/* Id of a token string (added tokens included), or -1. */
+int32_t lcx_tokenizer_token_id(const lcx_tokenizer *tok, const char *token);
+
+/* Token string of an id (added tokens included), or NULL. */
+const char *lcx_tokenizer_id_token(const lcx_tokenizer *tok, int32_t id);
+
+/* 1 when id is an added token marked special. */
+int lcx_tokenizer_is_special(const lcx_tokenizer *tok, int32_t id);
+
+/* The first id the post-processor puts before the text (BOS), or -1. */
+int32_t lcx_tokenizer_bos_id(const lcx_tokenizer *tok);
+
+#endif

@@ -1,0 +1,134 @@
+/* cmd_gen.c: `lcx gen`, RULER samples fitted to token lengths, written as
+ * DIR/<length>/<task>.jsonl. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fsio.h"
+#include "common/progress.h"
+#include "harness/args.h"
+#include "harness/commands.h"
+#include "harness/counter_select.h"
+#include "harness/suite.h"
+#include "tasks/tasks.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: lcx gen --out DIR [options]\n"
+            "  --tasks LIST        task names, comma-separated, or all (default all)\n"
+            "  --lengths LIST      4k,8k,...,128k (k = 1024) or integers (default 4k..128k)\n"
+            "  --samples N         samples per task and length (default 500)\n"
+            "  --seed N            (default 42)\n"
+            "  --template NAME     base, chatml, llama3, meta-chat, ... (default base)\n"
+            "  --tokenizer PATH    fit with this tokenizer.json (default: bytes)\n"
+            "  --essay-corpus F    essay haystack: plain text or {\"text\": ...} JSON\n"
+            "  --squad F           SQuAD v2 dev JSON for qa_1\n"
+            "  --hotpotqa F        HotpotQA dev-distractor JSON for qa_2\n"
+            "  --quiet             no progress\n");
+}
+
+typedef struct progress_arg {
+    lcx_progress *p;
+} progress_arg;
+
+static void on_sample(void *arg) { lcx_progress_add(((progress_arg *)arg)->p, 1, 0); }
+
+static int write_samples(const char *path, const lcx_sample *s, size_t n, const char *task,
+                         lcx_err *err)
+{
+    lcx_atomic_file f;
+    int rc = lcx_atomic_open(&f, path, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        json_t *rec = lcx_sample_json(&s[i], task);
+        char *line = json_dumps(rec, JSON_COMPACT);
+        json_decref(rec);
+        if (!line || fputs(line, f.fp) == EOF || fputc('\n', f.fp) == EOF) {
+            free(line);
+            lcx_atomic_abort(&f);
+            return lcx_errf(err, LCX_EIO, "%s: write failed", path);
+        }
+        free(line);
+    }
+    return lcx_atomic_commit(&f, err);
+}
+
+int cmd_gen(int argc, char **argv)
+{
+    lcx_err err = {0};
+    lcx_suite_opts so;
+    lcx_suite_opts_init(&so);
+    const char *out = NULL;
+    int quiet = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--quiet")) {
+            quiet = 1;
+        } else if ((r = arg_value(argc, argv, &i, "--out", &v, &err))) {
+            if (r < 0)
+                return arg_fail("gen", &err);
+            out = v;
+        } else if ((r = lcx_suite_opt(&so, argc, argv, &i, &err))) {
+            if (r < 0)
+                return arg_fail("gen", &err);
+        } else {
+            usage(stderr);
+            lcx_errf(&err, LCX_EINPUT, "unknown option '%s'", argv[i]);
+            return arg_fail("gen", &err);
+        }
+    }
+    if (!out) {
+        lcx_errf(&err, LCX_EINPUT, "--out DIR is required");
+        return arg_fail("gen", &err);
+    }
+    lcx_suite suite;
+    if (lcx_suite_open(&so, &suite, &err))
+        return arg_fail("gen", &err);
+    int rc = lcx_suite_check_fits(&suite, &err);
+    if (!rc)
+        rc = lcx_mkdir_p(out, &err);
+    if (!rc && access(out, W_OK) != 0)
+        rc = lcx_errf(&err, LCX_EIO, "%s: directory is not writable", out);
+
+    lcx_progress prog;
+    lcx_progress_init(&prog, stderr, suite.n_tasks * suite.n_lengths * suite.samples, quiet);
+    progress_arg pa = {&prog};
+    lcx_sample *samples = calloc(suite.samples ? suite.samples : 1, sizeof *samples);
+    if (!samples && !rc)
+        rc = lcx_errf(&err, LCX_ENOMEM, "out of memory");
+    for (size_t l = 0; l < suite.n_lengths && !rc; l++) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/%zu", out, suite.lengths[l]);
+        rc = lcx_mkdir_p(dir, &err);
+        for (size_t t = 0; t < suite.n_tasks && !rc; t++) {
+            char label[128], path[4200];
+            snprintf(label, sizeof label, "%s @ %zu", suite.tasks[t]->name, suite.lengths[l]);
+            lcx_progress_label(&prog, label);
+            lcx_gen_ctx ctx = lcx_suite_ctx(&suite, t, l);
+            rc = lcx_gen_samples(&ctx, suite.samples, samples, on_sample, &pa, &err);
+            if (rc)
+                break;
+            snprintf(path, sizeof path, "%s/%s.jsonl", dir, suite.tasks[t]->name);
+            rc = write_samples(path, samples, suite.samples, suite.tasks[t]->name, &err);
+            for (size_t i = 0; i < suite.samples; i++)
+                lcx_sample_free(&samples[i]);
+        }
+    }
+    free(samples);
+    if (!rc) {
+        lcx_progress_finish(&prog);
+        if (!quiet)
+            fprintf(stderr, "wrote %zu tasks x %zu lengths x %zu samples to %s (counter: %s)\n",
+                    suite.n_tasks, suite.n_lengths, suite.samples, out, suite.counter.counter.name);
+    }
+    lcx_suite_close(&suite);
+    return rc ? arg_fail("gen", &err) : 0;
+}

@@ -1,0 +1,11 @@
+/* commands.h: the lcx subcommands. Each takes the arguments after its name
+ * (argv[0] is the subcommand) and returns the process exit code: 0 success,
+ * 1 a negative verdict (a failed check), 2 bad input or any error. */
+#ifndef LCX_COMMANDS_H
+#define LCX_COMMANDS_H
+
+int cmd_gen(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_tasks(int argc, char **argv);
+
+#endif

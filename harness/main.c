@@ -1,0 +1,48 @@
+/* main.c: the lcx command line. One table of subcommands; each lives in its
+ * own harness/cmd_*.c and returns the exit code. */
+#include <stdio.h>
+#include <string.h>
+
+#include "harness/commands.h"
+#include "harness/version.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"gen", cmd_gen, "generate RULER task samples fitted to token lengths"},
+    {"score", cmd_score, "score prediction records with RULER's metrics"},
+    {"tasks", cmd_tasks, "list the tasks and their parameters"},
+};
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "lcx %s: long-context extrapolation benchmark harness\n\n", LCX_VERSION);
+    fprintf(fp, "usage: lcx <command> [options]   (lcx <command> --help for its options)\n\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("lcx %s\n", LCX_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "lcx: unknown command '%s' (try lcx --help)\n", argv[1]);
+    return 2;
+}

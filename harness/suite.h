@@ -1,0 +1,49 @@
+/* suite.h: the options every suite-running command shares (`lcx gen`, and
+ * later `lcx run` and `lcx sweep`): tasks, lengths, samples, seed,
+ * template, token counter and data files, validated in one place. */
+#ifndef LCX_SUITE_H
+#define LCX_SUITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "harness/counter_select.h"
+#include "tasks/tasks.h"
+
+enum { LCX_MAX_TASKS = 64, LCX_MAX_LENGTHS = 64 };
+
+typedef struct lcx_suite_opts {
+    const char *tasks;    /* "all" or comma-separated names */
+    const char *lengths;  /* comma-separated */
+    const char *template_name;
+    const char *tokenizer; /* NULL: bytes */
+    const char *essay_corpus, *squad, *hotpotqa;
+    const char *samples, *seed; /* as given */
+} lcx_suite_opts;
+
+void lcx_suite_opts_init(lcx_suite_opts *o);
+/* Consume argv[*i] if it is a suite option: 1 consumed, 0 not ours, -1 error. */
+int lcx_suite_opt(lcx_suite_opts *o, int argc, char **argv, int *i, lcx_err *err);
+
+typedef struct lcx_suite {
+    const lcx_task *tasks[LCX_MAX_TASKS];
+    size_t n_tasks;
+    size_t lengths[LCX_MAX_LENGTHS];
+    size_t n_lengths;
+    size_t samples;
+    uint64_t seed;
+    const lcx_template *tmpl;
+    lcx_counter_choice counter;
+    lcx_task_data *data;
+} lcx_suite;
+
+/* Validate the options and load the data and counter. */
+int lcx_suite_open(const lcx_suite_opts *o, lcx_suite *s, lcx_err *err);
+/* Fail early, before anything is written, when a length is too short for
+ * a task's smallest prompt. */
+int lcx_suite_check_fits(const lcx_suite *s, lcx_err *err);
+lcx_gen_ctx lcx_suite_ctx(const lcx_suite *s, size_t task, size_t length);
+void lcx_suite_close(lcx_suite *s);
+
+#endif

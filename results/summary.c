@@ -1,0 +1,94 @@
+#include "summary.h"
+
+#include <string.h>
+
+enum { MAX_COLUMNS = 256, MAX_ROWS = 256 };
+
+void lcx_table_print(FILE *fp, const lcx_table *t)
+{
+    size_t lengths[MAX_COLUMNS];
+    const char *tasks[MAX_ROWS];
+    size_t nl = lcx_table_lengths(t, lengths, MAX_COLUMNS);
+    size_t nt = lcx_table_tasks(t, tasks, MAX_ROWS);
+    fprintf(fp, "%-18s", "task");
+    for (size_t j = 0; j < nl; j++)
+        fprintf(fp, " %9zu", lengths[j]);
+    fputc('\n', fp);
+    size_t errors = 0;
+    for (size_t i = 0; i < nt; i++) {
+        fprintf(fp, "%-18s", tasks[i]);
+        for (size_t j = 0; j < nl; j++) {
+            const lcx_cell *c = lcx_table_find(t, tasks[i], lengths[j]);
+            if (c && c->count)
+                fprintf(fp, " %9.2f", lcx_cell_score(c));
+            else
+                fprintf(fp, " %9s", "-");
+            if (c)
+                errors += c->errors;
+        }
+        fputc('\n', fp);
+    }
+    fprintf(fp, "%-18s", "mean");
+    for (size_t j = 0; j < nl; j++)
+        fprintf(fp, " %9.2f", lcx_table_mean(t, lengths[j]));
+    fputc('\n', fp);
+    fprintf(fp, "%-18s", "nulls");
+    for (size_t j = 0; j < nl; j++) {
+        size_t total = 0;
+        for (size_t i = 0; i < t->n; i++)
+            if (t->cells[i].length == lengths[j])
+                total += t->cells[i].count;
+        char buf[32];
+        snprintf(buf, sizeof buf, "%zu/%zu", lcx_table_nulls(t, lengths[j]), total);
+        fprintf(fp, " %9s", buf);
+    }
+    fputc('\n', fp);
+    if (errors) {
+        fprintf(fp, "%-18s", "errors");
+        for (size_t j = 0; j < nl; j++) {
+            size_t e = 0;
+            for (size_t i = 0; i < t->n; i++)
+                if (t->cells[i].length == lengths[j])
+                    e += t->cells[i].errors;
+            fprintf(fp, " %9zu", e);
+        }
+        fputc('\n', fp);
+    }
+}
+
+json_t *lcx_table_json(const lcx_table *t)
+{
+    size_t lengths[MAX_COLUMNS];
+    const char *tasks[MAX_ROWS];
+    size_t nl = lcx_table_lengths(t, lengths, MAX_COLUMNS);
+    size_t nt = lcx_table_tasks(t, tasks, MAX_ROWS);
+    json_t *root = json_object(), *scores = json_object(), *means = json_object(),
+           *nulls = json_object(), *errors = json_object();
+    size_t total_errors = 0;
+    for (size_t j = 0; j < nl; j++) {
+        char key[32];
+        snprintf(key, sizeof key, "%zu", lengths[j]);
+        json_t *s = json_object(), *n = json_object(), *e = json_object();
+        for (size_t i = 0; i < nt; i++) {
+            const lcx_cell *c = lcx_table_find(t, tasks[i], lengths[j]);
+            if (!c)
+                continue;
+            json_object_set_new(s, tasks[i], c->count ? json_real(lcx_cell_score(c)) : json_null());
+            json_object_set_new(n, tasks[i], json_integer((json_int_t)c->nulls));
+            json_object_set_new(e, tasks[i], json_integer((json_int_t)c->errors));
+            total_errors += c->errors;
+        }
+        json_object_set_new(scores, key, s);
+        json_object_set_new(nulls, key, n);
+        json_object_set_new(errors, key, e);
+        json_object_set_new(means, key, json_real(lcx_table_mean(t, lengths[j])));
+    }
+    json_object_set_new(root, "scores", scores);
+    json_object_set_new(root, "means", means);
+    json_object_set_new(root, "nulls", nulls);
+    if (total_errors)
+        json_object_set_new(root, "errors", errors);
+    else
+        json_decref(errors);
+    return root;
+}

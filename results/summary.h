@@ -1,0 +1,18 @@
+/* summary.h: a score table as text and as JSON. */
+#ifndef LCX_SUMMARY_H
+#define LCX_SUMMARY_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "results/score.h"
+
+/* Tasks as rows, lengths as columns, then the per-length mean over tasks and
+ * the null count (and the backend error count when there are any). */
+void lcx_table_print(FILE *fp, const lcx_table *t);
+
+/* {"scores": {"<length>": {"<task>": score}}, "means": {"<length>": mean},
+ *  "nulls": {"<length>": {"<task>": count}}} (+ "errors" when any). */
+json_t *lcx_table_json(const lcx_table *t);
+
+#endif

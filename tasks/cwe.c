@@ -1,0 +1,159 @@
+/* cwe.c: common words extraction (../shared/spec/ruler.md, "cwe"; RULER
+ * scripts/data/synthetic/common_words_extraction.py). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tasks/gen_internal.h"
+
+/* A numbered list: num_words distinct words drawn from the pool; the first
+ * common_nums appear common_repeats times, the rest uncommon_repeats times;
+ * shuffled; written "1. w 2. w ...". */
+static int numbered_list(lcx_rng *rng, const char *const *pool, size_t pool_n, size_t num_words,
+                     int common_repeats, int uncommon_repeats, int common_nums,
+                     strbuf *context, const char **common)
+{
+    size_t *pick = malloc(num_words * sizeof *pick);
+    size_t total = (size_t)common_nums * (size_t)common_repeats +
+                   (num_words - (size_t)common_nums) * (size_t)uncommon_repeats;
+    const char **list = malloc((total ? total : 1) * sizeof *list);
+    if (!pick || !list || lcx_rng_sample(rng, pool_n, num_words, pick)) {
+        free(pick);
+        free(list);
+        return -1;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < num_words; i++) {
+        const char *w = pool[pick[i]];
+        int common_word = i < (size_t)common_nums;
+        if (common_word)
+            common[i] = w;
+        for (int r = 0; r < (common_word ? common_repeats : uncommon_repeats); r++)
+            list[n++] = w;
+    }
+    lcx_rng_shuffle(rng, list, n, sizeof *list);
+    for (size_t i = 0; i < n; i++)
+        sb_printf(context, "%s%zu. %s", i ? " " : "", i + 1, list[i]);
+    free(pick);
+    free(list);
+    return context->oom ? -1 : 0;
+}
+
+/* The words to draw from: RULER shuffles the sorted vocabulary once with
+ * the run's seed. Real words come first; pseudo-words join the pool only
+ * when the list needs more words than there are real ones. */
+static const char **word_pool(const lcx_gen_ctx *ctx, size_t haystack, size_t *pool_n)
+{
+    const word_list *vocab = &ctx->data->cwe_vocab;
+    size_t nreal = ctx->data->cwe_real, n = haystack > nreal ? haystack : nreal;
+    const char **pool = malloc(n * sizeof *pool);
+    if (!pool)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        pool[i] = vocab->words[i];
+    lcx_rng r;
+    lcx_rng_seed(&r, lcx_seed_mix(ctx->seed, "cwe-vocabulary", 0, 0));
+    lcx_rng_shuffle(&r, pool, nreal, sizeof *pool);
+    lcx_rng_shuffle(&r, pool + nreal, n - nreal, sizeof *pool);
+    *pool_n = n;
+    return pool;
+}
+
+typedef struct cwe_regime {
+    int ex_words, ex_common, ex_uncommon; /* the one-shot example */
+    int common, uncommon;                 /* repeats in the task list */
+} cwe_regime;
+
+/* Build example and task lists at this haystack size. */
+static int cwe_fill(const lcx_gen_ctx *ctx, size_t haystack, lcx_rng *rng,
+                    const prompt_parts *parts, const cwe_regime *g, const char *const *pool,
+                    size_t pool_n, built_sample *out)
+{
+    const lcx_task *t = ctx->task;
+    const char *common_ex[64], *common[64];
+    strbuf ctx_ex, ctx_task;
+    sb_init(&ctx_ex);
+    sb_init(&ctx_task);
+    int rc = numbered_list(rng, pool, pool_n, (size_t)g->ex_words, g->ex_common, g->ex_uncommon,
+                           t->num_cw, &ctx_ex, common_ex);
+    if (!rc)
+        rc = numbered_list(rng, pool, pool_n, haystack, g->common, g->uncommon, t->num_cw,
+                           &ctx_task, common);
+    if (!rc) {
+        /* The example: its prompt with the answer prefix, then its answer
+         * "1. w 2. w ..." appended directly, as RULER does. */
+        const char *names[] = {"context"};
+        const char *values_ex[] = {sb_str(&ctx_ex)};
+        fill_template(&out->example, sb_str(&parts->body), names, values_ex, 1);
+        fill_template(&out->example, sb_str(&parts->answer_prefix), names, values_ex, 1);
+        for (int i = 0; i < t->num_cw; i++)
+            sb_printf(&out->example, "%s%d. %s", i ? " " : "", i + 1, common_ex[i]);
+        const char *values[] = {sb_str(&ctx_task)};
+        fill_template(&out->task, sb_str(&parts->body), names, values, 1);
+        fill_template(&out->answer_prefix, sb_str(&parts->answer_prefix), names, values, 1);
+        rc = set_outputs(out, common, (size_t)t->num_cw);
+    }
+    sb_free(&ctx_ex);
+    sb_free(&ctx_task);
+    return rc;
+}
+
+/* RULER repeats common words 30 times and uncommon 3 (example: 40 words,
+ * 10/3), and below 4K switches to 6/1 (example: 20 words, 3/1). lcx also
+ * switches when the standard list cannot fit at all, which happens at 4K
+ * with the byte counter, whose "tokens" are bytes. */
+static int choose_regime(const lcx_gen_ctx *ctx, const prompt_parts *parts,
+                         const char *const *pool, size_t pool_n, cwe_regime *g)
+{
+    static const cwe_regime small = {20, 3, 1, 6, 1};
+    cwe_regime standard = {40, 10, 3, ctx->task->freq_cw, ctx->task->freq_ucw};
+    if (ctx->max_length < 4096) {
+        *g = small;
+        return 0;
+    }
+    built_sample probe;
+    memset(&probe, 0, sizeof probe);
+    lcx_rng rng;
+    lcx_rng_seed(&rng, lcx_seed_mix(ctx->seed, "cwe-regime", ctx->max_length, 0));
+    int rc = cwe_fill(ctx, (size_t)ctx->task->num_cw, &rng, parts, &standard, pool, pool_n, &probe);
+    if (!rc) {
+        strbuf full;
+        size_t split;
+        sb_init(&full);
+        assemble_prompt(parts, &probe, &full, &split);
+        size_t tokens = count_tokens(ctx, &full);
+        *g = tokens + (size_t)ctx->task->tokens_to_generate <= ctx->max_length ? standard : small;
+        sb_free(&full);
+    }
+    built_free(&probe);
+    return rc;
+}
+
+static int cwe_build(const lcx_gen_ctx *ctx, size_t index, size_t haystack, lcx_rng *rng,
+                     const prompt_parts *parts, built_sample *out, lcx_err *err)
+{
+    (void)index;
+    const lcx_task *t = ctx->task;
+    if (haystack > ctx->data->cwe_vocab.n)
+        return lcx_errf(err, LCX_EINPUT, "%s: needs %zu distinct words, the vocabulary has %zu",
+                        t->name, haystack, ctx->data->cwe_vocab.n);
+    size_t pool_n;
+    const char **pool = word_pool(ctx, haystack, &pool_n);
+    if (!pool)
+        return lcx_errf(err, LCX_ENOMEM, "%s: out of memory", t->name);
+    cwe_regime g;
+    int rc = choose_regime(ctx, parts, pool, pool_n, &g);
+    if (!rc)
+        rc = cwe_fill(ctx, haystack, rng, parts, &g, pool, pool_n, out);
+    free(pool);
+    if (rc)
+        return lcx_errf(err, LCX_ENOMEM, "%s: out of memory", t->name);
+    return 0;
+}
+
+static void cwe_limits(const lcx_gen_ctx *ctx, size_t *unit, size_t *min_haystack)
+{
+    *unit = 10;
+    *min_haystack = (size_t)ctx->task->num_cw;
+}
+
+const family_ops cwe_ops = {.limits = cwe_limits, .build = cwe_build};

@@ -1,0 +1,126 @@
+/* tasks.h: the 13 RULER tasks (NVIDIA RULER, arXiv 2404.06654), generated
+ * deterministically and fitted to a token length.
+ *
+ * The tasks are rows of one table (tasks/registry.c) over five generator
+ * families (niah, vt, cwe, fwe, qa); every prompt string lives in
+ * tasks/templates.c. A sample is a pure function of (seed, task, length,
+ * index, template, data, counter): the same arguments give byte-identical
+ * samples on any machine, in any thread. */
+#ifndef LCX_TASKS_H
+#define LCX_TASKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "tasks/counter.h"
+
+typedef enum { FAMILY_NIAH, FAMILY_VT, FAMILY_CWE, FAMILY_FWE, FAMILY_QA } lcx_family;
+typedef enum { HAYSTACK_NOISE, HAYSTACK_ESSAY, HAYSTACK_NEEDLE } lcx_haystack;
+typedef enum { NEEDLE_WORDS, NEEDLE_NUMBERS, NEEDLE_UUIDS } lcx_needle_type;
+typedef enum { METRIC_MATCH_ALL, METRIC_MATCH_PART } lcx_metric;
+typedef enum { QA_SQUAD, QA_HOTPOTQA } lcx_qa_set;
+
+typedef struct lcx_task {
+    const char *name;
+    lcx_family family;
+    int tokens_to_generate;
+    lcx_metric metric;
+    /* niah */
+    lcx_haystack haystack;
+    lcx_needle_type key_type, value_type;
+    int num_keys, num_values, num_queries;
+    /* vt */
+    int num_chains, num_hops;
+    /* cwe */
+    int freq_cw, freq_ucw, num_cw;
+    /* fwe: zeta-law exponent */
+    double alpha;
+    /* qa */
+    lcx_qa_set qa_set;
+} lcx_task;
+
+size_t lcx_task_count(void);
+const lcx_task *lcx_task_at(size_t i);
+const lcx_task *lcx_task_find(const char *name); /* NULL when unknown */
+const char *lcx_family_name(lcx_family f);
+/* One line describing the task's parameters, for `lcx tasks`. */
+void lcx_task_describe(const lcx_task *t, char *buf, size_t size);
+
+/* Model templates wrap the task prompt; the answer prefix always follows. */
+typedef struct lcx_template {
+    const char *name;
+    const char *format; /* contains {task_template} exactly once */
+} lcx_template;
+
+size_t lcx_template_count(void);
+const lcx_template *lcx_template_at(size_t i);
+const lcx_template *lcx_template_find(const char *name);
+
+/* Read-only data every generator draws from: word lists, the essay corpus,
+ * the QA sets. Load once; share across threads. */
+typedef struct lcx_task_data lcx_task_data;
+
+typedef struct lcx_data_opts {
+    const char *essay_corpus; /* plain text or {"text": ...} JSON; NULL = bundled */
+    const char *squad;        /* SQuAD v2 dev JSON; NULL = bundled */
+    const char *hotpotqa;     /* HotpotQA dev-distractor JSON; NULL = bundled */
+    size_t max_length;        /* longest length to be generated (sizes the cwe vocabulary) */
+} lcx_data_opts;
+
+int lcx_task_data_load(const lcx_data_opts *opts, lcx_task_data **out, lcx_err *err);
+void lcx_task_data_free(lcx_task_data *d);
+/* Number of distinct words available to cwe (real words plus pseudo-words). */
+size_t lcx_task_data_cwe_vocab(const lcx_task_data *d);
+
+/* One generated sample. */
+typedef struct lcx_sample {
+    size_t index;
+    char *input;          /* the prompt as sent, without the answer prefix */
+    char *answer_prefix;  /* appended to input to form the full prompt */
+    char **outputs;       /* reference answers */
+    size_t n_outputs;
+    size_t length;        /* tokens(input + answer_prefix), no special tokens */
+    size_t max_length;
+    int tokens_to_generate;
+    size_t haystack;      /* haystack size used, in the family's units */
+} lcx_sample;
+
+/* What generation of one (task, length) needs. */
+typedef struct lcx_gen_ctx {
+    const lcx_task *task;
+    const lcx_task_data *data;
+    const lcx_template *tmpl;
+    const lcx_counter *counter;
+    size_t max_length;
+    uint64_t seed;
+    size_t hint; /* haystack size to start the search from; 0 = full search */
+} lcx_gen_ctx;
+
+/* Generate sample `index`, fitted so that length + tokens_to_generate <=
+ * max_length, with the largest haystack that fits. */
+int lcx_gen_sample(const lcx_gen_ctx *ctx, size_t index, lcx_sample *out, lcx_err *err);
+void lcx_sample_free(lcx_sample *s);
+
+/* Fail when even the smallest haystack does not fit the length (the error
+ * names the task, template and the tokens the smallest prompt takes). */
+int lcx_gen_check_length(const lcx_gen_ctx *ctx, lcx_err *err);
+
+/* Generate samples 0..n-1 of one (task, length) in parallel (OpenMP).
+ * Sample 0 is searched in full and its haystack is the hint for the rest;
+ * the result does not depend on the thread count. on_done, when given, is
+ * called once per finished sample, one call at a time. On error, the
+ * lowest-index failure is reported and out[] is freed. */
+int lcx_gen_samples(const lcx_gen_ctx *ctx, size_t n, lcx_sample *out,
+                    void (*on_done)(void *arg), void *arg, lcx_err *err);
+
+/* The gen record of a sample as a JSON object (jansson json_t *, caller
+ * owns): index, task, input, answer_prefix, outputs, length, max_length,
+ * tokens_to_generate. */
+struct json_t;
+struct json_t *lcx_sample_json(const lcx_sample *s, const char *task);
+
+/* Parse "4k", "128K", "4096" into tokens (k = 1024). */
+int lcx_parse_length(const char *s, size_t *out, lcx_err *err);
+
+#endif

@@ -1,0 +1,78 @@
+/* templates.c: the RULER prompt strings (../shared/spec/ruler.md) and the
+ * model templates that wrap them. */
+#include "templates.h"
+
+#include <string.h>
+
+const char NIAH_NEEDLE[] = "One of the special magic {type_needle_v} for {key} is: {value}.";
+
+const char NOISE_SENTENCE[] =
+    "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.";
+
+const char QA_DOCUMENT[] = "Document {i}:\n{document}";
+
+static const task_template family_templates[] = {
+    [FAMILY_NIAH] = {
+        "Some special magic {type_needle_v} are hidden within the following text. Make sure to "
+        "memorize it. I will quiz you about the {type_needle_v} afterwards.\n{context}\nWhat are "
+        "all the special magic {type_needle_v} for {query} mentioned in the provided text?",
+        " The special magic {type_needle_v} for {query} mentioned in the provided text are"},
+    [FAMILY_VT] = {
+        "Memorize and track the chain(s) of variable assignment hidden in the following "
+        "text.\n\n{context}\nQuestion: Find all variables that are assigned the value {query} "
+        "in the text above.",
+        " Answer: According to the chain(s) of variable assignment in the text above, {num_v} "
+        "variables are assigned the value {query}, they are: "},
+    [FAMILY_CWE] = {
+        "Below is a numbered list of words. In these words, some appear more often than others. "
+        "Memorize the ones that appear most often.\n{context}\nQuestion: What are the 10 most "
+        "common words in the above list?",
+        " Answer: The top 10 words that appear most often in the list are:"},
+    [FAMILY_FWE] = {
+        "Read the following coded text and track the frequency of each coded word. Find the three "
+        "most frequently appeared coded words. {context}\nQuestion: Do not provide any "
+        "explanation. Please ignore the dots '....'. What are the three most frequently appeared "
+        "words in the above coded text?",
+        " Answer: According to the coded text above, the three most frequently appeared words "
+        "are:"},
+    [FAMILY_QA] = {
+        "Answer the question based on the given documents. Only give me the answer and do not "
+        "output any other words.\n\nThe following are given documents.\n\n{context}\n\nAnswer "
+        "the question based on the given documents. Only give me the answer and do not output "
+        "any other words.\n\nQuestion: {query}",
+        " Answer:"},
+};
+
+const task_template *template_for_family(lcx_family f) { return &family_templates[f]; }
+
+/* Model templates. `base` sends the task as is; chat templates open the
+ * user turn, close it and open the assistant turn, where the answer prefix
+ * then goes. */
+static const lcx_template model_templates[] = {
+    {"base", "{task_template}"},
+    {"chatml", "<|im_start|>user\n{task_template}<|im_end|>\n<|im_start|>assistant\n"},
+    {"llama3", "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n{task_template}"
+               "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"},
+    {"meta-chat", "[INST] {task_template} [/INST]"},
+    {"phi3", "<|user|>\n{task_template}<|end|>\n<|assistant|>\n"},
+    {"vicuna-chat", "A chat between a curious user and an artificial intelligence assistant. The "
+                    "assistant gives helpful, detailed, and polite answers to the user's "
+                    "questions. USER: {task_template} ASSISTANT:"},
+    {"command-r", "<|START_OF_TURN_TOKEN|><|USER_TOKEN|>{task_template}<|END_OF_TURN_TOKEN|>"
+                  "<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>"},
+};
+
+size_t lcx_template_count(void) { return sizeof model_templates / sizeof model_templates[0]; }
+
+const lcx_template *lcx_template_at(size_t i)
+{
+    return i < lcx_template_count() ? &model_templates[i] : NULL;
+}
+
+const lcx_template *lcx_template_find(const char *name)
+{
+    for (size_t i = 0; i < lcx_template_count(); i++)
+        if (!strcmp(model_templates[i].name, name))
+            return &model_templates[i];
+    return NULL;
+}

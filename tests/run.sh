@@ -1,0 +1,42 @@
+#!/bin/sh
+# Run every test program given as an argument, then the shell tests in
+# tests/*.sh; print "N passed, N failed" last and exit non-zero on failure.
+# Environment: LCX (the lcx binary under test), BUILD (build directory).
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+for t in "$@"; do
+    name=$(basename "$t")
+    "$t" >"$log" 2>&1
+    rc=$?
+    cat "$log" | grep -v '^check-summary'
+    line=$(grep '^check-summary' "$log" | tail -n 1)
+    if [ -z "$line" ]; then
+        echo "FAIL $name: crashed or exited early (exit $rc)"
+        failed=$((failed + 1))
+        continue
+    fi
+    p=$(echo "$line" | cut -d' ' -f2)
+    f=$(echo "$line" | cut -d' ' -f3)
+    if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+        echo "FAIL $name: exit $rc after its checks"
+        f=1
+    fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+done
+for s in tests/test_*.sh; do
+    [ -f "$s" ] || continue
+    name=$(basename "$s" .sh)
+    if LCX="$LCX" BUILD="$BUILD" sh "$s" >"$log" 2>&1; then
+        echo "ok   $name"
+        passed=$((passed + 1))
+    else
+        cat "$log"
+        echo "FAIL $name"
+        failed=$((failed + 1))
+    fi
+done
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
