@@ -86,10 +86,10 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	$(CC) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
 test: all $(LCX_BIN) $(TEST_BINS)
-	@LCX=$(LCX_BIN) BUILD=$(BUILD) sh tests/run.sh $(TEST_BINS)
+	@LCX=$(abspath $(LCX_BIN)) BUILD=$(BUILD) sh tests/run.sh $(TEST_BINS)
 
 bench: all $(BENCH_BINS)
-	@LCX=$(LCX_BIN) BUILD=$(BUILD) sh bench/run.sh
+	@LCX=$(abspath $(LCX_BIN)) BUILD=$(BUILD) sh bench/run.sh
 
 demo: all
 	@sh scripts/demo.sh

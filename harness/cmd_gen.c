@@ -57,6 +57,42 @@ static int write_samples(const char *path, const lcx_sample *s, size_t n, const 
     return lcx_atomic_commit(&f, err);
 }
 
+/* Rename staging/<length>/<task>.jsonl to out/<length>/<task>.jsonl. */
+static int move_into_place(const lcx_suite *s, const char *staging, const char *out, lcx_err *err)
+{
+    for (size_t l = 0; l < s->n_lengths; l++) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/%zu", out, s->lengths[l]);
+        int rc = lcx_mkdir_p(dir, err);
+        if (rc)
+            return rc;
+        for (size_t t = 0; t < s->n_tasks; t++) {
+            char from[4300], to[4300];
+            snprintf(from, sizeof from, "%s/%zu/%s.jsonl", staging, s->lengths[l], s->tasks[t]->name);
+            snprintf(to, sizeof to, "%s/%s.jsonl", dir, s->tasks[t]->name);
+            if (rename(from, to) != 0)
+                return lcx_errf(err, LCX_EIO, "%s: cannot move into place", to);
+        }
+    }
+    return 0;
+}
+
+/* Remove what is left of the staging directory (all of it after an error). */
+static void remove_staging(const lcx_suite *s, const char *staging)
+{
+    for (size_t l = 0; l < s->n_lengths; l++) {
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/%zu", staging, s->lengths[l]);
+        for (size_t t = 0; t < s->n_tasks; t++) {
+            char path[4300];
+            snprintf(path, sizeof path, "%s/%s.jsonl", dir, s->tasks[t]->name);
+            unlink(path);
+        }
+        rmdir(dir);
+    }
+    rmdir(staging);
+}
+
 int cmd_gen(int argc, char **argv)
 {
     lcx_err err = {0};
@@ -80,8 +116,7 @@ int cmd_gen(int argc, char **argv)
             if (r < 0)
                 return arg_fail("gen", &err);
         } else {
-            usage(stderr);
-            lcx_errf(&err, LCX_EINPUT, "unknown option '%s'", argv[i]);
+            lcx_errf(&err, LCX_EINPUT, "unknown option '%s' (see --help)", argv[i]);
             return arg_fail("gen", &err);
         }
     }
@@ -93,23 +128,31 @@ int cmd_gen(int argc, char **argv)
     if (lcx_suite_open(&so, &suite, &err))
         return arg_fail("gen", &err);
     int rc = lcx_suite_check_fits(&suite, &err);
+    int existed = lcx_is_dir(out);
     if (!rc)
         rc = lcx_mkdir_p(out, &err);
     if (!rc && access(out, W_OK) != 0)
         rc = lcx_errf(&err, LCX_EIO, "%s: directory is not writable", out);
 
+    /* Everything is written under a staging directory first and moved into
+     * place only when the whole generation succeeded. */
+    char staging[4096];
+    snprintf(staging, sizeof staging, "%s/.lcx-gen.%ld", out, (long)getpid());
+    if (!rc)
+        rc = lcx_mkdir_p(staging, &err);
+
     lcx_progress prog;
     lcx_progress_init(&prog, stderr, suite.n_tasks * suite.n_lengths * suite.samples, quiet);
     progress_arg pa = {&prog};
-    lcx_sample *samples = calloc(suite.samples ? suite.samples : 1, sizeof *samples);
+    lcx_sample *samples = calloc(suite.samples, sizeof *samples);
     if (!samples && !rc)
         rc = lcx_errf(&err, LCX_ENOMEM, "out of memory");
     for (size_t l = 0; l < suite.n_lengths && !rc; l++) {
-        char dir[4096];
-        snprintf(dir, sizeof dir, "%s/%zu", out, suite.lengths[l]);
+        char dir[4200];
+        snprintf(dir, sizeof dir, "%s/%zu", staging, suite.lengths[l]);
         rc = lcx_mkdir_p(dir, &err);
         for (size_t t = 0; t < suite.n_tasks && !rc; t++) {
-            char label[128], path[4200];
+            char label[128], path[4300];
             snprintf(label, sizeof label, "%s @ %zu", suite.tasks[t]->name, suite.lengths[l]);
             lcx_progress_label(&prog, label);
             lcx_gen_ctx ctx = lcx_suite_ctx(&suite, t, l);
@@ -123,6 +166,11 @@ int cmd_gen(int argc, char **argv)
         }
     }
     free(samples);
+    if (!rc)
+        rc = move_into_place(&suite, staging, out, &err);
+    remove_staging(&suite, staging);
+    if (rc && !existed)
+        rmdir(out); /* only when empty: nothing partial is left */
     if (!rc) {
         lcx_progress_finish(&prog);
         if (!quiet)

@@ -28,16 +28,14 @@ int cmd_score(int argc, char **argv)
         } else if (!strcmp(argv[i], "--json")) {
             json = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            usage(stderr);
-            lcx_errf(&err, LCX_EINPUT, "unknown option '%s'", argv[i]);
+            lcx_errf(&err, LCX_EINPUT, "unknown option '%s' (see --help)", argv[i]);
             return arg_fail("score", &err);
         } else {
             npaths++;
         }
     }
     if (npaths == 0) {
-        usage(stderr);
-        lcx_errf(&err, LCX_EINPUT, "no prediction file or directory given");
+        lcx_errf(&err, LCX_EINPUT, "no prediction file or directory given (see --help)");
         return arg_fail("score", &err);
     }
     lcx_table table;

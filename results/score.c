@@ -267,8 +267,12 @@ static void names_from_path(const char *path, char *task, size_t tsize, size_t *
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    size_t n = strlen(base) - strlen(".jsonl");
-    snprintf(task, tsize, "%.*s", (int)n, base);
+    size_t n = strlen(base);
+    n = n > strlen(".jsonl") ? n - strlen(".jsonl") : 0;
+    if (n >= tsize)
+        n = tsize - 1;
+    memcpy(task, base, n);
+    task[n] = '\0';
     *length = 0;
     if (base > path + 1) {
         const char *end = base - 1, *start = end;

@@ -1,0 +1,128 @@
+/* Tests of common/: the PRNG against an independent implementation of
+ * splitmix64 + xoshiro256** (values computed in Python), UTF-8 validation,
+ * atomic files and strings. */
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "common/fsio.h"
+#include "common/rng.h"
+#include "common/strbuf.h"
+#include "common/utf8.h"
+
+TEST(xoshiro_matches_reference_stream)
+{
+    lcx_rng r;
+    lcx_rng_seed(&r, 42);
+    CHECK(lcx_rng_next(&r) == 0x15780b2e0c2ec716ull);
+    CHECK(lcx_rng_next(&r) == 0x6104d9866d113a7eull);
+    CHECK(lcx_rng_next(&r) == 0xae17533239e499a1ull);
+}
+
+TEST(bounded_draws_stay_in_range_and_cover_it)
+{
+    lcx_rng r;
+    lcx_rng_seed(&r, 7);
+    int seen[10] = {0};
+    for (int i = 0; i < 10000; i++) {
+        int64_t v = lcx_rng_range(&r, 1000000, 9999999);
+        CHECK(v >= 1000000 && v <= 9999999);
+        seen[lcx_rng_below(&r, 10)]++;
+    }
+    for (int i = 0; i < 10; i++)
+        CHECK_MSG(seen[i] > 850 && seen[i] < 1150, "bucket %d: %d", i, seen[i]);
+}
+
+TEST(sample_without_replacement_is_distinct)
+{
+    lcx_rng r;
+    lcx_rng_seed(&r, 1);
+    size_t out[40];
+    CHECK(lcx_rng_sample(&r, 40, 40, out) == 0);
+    int seen[40] = {0};
+    for (int i = 0; i < 40; i++) {
+        CHECK(out[i] < 40);
+        seen[out[i] < 40 ? out[i] : 0]++;
+    }
+    for (int i = 0; i < 40; i++)
+        CHECK_INT(seen[i], 1);
+    size_t big[5];
+    CHECK(lcx_rng_sample(&r, (size_t)1 << 40, 5, big) == 0);
+    for (int i = 0; i < 5; i++)
+        for (int j = 0; j < i; j++)
+            CHECK(big[i] != big[j]);
+    CHECK(lcx_rng_sample(&r, 3, 4, out) != 0);
+}
+
+TEST(seed_mix_separates_labels)
+{
+    CHECK(lcx_seed_mix(42, "niah_single_1", 4096, 0) != lcx_seed_mix(42, "niah_single_2", 4096, 0));
+    CHECK(lcx_seed_mix(42, "vt", 4096, 0) != lcx_seed_mix(42, "vt", 4096, 1));
+    CHECK(lcx_seed_mix(42, "vt", 4096, 0) == lcx_seed_mix(42, "vt", 4096, 0));
+}
+
+TEST(utf8_validation)
+{
+    size_t bad = 0;
+    CHECK(lcx_utf8_valid("plain", 5, &bad));
+    CHECK(lcx_utf8_valid("\xe4\xb8\xad\xf0\x9f\x98\x80", 7, &bad));
+    CHECK(!lcx_utf8_valid("ab\xc0\xaf", 4, &bad) && bad == 2);       /* overlong */
+    CHECK(!lcx_utf8_valid("abc\xed\xa0\x80", 6, &bad) && bad == 3);  /* surrogate */
+    CHECK(!lcx_utf8_valid("\xe4\xb8", 2, &bad) && bad == 0);         /* truncated */
+    CHECK(!lcx_utf8_valid("x\xff", 2, &bad) && bad == 1);
+}
+
+TEST(atomic_write_replaces_whole_file_or_nothing)
+{
+    char dir[] = "/tmp/lcx-fsio-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/a/b/out.txt", dir);
+    char sub[256];
+    snprintf(sub, sizeof sub, "%s/a/b", dir);
+    lcx_err err = {0};
+    CHECK(lcx_mkdir_p(sub, &err) == 0);
+    CHECK(lcx_write_file_atomic(path, "first", 5, &err) == 0);
+    lcx_atomic_file f;
+    CHECK(lcx_atomic_open(&f, path, &err) == 0);
+    fputs("second, never committed", f.fp);
+    lcx_atomic_abort(&f);
+    char *text;
+    size_t len;
+    CHECK(lcx_read_file(path, &text, &len, &err) == 0);
+    CHECK_STR(text, "first");
+    free(text);
+    CHECK(access(f.tmp, F_OK) != 0); /* no temporary left */
+    CHECK(lcx_read_file("/nonexistent/x", &text, &len, &err) == LCX_EINPUT);
+    CHECK(strstr(err.msg, "/nonexistent/x") != NULL);
+    unlink(path);
+    rmdir(sub);
+    snprintf(sub, sizeof sub, "%s/a", dir);
+    rmdir(sub);
+    rmdir(dir);
+}
+
+TEST(strbuf_replace_and_printf)
+{
+    strbuf sb;
+    sb_init(&sb);
+    sb_append_replace(&sb, "Some are all here", "are all", "is");
+    CHECK_STR(sb_str(&sb), "Some is here");
+    sb_clear(&sb);
+    sb_printf(&sb, "%d-%s", 7, "x");
+    CHECK_STR(sb_str(&sb), "7-x");
+    sb_free(&sb);
+}
+
+int main(void)
+{
+    RUN(xoshiro_matches_reference_stream);
+    RUN(bounded_draws_stay_in_range_and_cover_it);
+    RUN(sample_without_replacement_is_distinct);
+    RUN(seed_mix_separates_labels);
+    RUN(utf8_validation);
+    RUN(atomic_write_replaces_whole_file_or_nothing);
+    RUN(strbuf_replace_and_printf);
+    return check_summary();
+}

@@ -1,0 +1,74 @@
+/* End to end through tasks/ and results/: every task's samples, answered
+ * with their references, score 100; answered with the first reference
+ * only, string_match_all gives partial credit and string_match_part full. */
+#include <jansson.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/strbuf.h"
+#include "results/score.h"
+#include "tasks_fixture.h"
+
+static void write_preds(const char *path, const char *task, size_t length, int first_only,
+                        double *expect)
+{
+    FILE *fp = fopen(path, "w");
+    double sum = 0;
+    for (size_t i = 0; i < 3; i++) {
+        lcx_sample s;
+        CHECK(gen_one(task, "base", length, 42, i, &s) == 0);
+        json_t *rec = lcx_sample_json(&s, task);
+        strbuf pred;
+        sb_init(&pred);
+        for (size_t k = 0; k < (first_only ? 1 : s.n_outputs); k++)
+            sb_printf(&pred, " %s,", s.outputs[k]);
+        json_object_set_new(rec, "pred", json_string(sb_str(&pred)));
+        char *line = json_dumps(rec, JSON_COMPACT);
+        fprintf(fp, "%s\n", line);
+        free(line);
+        json_decref(rec);
+        sb_free(&pred);
+        const lcx_task *t = lcx_task_find(task);
+        sum += first_only && t->metric == METRIC_MATCH_ALL ? 1.0 / (double)s.n_outputs : 1.0;
+        lcx_sample_free(&s);
+    }
+    fclose(fp);
+    *expect = lcx_round2(100.0 * sum / 3.0);
+}
+
+TEST(references_score_100_and_partial_answers_score_partially)
+{
+    char dir[] = "/tmp/lcx-e2e-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    for (int first_only = 0; first_only < 2; first_only++) {
+        lcx_table t;
+        lcx_table_init(&t);
+        for (size_t i = 0; i < lcx_task_count(); i++) {
+            const char *task = lcx_task_at(i)->name;
+            char path[512];
+            snprintf(path, sizeof path, "%s/%s.jsonl", dir, task);
+            double expect;
+            write_preds(path, task, 4096, first_only, &expect);
+            lcx_err err = {0};
+            CHECK_MSG(lcx_score_path(path, &t, &err) == 0, "%s", err.msg);
+            const lcx_cell *c = lcx_table_find(&t, task, 4096);
+            CHECK(c != NULL);
+            if (c)
+                CHECK_MSG(lcx_cell_score(c) == expect, "%s: %.2f != %.2f", task,
+                          lcx_cell_score(c), expect);
+            if (!first_only)
+                CHECK(c && lcx_cell_score(c) == 100.0);
+            unlink(path);
+        }
+        lcx_table_free(&t);
+    }
+    rmdir(dir);
+}
+
+int main(void)
+{
+    RUN(references_score_100_and_partial_answers_score_partially);
+    lcx_task_data_free(fixture_data());
+    return check_summary();
+}
