@@ -35,6 +35,8 @@ LIB      := $(BUILD)/liblcx.a
 
 TEST_SRCS  := $(wildcard tests/test_*.c)
 TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+TOOL_SRCS  := $(wildcard tests/tools/*.c)
+TOOL_BINS  := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
@@ -69,6 +71,11 @@ $(BUILD)/obj/gen/embedded_data.o: $(BUILD)/gen/embedded_data.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-overlength-strings -c $< -o $@
 
+# The commit goes into run.json; version.o is rebuilt when HEAD moves.
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+$(BUILD)/obj/harness/version.o: CFLAGS += -DLCX_COMMIT='"$(GIT_COMMIT)"'
+$(BUILD)/obj/harness/version.o: $(wildcard .git/HEAD .git/index)
+
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
@@ -81,15 +88,20 @@ $(BUILD)/tests/%: tests/%.c tests/check.h $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
+# Test tools (servers and drivers the tests start), one program per file.
+$(BUILD)/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(LIB) $(LDLIBS) -lpthread -o $@
+
 $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
-test: all $(LCX_BIN) $(TEST_BINS)
-	@LCX=$(abspath $(LCX_BIN)) BUILD=$(BUILD) sh tests/run.sh $(TEST_BINS)
+test: all $(LCX_BIN) $(TEST_BINS) $(TOOL_BINS)
+	@LCX=$(abspath $(LCX_BIN)) BUILD=$(abspath $(BUILD)) sh tests/run.sh $(TEST_BINS)
 
-bench: all $(BENCH_BINS)
-	@LCX=$(abspath $(LCX_BIN)) BUILD=$(BUILD) sh bench/run.sh
+bench: all $(BENCH_BINS) $(TOOL_BINS)
+	@LCX=$(abspath $(LCX_BIN)) BUILD=$(abspath $(BUILD)) sh bench/run.sh
 
 demo: all
 	@sh scripts/demo.sh

@@ -5,7 +5,11 @@
 #define LCX_COMMANDS_H
 
 int cmd_gen(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_complete(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_tasks(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
 
 #endif

@@ -14,8 +14,12 @@ typedef struct {
 
 static const command commands[] = {
     {"gen", cmd_gen, "generate RULER task samples fitted to token lengths"},
+    {"complete", cmd_complete, "run the local engine on a prompt and print the continuation"},
+    {"probe", cmd_probe, "attention-sink probe: first-token share, max |hidden|, gate scores"},
+    {"run", cmd_run, "run the suite against the local engine or a remote model"},
     {"score", cmd_score, "score prediction records with RULER's metrics"},
     {"tasks", cmd_tasks, "list the tasks and their parameters"},
+    {"tokenize", cmd_tokenize, "encode text to token ids (or decode ids) with a tokenizer.json"},
 };
 
 static void usage(FILE *fp)

@@ -103,7 +103,9 @@ int lcx_suite_open(const lcx_suite_opts *o, lcx_suite *s, lcx_err *err)
     if (!rc && !(s->tmpl = lcx_template_find(o->template_name)))
         rc = lcx_errf(err, LCX_EINPUT, "--template: unknown template '%s' (base, chatml, llama3, "
                       "meta-chat, phi3, vicuna-chat, command-r)", o->template_name);
-    if (!rc)
+    if (!rc && o->counter && !o->tokenizer)
+        s->counter.counter = *o->counter;
+    else if (!rc)
         rc = lcx_counter_select(o->tokenizer, &s->counter, err);
     if (!rc) {
         size_t max_length = 0;

@@ -20,6 +20,7 @@ typedef struct lcx_suite_opts {
     const char *tokenizer; /* NULL: bytes */
     const char *essay_corpus, *squad, *hotpotqa;
     const char *samples, *seed; /* as given */
+    const lcx_counter *counter;  /* used when no --tokenizer is given; NULL = bytes */
 } lcx_suite_opts;
 
 void lcx_suite_opts_init(lcx_suite_opts *o);

@@ -8,6 +8,7 @@
 #include "check.h"
 #include "common/fsio.h"
 #include "common/rng.h"
+#include "common/sha256.h"
 #include "common/strbuf.h"
 #include "common/utf8.h"
 
@@ -115,8 +116,21 @@ TEST(strbuf_replace_and_printf)
     sb_free(&sb);
 }
 
+TEST(sha256_known_answers)
+{
+    char hex[65];
+    lcx_sha256_hex("", 0, hex);
+    CHECK_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    lcx_sha256_hex("abc", 3, hex);
+    CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    lcx_sha256_hex(two, strlen(two), hex);
+    CHECK_STR(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
 int main(void)
 {
+    RUN(sha256_known_answers);
     RUN(xoshiro_matches_reference_stream);
     RUN(bounded_draws_stay_in_range_and_cover_it);
     RUN(sample_without_replacement_is_distinct);

@@ -1,0 +1,72 @@
+/* backend.h: where prompts go. A backend answers a batch of requests,
+ * calling on_done as each finishes (in any order, one call at a time), so
+ * the runner can record it at once. Two kinds: the local engine and remote
+ * servers over HTTP (OpenAI completions or chat, llama.cpp). */
+#ifndef LCX_BACKEND_H
+#define LCX_BACKEND_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "common/err.h"
+#include "engine/rope_opts.h"
+#include "tasks/counter.h"
+
+typedef struct lcx_request {
+    const char *input;         /* prompt without the answer prefix */
+    const char *answer_prefix; /* always sent */
+    int max_tokens;
+} lcx_request;
+
+typedef struct lcx_response {
+    char *text;              /* the model's continuation (NULL on error) */
+    long prompt_tokens;      /* -1 when the backend does not say */
+    long output_tokens;      /* -1 when the backend does not say */
+    char finish_reason[32];  /* "stop", "length", "eos", ... */
+    char *error;             /* NULL, or why the request failed for good */
+    double latency;          /* seconds, last attempt */
+    int attempts;
+} lcx_response;
+
+void lcx_response_free(lcx_response *r);
+
+typedef enum { API_COMPLETIONS, API_CHAT, API_LLAMACPP } lcx_api;
+
+typedef struct lcx_backend_opts {
+    /* local */
+    const char *model_dir;
+    lcx_rope_opts rope;
+    /* remote */
+    const char *endpoint;   /* base URL, e.g. http://127.0.0.1:8000 */
+    lcx_api api;
+    const char *model_name; /* "model" field; NULL = server default */
+    int concurrency;
+    double timeout;         /* seconds per request */
+    int max_retries;
+    int fail_fast;
+    /* decoding */
+    double temperature;     /* 0 = greedy */
+    unsigned long long seed;
+} lcx_backend_opts;
+
+typedef struct lcx_backend lcx_backend;
+
+int lcx_backend_open(const lcx_backend_opts *o, lcx_backend **out, lcx_err *err);
+void lcx_backend_close(lcx_backend *b);
+
+/* Answer reqs[0..n). on_done(arg, i, &resp[i]) runs as request i finishes.
+ * Returns 0 when every request got an answer or a recorded error; an error
+ * code when the run must stop (--fail-fast, or on_done failed). */
+typedef int (*lcx_done_fn)(void *arg, size_t i, lcx_response *resp, lcx_err *err);
+int lcx_backend_run(lcx_backend *b, const lcx_request *reqs, size_t n, lcx_response *resp,
+                    lcx_done_fn on_done, void *arg, lcx_err *err);
+
+/* What run.json records about the backend (effective RoPE values, model
+ * hashes, endpoint, API, how the answer prefix was sent). New reference. */
+json_t *lcx_backend_describe(const lcx_backend *b);
+
+/* The counter that fits prompts for this backend when no --tokenizer is
+ * given: the local model's tokenizer, or NULL for remote backends. */
+const lcx_counter *lcx_backend_counter(const lcx_backend *b);
+
+#endif

@@ -1,0 +1,484 @@
+/* backend_http.c: remote models over HTTP through libcurl's multi interface:
+ * OpenAI-compatible /v1/completions and /v1/chat/completions, and
+ * llama.cpp's /completion. Up to `concurrency` requests in flight, a timeout
+ * per request, and retries with capped exponential backoff and jitter on
+ * 429, 5xx, timeouts, connection errors and malformed replies, honouring
+ * Retry-After. */
+#include <curl/curl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/progress.h"
+#include "common/rng.h"
+#include "common/strbuf.h"
+#include "harness/backend_internal.h"
+
+enum { PREFIX_ASSISTANT = 0, PREFIX_USER = 1 };
+
+struct http_backend {
+    lcx_backend_opts o;
+    char base[2048];        /* endpoint without a trailing '/' */
+    char url[2300];         /* the generation URL */
+    struct curl_slist *headers;
+    CURLM *multi;
+    lcx_rng jitter;
+    int prefix_mode;        /* chat: answer prefix as assistant prefill, or appended to the user turn */
+    int prefix_mode_known;
+};
+
+static const char *api_name(lcx_api a)
+{
+    return a == API_CHAT ? "chat" : a == API_LLAMACPP ? "llamacpp" : "completions";
+}
+
+static size_t write_body(char *data, size_t size, size_t n, void *arg)
+{
+    strbuf *sb = arg;
+    sb_append(sb, data, size * n);
+    return sb->oom ? 0 : size * n;
+}
+
+/* ---- one request slot ---------------------------------------------------- */
+
+typedef struct slot {
+    CURL *easy;
+    long req;            /* request index, -1 when idle */
+    strbuf body, reply;
+    double retry_after;  /* seconds from the last reply's Retry-After, or -1 */
+    double started;
+} slot;
+
+static size_t read_header(char *data, size_t size, size_t n, void *arg)
+{
+    slot *s = arg;
+    size_t len = size * n;
+    if (len > 12 && !strncasecmp(data, "Retry-After:", 12)) {
+        char value[128];
+        size_t vlen = len - 12 < sizeof value - 1 ? len - 12 : sizeof value - 1;
+        memcpy(value, data + 12, vlen);
+        value[vlen] = '\0';
+        char *end;
+        double secs = strtod(value, &end);
+        if (end != value) {
+            s->retry_after = secs;
+        } else {
+            time_t when = curl_getdate(value, NULL);
+            if (when > 0)
+                s->retry_after = difftime(when, time(NULL));
+        }
+        if (s->retry_after < 0)
+            s->retry_after = 0;
+    }
+    return len;
+}
+
+/* ---- request bodies and replies ------------------------------------------ */
+
+static char *request_body(const http_backend *b, const lcx_request *r, int prefix_mode)
+{
+    json_t *o = json_object();
+    if (b->o.model_name)
+        json_object_set_new(o, "model", json_string(b->o.model_name));
+    strbuf full;
+    sb_init(&full);
+    sb_puts(&full, r->input);
+    sb_puts(&full, r->answer_prefix);
+    if (b->o.api == API_CHAT) {
+        json_t *msgs = json_array(), *user = json_object();
+        json_object_set_new(user, "role", json_string("user"));
+        json_object_set_new(user, "content",
+                            json_string(prefix_mode == PREFIX_USER ? sb_str(&full) : r->input));
+        json_array_append_new(msgs, user);
+        if (prefix_mode == PREFIX_ASSISTANT) {
+            json_t *asst = json_object();
+            json_object_set_new(asst, "role", json_string("assistant"));
+            json_object_set_new(asst, "content", json_string(r->answer_prefix));
+            json_array_append_new(msgs, asst);
+            /* vLLM / SGLang: continue the final assistant message */
+            json_object_set_new(o, "continue_final_message", json_true());
+            json_object_set_new(o, "add_generation_prompt", json_false());
+        }
+        json_object_set_new(o, "messages", msgs);
+        json_object_set_new(o, "max_tokens", json_integer(r->max_tokens));
+    } else if (b->o.api == API_LLAMACPP) {
+        json_object_set_new(o, "prompt", json_string(sb_str(&full)));
+        json_object_set_new(o, "n_predict", json_integer(r->max_tokens));
+        json_object_set_new(o, "cache_prompt", json_false());
+    } else {
+        json_object_set_new(o, "prompt", json_string(sb_str(&full)));
+        json_object_set_new(o, "max_tokens", json_integer(r->max_tokens));
+    }
+    json_object_set_new(o, "temperature", json_real(b->o.temperature));
+    json_object_set_new(o, "seed", json_integer((json_int_t)b->o.seed));
+    sb_free(&full);
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+static long json_long(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? (long)json_integer_value(v) : -1;
+}
+
+/* Parse a 200 reply into resp; returns 0, or -1 when it is malformed. */
+static int parse_reply(const http_backend *b, const char *body, size_t len, lcx_response *resp)
+{
+    json_error_t je;
+    json_t *root = json_loadb(body, len, 0, &je);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return -1;
+    }
+    const char *text = NULL, *finish = NULL;
+    if (b->o.api == API_LLAMACPP) {
+        json_t *c = json_object_get(root, "content");
+        text = json_is_string(c) ? json_string_value(c) : NULL;
+        resp->prompt_tokens = json_long(root, "tokens_evaluated");
+        resp->output_tokens = json_long(root, "tokens_predicted");
+        json_t *st = json_object_get(root, "stop_type");
+        if (json_is_string(st))
+            finish = !strcmp(json_string_value(st), "limit") ? "length" : "stop";
+        else if (json_is_true(json_object_get(root, "stopped_limit")))
+            finish = "length";
+        else
+            finish = "stop";
+    } else {
+        json_t *choice = json_array_get(json_object_get(root, "choices"), 0);
+        json_t *c = b->o.api == API_CHAT
+                        ? json_object_get(json_object_get(choice, "message"), "content")
+                        : json_object_get(choice, "text");
+        text = json_is_string(c) ? json_string_value(c) : NULL;
+        json_t *f = json_object_get(choice, "finish_reason");
+        finish = json_is_string(f) ? json_string_value(f) : "unknown";
+        json_t *usage = json_object_get(root, "usage");
+        resp->prompt_tokens = json_long(usage, "prompt_tokens");
+        resp->output_tokens = json_long(usage, "completion_tokens");
+    }
+    int rc = -1;
+    if (text) {
+        resp->text = strdup(text);
+        snprintf(resp->finish_reason, sizeof resp->finish_reason, "%s", finish);
+        rc = resp->text ? 0 : -1;
+    }
+    json_decref(root);
+    return rc;
+}
+
+/* ---- open / close ---------------------------------------------------------- */
+
+static int check_reachable(http_backend *b, lcx_err *err)
+{
+    CURL *c = curl_easy_init();
+    if (!c)
+        return lcx_errf(err, LCX_EINTERNAL, "curl_easy_init failed");
+    char url[2400];
+    snprintf(url, sizeof url, "%s%s", b->base, b->o.api == API_LLAMACPP ? "/health" : "/v1/models");
+    strbuf sink;
+    sb_init(&sink);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, b->headers);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(1000 * (b->o.timeout < 10 ? b->o.timeout : 10)));
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    CURLcode cc = curl_easy_perform(c);
+    curl_easy_cleanup(c);
+    sb_free(&sink);
+    if (cc != CURLE_OK)
+        return lcx_errf(err, LCX_EINPUT, "endpoint %s is unreachable: %s", b->base,
+                        curl_easy_strerror(cc));
+    return 0;
+}
+
+int http_backend_open(const lcx_backend_opts *o, http_backend **out, lcx_err *err)
+{
+    *out = NULL;
+    if (strncmp(o->endpoint, "http://", 7) && strncmp(o->endpoint, "https://", 8))
+        return lcx_errf(err, LCX_EINPUT, "--endpoint %s: expected an http:// or https:// URL",
+                        o->endpoint);
+    if (strlen(o->endpoint) >= 2000)
+        return lcx_errf(err, LCX_EINPUT, "--endpoint: URL too long");
+    http_backend *b = calloc(1, sizeof *b);
+    if (!b)
+        return lcx_errf(err, LCX_ENOMEM, "out of memory");
+    b->o = *o;
+    snprintf(b->base, sizeof b->base, "%s", o->endpoint);
+    size_t n = strlen(b->base);
+    while (n && b->base[n - 1] == '/')
+        b->base[--n] = '\0';
+    /* Accept ".../v1" as the base of OpenAI-style servers. */
+    if (n >= 3 && !strcmp(b->base + n - 3, "/v1"))
+        b->base[n - 3] = '\0';
+    snprintf(b->url, sizeof b->url, "%s%s", b->base,
+             o->api == API_CHAT       ? "/v1/chat/completions"
+             : o->api == API_LLAMACPP ? "/completion"
+                                      : "/v1/completions");
+    b->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    const char *key = backend_api_key();
+    if (key) {
+        strbuf h;
+        sb_init(&h);
+        sb_printf(&h, "Authorization: Bearer %s", key);
+        b->headers = curl_slist_append(b->headers, sb_str(&h));
+        sb_free(&h);
+    }
+    b->multi = curl_multi_init();
+    lcx_rng_seed(&b->jitter, (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32));
+    int rc = b->multi && b->headers ? check_reachable(b, err)
+                                    : lcx_errf(err, LCX_EINTERNAL, "curl setup failed");
+    if (rc) {
+        http_backend_close(b);
+        return rc;
+    }
+    *out = b;
+    return 0;
+}
+
+void http_backend_close(http_backend *b)
+{
+    if (!b)
+        return;
+    if (b->multi)
+        curl_multi_cleanup(b->multi);
+    curl_slist_free_all(b->headers);
+    free(b);
+}
+
+json_t *http_backend_describe(const http_backend *b)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "kind", json_string("remote"));
+    json_object_set_new(o, "endpoint", json_string(b->base));
+    json_object_set_new(o, "api", json_string(api_name(b->o.api)));
+    json_object_set_new(o, "model_name", b->o.model_name ? json_string(b->o.model_name) : json_null());
+    json_object_set_new(o, "temperature", json_real(b->o.temperature));
+    if (b->o.api == API_CHAT)
+        json_object_set_new(o, "answer_prefix_sent_as",
+                            !b->prefix_mode_known ? json_null()
+                            : json_string(b->prefix_mode == PREFIX_ASSISTANT ? "assistant prefill"
+                                                                             : "end of user turn"));
+    return o;
+}
+
+/* ---- the request loop ------------------------------------------------------ */
+
+typedef struct pending {
+    size_t req;
+    int attempts;
+    double not_before; /* lcx_now() time */
+} pending;
+
+static void start_slot(http_backend *b, slot *s, const lcx_request *r, size_t idx)
+{
+    sb_clear(&s->reply);
+    sb_clear(&s->body);
+    char *body = request_body(b, r, b->prefix_mode);
+    sb_puts(&s->body, body ? body : "");
+    free(body);
+    s->req = (long)idx;
+    s->retry_after = -1;
+    s->started = lcx_now();
+    CURL *c = s->easy;
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, b->url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, b->headers);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, sb_str(&s->body));
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &s->reply);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, read_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(b->o.timeout * 1000));
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PRIVATE, s);
+    curl_multi_add_handle(b->multi, c);
+}
+
+static int retryable_curl(CURLcode cc)
+{
+    switch (cc) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Seconds to wait before attempt `attempt + 1`: Retry-After when the server
+ * sent one, else 0.5 s doubling per attempt, capped at 30 s, with jitter
+ * (a uniform factor in [0.5, 1]). */
+static double backoff(http_backend *b, int attempt, double retry_after)
+{
+    if (retry_after >= 0)
+        return retry_after < 300 ? retry_after : 300;
+    double d = 0.5 * pow(2.0, attempt - 1);
+    if (d > 30)
+        d = 30;
+    return d * (0.5 + 0.5 * lcx_rng_double(&b->jitter));
+}
+
+typedef enum { OUTCOME_DONE, OUTCOME_RETRY, OUTCOME_FAILED, OUTCOME_SWITCH_PREFIX } outcome;
+
+static outcome judge(http_backend *b, slot *s, CURLcode cc, lcx_response *resp, char *why,
+                     size_t why_size)
+{
+    long status = 0;
+    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+    resp->latency = lcx_now() - s->started;
+    if (cc != CURLE_OK) {
+        snprintf(why, why_size, "%s", curl_easy_strerror(cc));
+        return retryable_curl(cc) ? OUTCOME_RETRY : OUTCOME_FAILED;
+    }
+    if (status == 200) {
+        if (parse_reply(b, sb_str(&s->reply), s->reply.len, resp) == 0)
+            return OUTCOME_DONE;
+        snprintf(why, why_size, "malformed reply (%zu bytes)", s->reply.len);
+        return OUTCOME_RETRY;
+    }
+    snprintf(why, why_size, "HTTP %ld: %.200s", status, sb_str(&s->reply));
+    for (char *p = why; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+    if (status == 429 || status >= 500)
+        return OUTCOME_RETRY;
+    if (b->o.api == API_CHAT && b->prefix_mode == PREFIX_ASSISTANT && !b->prefix_mode_known &&
+        (status == 400 || status == 422))
+        return OUTCOME_SWITCH_PREFIX;
+    return OUTCOME_FAILED;
+}
+
+int http_backend_run(http_backend *b, const lcx_request *reqs, size_t n, lcx_response *resp,
+                     lcx_done_fn on_done, void *arg, lcx_err *err)
+{
+    int conc = b->o.concurrency > 0 ? b->o.concurrency : 1;
+    slot *slots = calloc((size_t)conc, sizeof *slots);
+    pending *queue = calloc(n ? n : 1, sizeof *queue); /* waiting work, at most n */
+    size_t queued = 0, finished = 0;
+    if (!slots || !queue) {
+        free(slots);
+        free(queue);
+        return lcx_errf(err, LCX_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        memset(&resp[i], 0, sizeof resp[i]);
+        queue[queued++] = (pending){i, 0, 0};
+    }
+    int *attempts = calloc(n ? n : 1, sizeof *attempts);
+    for (int k = 0; k < conc; k++) {
+        slots[k].easy = curl_easy_init();
+        slots[k].req = -1;
+        sb_init(&slots[k].body);
+        sb_init(&slots[k].reply);
+    }
+    int rc = attempts ? 0 : lcx_errf(err, LCX_ENOMEM, "out of memory");
+    /* Until the chat prefix mode is known, one request at a time. */
+    int limit = b->o.api == API_CHAT && !b->prefix_mode_known ? 1 : conc;
+    int in_flight = 0;
+    while (!rc && finished < n) {
+        double now = lcx_now(), next_due = now + 0.1;
+        /* Fill idle slots with work that is due. */
+        for (int k = 0; k < conc && in_flight < limit; k++) {
+            if (slots[k].req >= 0)
+                continue;
+            size_t pick = queued;
+            for (size_t q = 0; q < queued; q++)
+                if (queue[q].not_before <= now) {
+                    pick = q;
+                    break;
+                }
+            if (pick == queued)
+                break;
+            size_t idx = queue[pick].req;
+            attempts[idx] = queue[pick].attempts + 1;
+            memmove(&queue[pick], &queue[pick + 1], (queued - pick - 1) * sizeof *queue);
+            queued--;
+            start_slot(b, &slots[k], &reqs[idx], idx);
+            in_flight++;
+        }
+        for (size_t q = 0; q < queued; q++)
+            if (queue[q].not_before > now && queue[q].not_before < next_due)
+                next_due = queue[q].not_before;
+        int running;
+        curl_multi_perform(b->multi, &running);
+        int wait_ms = (int)((next_due - lcx_now()) * 1000);
+        curl_multi_poll(b->multi, NULL, 0, wait_ms > 0 ? (wait_ms < 100 ? wait_ms : 100) : 0, NULL);
+        curl_multi_perform(b->multi, &running);
+        CURLMsg *msg;
+        int left;
+        while (!rc && (msg = curl_multi_info_read(b->multi, &left))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            slot *s;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+            CURLcode cc = msg->data.result;
+            size_t idx = (size_t)s->req;
+            curl_multi_remove_handle(b->multi, s->easy);
+            in_flight--;
+            char why[512];
+            lcx_response *r = &resp[idx];
+            outcome oc = judge(b, s, cc, r, why, sizeof why);
+            s->req = -1;
+            if (oc == OUTCOME_SWITCH_PREFIX) {
+                /* The server refused the assistant prefill: append the
+                 * prefix to the user turn from now on. */
+                b->prefix_mode = PREFIX_USER;
+                b->prefix_mode_known = 1;
+                limit = conc;
+                queue[queued++] = (pending){idx, attempts[idx] - 1, 0};
+                continue;
+            }
+            if (oc == OUTCOME_DONE && b->o.api == API_CHAT && !b->prefix_mode_known) {
+                b->prefix_mode_known = 1;
+                limit = conc;
+            }
+            r->attempts = attempts[idx];
+            if (oc == OUTCOME_RETRY && attempts[idx] <= b->o.max_retries) {
+                queue[queued++] =
+                    (pending){idx, attempts[idx], lcx_now() + backoff(b, attempts[idx], s->retry_after)};
+                continue;
+            }
+            if (oc != OUTCOME_DONE) {
+                strbuf e;
+                sb_init(&e);
+                sb_printf(&e, "%s (after %d attempt%s)", why, attempts[idx], attempts[idx] == 1 ? "" : "s");
+                r->error = sb_take(&e);
+                backend_scrub_key(r->error);
+                free(r->text);
+                r->text = NULL;
+                if (b->o.fail_fast) {
+                    rc = lcx_errf(err, LCX_EIO, "request %zu failed (--fail-fast): %s", idx, r->error);
+                    break;
+                }
+            }
+            finished++;
+            if (on_done)
+                rc = on_done(arg, idx, r, err);
+        }
+    }
+    for (int k = 0; k < conc; k++) {
+        if (slots[k].req >= 0)
+            curl_multi_remove_handle(b->multi, slots[k].easy);
+        curl_easy_cleanup(slots[k].easy);
+        sb_free(&slots[k].body);
+        sb_free(&slots[k].reply);
+    }
+    free(slots);
+    free(queue);
+    free(attempts);
+    return rc;
+}

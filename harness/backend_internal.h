@@ -1,0 +1,28 @@
+/* backend_internal.h (private to harness/): the two backend kinds. */
+#ifndef LCX_BACKEND_INTERNAL_H
+#define LCX_BACKEND_INTERNAL_H
+
+#include "harness/backend.h"
+
+typedef struct http_backend http_backend;
+typedef struct local_backend local_backend;
+
+int http_backend_open(const lcx_backend_opts *o, http_backend **out, lcx_err *err);
+void http_backend_close(http_backend *b);
+int http_backend_run(http_backend *b, const lcx_request *reqs, size_t n, lcx_response *resp,
+                     lcx_done_fn on_done, void *arg, lcx_err *err);
+json_t *http_backend_describe(const http_backend *b);
+
+int local_backend_open(const lcx_backend_opts *o, local_backend **out, lcx_err *err);
+void local_backend_close(local_backend *b);
+int local_backend_run(local_backend *b, const lcx_request *reqs, size_t n, lcx_response *resp,
+                      lcx_done_fn on_done, void *arg, lcx_err *err);
+json_t *local_backend_describe(const local_backend *b);
+const lcx_counter *local_backend_counter(const local_backend *b);
+
+/* The API key from LCX_API_KEY or OPENAI_API_KEY, or NULL. */
+const char *backend_api_key(void);
+/* Remove every occurrence of the API key from s (in place). */
+void backend_scrub_key(char *s);
+
+#endif

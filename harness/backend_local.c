@@ -1,0 +1,169 @@
+/* backend_local.c: the local C engine as a backend. Prompts are encoded
+ * with the model's tokenizer (special tokens as the tokenizer's
+ * post-processor adds them, as a server would), decoded greedily unless a
+ * temperature is given, one sample at a time (the engine parallelises
+ * inside each forward pass). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/fsio.h"
+#include "common/strbuf.h"
+#include "engine/generate.h"
+#include "engine/model.h"
+#include "harness/backend_internal.h"
+#include "common/sha256.h"
+
+struct local_backend {
+    lcx_backend_opts o;
+    lcx_model *model;
+    lcx_session *session;
+    int session_len;
+    lcx_counter counter;
+    char config_sha256[65], tokenizer_sha256[65];
+};
+
+static size_t count_with_model(void *ctx, const char *text, size_t len)
+{
+    const local_backend *b = ctx;
+    return lcx_tokenizer_count(lcx_model_tokenizer(b->model), text, len);
+}
+
+int local_backend_open(const lcx_backend_opts *o, local_backend **out, lcx_err *err)
+{
+    *out = NULL;
+    local_backend *b = calloc(1, sizeof *b);
+    if (!b)
+        return lcx_errf(err, LCX_ENOMEM, "out of memory");
+    b->o = *o;
+    int rc = lcx_model_load(o->model_dir, &o->rope, &b->model, err);
+    if (!rc && !lcx_model_tokenizer(b->model))
+        rc = lcx_errf(err, LCX_EINPUT, "%s: the model has no usable tokenizer: %s", o->model_dir,
+                      lcx_model_tokenizer_note(b->model));
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.json", o->model_dir);
+    if (!rc)
+        rc = lcx_sha256_file(path, b->config_sha256, err);
+    snprintf(path, sizeof path, "%s/tokenizer.json", o->model_dir);
+    if (!rc)
+        rc = lcx_sha256_file(path, b->tokenizer_sha256, err);
+    if (rc) {
+        local_backend_close(b);
+        return rc;
+    }
+    b->counter = (lcx_counter){"model tokenizer", count_with_model, b};
+    *out = b;
+    return 0;
+}
+
+void local_backend_close(local_backend *b)
+{
+    if (!b)
+        return;
+    lcx_session_free(b->session);
+    lcx_model_free(b->model);
+    free(b);
+}
+
+const lcx_counter *local_backend_counter(const local_backend *b) { return &b->counter; }
+
+json_t *local_backend_describe(const local_backend *b)
+{
+    const lcx_config *c = lcx_model_config(b->model);
+    json_t *o = json_object();
+    json_object_set_new(o, "kind", json_string("local"));
+    json_object_set_new(o, "model", json_string(b->o.model_dir));
+    json_object_set_new(o, "config_sha256", json_string(b->config_sha256));
+    json_object_set_new(o, "tokenizer_sha256", json_string(b->tokenizer_sha256));
+    json_object_set_new(o, "architecture", json_string(c->arch_name));
+    json_object_set_new(o, "gate", json_string(lcx_gate_name(c->gate)));
+    json_object_set_new(o, "weights", json_string(lcx_model_weight_dtype(b->model)));
+    json_object_set_new(o, "temperature", json_real(b->o.temperature));
+    json_object_set_new(o, "max_position_embeddings", json_integer(c->max_pos));
+    lcx_rope_info ri;
+    lcx_err err = {0};
+    if (lcx_model_rope_info(b->model, c->max_pos > 0 ? c->max_pos : 4096, &ri, &err) == 0) {
+        json_t *r = json_object();
+        json_object_set_new(r, "type", json_string(lcx_rope_type_name(ri.params.type)));
+        json_object_set_new(r, "theta", json_real(ri.params.theta));
+        json_object_set_new(r, "factor", json_real(ri.params.factor > 0 ? ri.params.factor : 1.0));
+        json_object_set_new(r, "original_max_position_embeddings",
+                            json_integer(ri.params.orig_ctx > 0 ? ri.params.orig_ctx : c->max_pos));
+        json_object_set_new(r, "beta_fast", json_real(ri.params.beta_fast > 0 ? ri.params.beta_fast : 32));
+        json_object_set_new(r, "beta_slow", json_real(ri.params.beta_slow > 0 ? ri.params.beta_slow : 1));
+        json_object_set_new(r, "attention_factor", json_real(ri.magnitude));
+        json_object_set_new(r, "attention_temperature",
+                            json_real(ri.params.temperature > 0 ? ri.params.temperature : 1.0));
+        json_object_set_new(r, "logit_scale", json_real(ri.logit_scale));
+        json_object_set_new(r, "rotary_dim", json_integer(ri.rot_dim));
+        json_object_set_new(o, "rope", r);
+    }
+    return o;
+}
+
+/* A session long enough for n positions (grown as needed, reused). */
+static int ensure_session(local_backend *b, int n, lcx_err *err)
+{
+    if (b->session && b->session_len >= n) {
+        lcx_session_rewind(b->session, 0);
+        return 0;
+    }
+    lcx_session_free(b->session);
+    b->session = NULL;
+    int rc = lcx_session_new(b->model, n, 0, &b->session, err);
+    b->session_len = rc ? 0 : n;
+    return rc;
+}
+
+static int answer_one(local_backend *b, const lcx_request *r, lcx_response *resp, lcx_err *err)
+{
+    const lcx_tokenizer *tok = lcx_model_tokenizer(b->model);
+    strbuf prompt;
+    sb_init(&prompt);
+    sb_puts(&prompt, r->input);
+    sb_puts(&prompt, r->answer_prefix);
+    int32_t *ids = NULL;
+    size_t n = 0;
+    int rc = lcx_tokenizer_encode(tok, sb_str(&prompt), prompt.len, 1, &ids, &n, err);
+    sb_free(&prompt);
+    if (!rc)
+        rc = ensure_session(b, (int)(n + (size_t)r->max_tokens + 1), err);
+    lcx_gen_result g;
+    if (!rc) {
+        lcx_gen_opts go = {(size_t)r->max_tokens, (float)b->o.temperature, 0, 0, b->o.seed, NULL, 0};
+        rc = lcx_generate(b->session, b->model, ids, n, &go, NULL, NULL, &g, err);
+    }
+    if (!rc) {
+        resp->text = g.text;
+        g.text = NULL;
+        resp->prompt_tokens = (long)n;
+        resp->output_tokens = (long)g.n;
+        snprintf(resp->finish_reason, sizeof resp->finish_reason, "%s",
+                 !strcmp(g.finish, "eos") ? "stop" : g.finish);
+        resp->latency = g.prefill_seconds + g.decode_seconds;
+        resp->attempts = 1;
+        lcx_gen_result_free(&g);
+    }
+    free(ids);
+    return rc;
+}
+
+int local_backend_run(local_backend *b, const lcx_request *reqs, size_t n, lcx_response *resp,
+                      lcx_done_fn on_done, void *arg, lcx_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        memset(&resp[i], 0, sizeof resp[i]);
+        lcx_err e = {0};
+        if (answer_one(b, &reqs[i], &resp[i], &e)) {
+            /* The engine failing on one prompt is recorded like a remote error. */
+            resp[i].error = strdup(e.msg);
+            resp[i].attempts = 1;
+            if (b->o.fail_fast)
+                return lcx_errf(err, e.code ? e.code : LCX_EINTERNAL, "%s", e.msg);
+        }
+        int rc = on_done ? on_done(arg, i, &resp[i], err) : 0;
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

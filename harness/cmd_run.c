@@ -1,0 +1,453 @@
+/* cmd_run.c: `lcx run`, the main job: generate (or read) the tasks, send
+ * every prompt to a backend, score the answers, and keep it all in a
+ * resumable results directory. */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/progress.h"
+#include "common/sha256.h"
+#include "harness/args.h"
+#include "harness/backend.h"
+#include "harness/commands.h"
+#include "harness/remote_count.h"
+#include "harness/run_store.h"
+#include "harness/suite.h"
+#include "harness/version.h"
+#include "results/score.h"
+#include "tasks/tasks.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: lcx run --out DIR (--model DIR | --endpoint URL --api API) [options]\n"
+            "suite:\n"
+            "  --tasks, --lengths, --samples, --seed, --template   as in lcx gen\n"
+            "  --essay-corpus F, --squad F, --hotpotqa F            as in lcx gen\n"
+            "  --data DIR          read DIR/<length>/<task>.jsonl (lcx gen output) instead\n"
+            "local engine:\n"
+            "  --model DIR         a Hugging Face model directory\n%s"
+            "remote model:\n"
+            "  --endpoint URL      server base URL (http://host:port)\n"
+            "  --api API           completions (/v1/completions), chat (/v1/chat/completions)\n"
+            "                      or llamacpp (/completion); default completions\n"
+            "  --model-name NAME   the request's \"model\" field\n"
+            "  --tokenizer PATH    fit prompts with this tokenizer.json, or\n"
+            "  --remote-tokenize   fit prompts with the server's /tokenize\n"
+            "  --concurrency N     requests in flight (default 8)\n"
+            "  --timeout S         seconds per request (default 600)\n"
+            "  --max-retries N     retries on 429, 5xx, timeouts, resets (default 6)\n"
+            "  --fail-fast         stop at the first request that fails for good\n"
+            "  API key: LCX_API_KEY or OPENAI_API_KEY (never written anywhere)\n"
+            "decoding:\n"
+            "  --temperature T     default 0 (greedy)\n"
+            "output:\n"
+            "  --quiet             no progress, no table\n",
+            lcx_rope_opts_usage());
+}
+
+typedef struct run_opts {
+    lcx_suite_opts suite;
+    lcx_backend_opts backend;
+    const char *out, *data, *api;
+    int remote_tokenize, quiet;
+} run_opts;
+
+/* A numeric option: "--name V"; returns 1 consumed, 0 not ours, -1 bad. */
+static int number_opt(int argc, char **argv, int *i, const char *name, double lo, double hi,
+                      double *out, lcx_err *err)
+{
+    const char *v;
+    int r = arg_value(argc, argv, i, name, &v, err);
+    if (r <= 0)
+        return r;
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || *end || x < lo || x > hi) {
+        lcx_errf(err, LCX_EINPUT, "option %s: '%s' is not a number in [%g, %g]", name, v, lo, hi);
+        return -1;
+    }
+    *out = x;
+    return 1;
+}
+
+static int parse_args(int argc, char **argv, run_opts *o, lcx_err *err)
+{
+    memset(o, 0, sizeof *o);
+    lcx_suite_opts_init(&o->suite);
+    lcx_rope_opts_init(&o->backend.rope);
+    double concurrency = 8, retries = 6;
+    o->backend.timeout = 600;
+    const struct {
+        const char *name;
+        const char **value;
+    } strings[] = {{"--out", &o->out},
+                   {"--data", &o->data},
+                   {"--model", &o->backend.model_dir},
+                   {"--endpoint", &o->backend.endpoint},
+                   {"--api", &o->api},
+                   {"--model-name", &o->backend.model_name}};
+    for (int i = 1; i < argc; i++) {
+        int r = 0;
+        if (!strcmp(argv[i], "--quiet"))
+            o->quiet = r = 1;
+        else if (!strcmp(argv[i], "--remote-tokenize"))
+            o->remote_tokenize = r = 1;
+        else if (!strcmp(argv[i], "--fail-fast"))
+            o->backend.fail_fast = r = 1;
+        for (size_t k = 0; !r && k < sizeof strings / sizeof strings[0]; k++)
+            r = arg_value(argc, argv, &i, strings[k].name, strings[k].value, err);
+        if (!r)
+            r = number_opt(argc, argv, &i, "--concurrency", 1, 1024, &concurrency, err);
+        if (!r)
+            r = number_opt(argc, argv, &i, "--timeout", 0.001, 1e6, &o->backend.timeout, err);
+        if (!r)
+            r = number_opt(argc, argv, &i, "--max-retries", 0, 100, &retries, err);
+        if (!r)
+            r = number_opt(argc, argv, &i, "--temperature", 0, 100, &o->backend.temperature, err);
+        if (!r)
+            r = lcx_rope_opts_parse(&o->backend.rope, argc, argv, &i, err);
+        if (!r)
+            r = lcx_suite_opt(&o->suite, argc, argv, &i, err);
+        if (!r)
+            return lcx_errf(err, LCX_EINPUT, "unknown option '%s' (see lcx run --help)", argv[i]);
+        if (r < 0)
+            return err->code ? err->code : LCX_EINPUT;
+    }
+    o->backend.concurrency = (int)concurrency;
+    o->backend.max_retries = (int)retries;
+    if (!o->out)
+        return lcx_errf(err, LCX_EINPUT, "--out DIR is required");
+    if (!!o->backend.model_dir == !!o->backend.endpoint)
+        return lcx_errf(err, LCX_EINPUT, "give either --model DIR (local engine) or --endpoint URL "
+                        "(remote model)");
+    if (o->backend.endpoint) {
+        const char *api = o->api ? o->api : "completions";
+        if (!strcmp(api, "completions"))
+            o->backend.api = API_COMPLETIONS;
+        else if (!strcmp(api, "chat"))
+            o->backend.api = API_CHAT;
+        else if (!strcmp(api, "llamacpp"))
+            o->backend.api = API_LLAMACPP;
+        else
+            return lcx_errf(err, LCX_EINPUT, "--api: unknown API '%s' (completions, chat, llamacpp)", api);
+        if (!o->data && !o->suite.tokenizer && !o->remote_tokenize)
+            return lcx_errf(err, LCX_EINPUT,
+                            "a remote model needs its own token counts to fit prompts to the "
+                            "lengths: give --tokenizer DIR (the model's tokenizer.json) or "
+                            "--remote-tokenize (the server's /tokenize), or pre-generated --data DIR");
+        if (o->backend.api == API_CHAT && strcmp(o->suite.template_name, "base"))
+            return lcx_errf(err, LCX_EINPUT, "--api chat: the server applies its own chat template; "
+                            "use --template base");
+    } else if (o->api || o->remote_tokenize || o->backend.model_name) {
+        return lcx_errf(err, LCX_EINPUT, "--api, --model-name and --remote-tokenize go with --endpoint");
+    }
+    o->backend.seed = strtoull(o->suite.seed, NULL, 10);
+    return 0;
+}
+
+/* ---- run.json ---------------------------------------------------------------- */
+
+static json_t *file_fingerprint(const char *path)
+{
+    if (!path)
+        return json_null();
+    char hex[65];
+    lcx_err e = {0};
+    json_t *o = json_object();
+    json_object_set_new(o, "path", json_string(path));
+    if (lcx_sha256_file(path, hex, &e) == 0)
+        json_object_set_new(o, "sha256", json_string(hex));
+    return o;
+}
+
+static json_t *run_config(const run_opts *o, const lcx_suite *s, json_t *backend, const char *counter)
+{
+    json_t *c = json_object(), *tasks = json_array(), *lengths = json_array();
+    for (size_t i = 0; i < s->n_tasks; i++)
+        json_array_append_new(tasks, json_string(s->tasks[i]->name));
+    for (size_t i = 0; i < s->n_lengths; i++)
+        json_array_append_new(lengths, json_integer((json_int_t)s->lengths[i]));
+    json_object_set_new(c, "tasks", tasks);
+    json_object_set_new(c, "lengths", lengths);
+    json_object_set_new(c, "samples", json_integer((json_int_t)s->samples));
+    json_object_set_new(c, "seed", json_integer((json_int_t)s->seed));
+    json_object_set_new(c, "template", json_string(s->tmpl->name));
+    json_object_set_new(c, "data", o->data ? json_string(o->data) : json_null());
+    json_object_set_new(c, "counter", json_string(counter));
+    json_object_set_new(c, "tokenizer", file_fingerprint(o->suite.tokenizer));
+    json_object_set_new(c, "essay_corpus", file_fingerprint(o->suite.essay_corpus));
+    json_object_set_new(c, "squad", file_fingerprint(o->suite.squad));
+    json_object_set_new(c, "hotpotqa", file_fingerprint(o->suite.hotpotqa));
+    json_object_set_new(c, "backend", backend);
+    return c;
+}
+
+static json_t *run_json(int argc, char **argv, json_t *config)
+{
+    json_t *r = json_object(), *cmd = json_array();
+    json_array_append_new(cmd, json_string("lcx"));
+    for (int i = 0; i < argc; i++)
+        json_array_append_new(cmd, json_string(argv[i]));
+    char when[64];
+    time_t now = time(NULL);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    json_object_set_new(r, "lcx_version", json_string(LCX_VERSION));
+    json_object_set_new(r, "commit", json_string(lcx_commit()));
+    json_object_set_new(r, "command", cmd);
+    json_object_set_new(r, "created", json_string(when));
+    json_object_set(r, "config", config);
+    return r;
+}
+
+/* ---- samples of a cell ---------------------------------------------------- */
+
+/* Read the first n records of a gen file (lcx gen output). */
+static int read_data_file(const char *dir, size_t length, const char *task, size_t n,
+                          json_t **records, lcx_err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%zu/%s.jsonl", dir, length, task);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return lcx_errf(err, LCX_EINPUT, "%s: cannot open (is --data an lcx gen directory with "
+                        "these tasks and lengths?)", path);
+    char *line = NULL;
+    size_t cap = 0, got = 0;
+    int rc = 0;
+    while (got < n && getline(&line, &cap, fp) > 0) {
+        json_error_t je;
+        json_t *r = json_loads(line, 0, &je);
+        if (!json_is_object(r) || !json_is_string(json_object_get(r, "input")) ||
+            !json_is_array(json_object_get(r, "outputs"))) {
+            json_decref(r);
+            rc = lcx_errf(err, LCX_EINPUT, "%s:%zu: not a gen record (needs 'input' and 'outputs')",
+                          path, got + 1);
+            break;
+        }
+        json_object_set_new(r, "index", json_integer((json_int_t)got));
+        json_object_set_new(r, "task", json_string(task));
+        if (!json_object_get(r, "answer_prefix"))
+            json_object_set_new(r, "answer_prefix", json_string(""));
+        if (!json_object_get(r, "max_length"))
+            json_object_set_new(r, "max_length", json_integer((json_int_t)length));
+        records[got++] = r;
+    }
+    free(line);
+    fclose(fp);
+    if (!rc && got < n)
+        rc = lcx_errf(err, LCX_EINPUT, "%s: has %zu samples, --samples asks for %zu", path, got, n);
+    if (rc)
+        for (size_t i = 0; i < got; i++)
+            json_decref(records[i]);
+    return rc;
+}
+
+/* ---- the run ---------------------------------------------------------------- */
+
+typedef struct cell_run {
+    const lcx_task *task;
+    pred_file *pf;
+    json_t **records;   /* gen records of the missing samples */
+    size_t *index;      /* their sample indexes */
+    lcx_progress *prog;
+    size_t errors;
+} cell_run;
+
+static double sample_score(const lcx_task *t, const char *pred, json_t *outputs)
+{
+    size_t n = json_array_size(outputs);
+    const char **refs = malloc((n ? n : 1) * sizeof *refs);
+    char *clean = lcx_postprocess_pred(pred);
+    double s = 0;
+    if (refs && clean) {
+        for (size_t i = 0; i < n; i++)
+            refs[i] = json_string_value(json_array_get(outputs, i));
+        s = t->metric == METRIC_MATCH_PART ? lcx_match_part(clean, refs, n)
+                                           : lcx_match_all(clean, refs, n);
+    }
+    free(refs);
+    free(clean);
+    return s;
+}
+
+static int on_answer(void *arg, size_t i, lcx_response *resp, lcx_err *err)
+{
+    cell_run *c = arg;
+    json_t *rec = json_deep_copy(c->records[i]);
+    if (resp->error) {
+        json_object_set_new(rec, "pred", json_null());
+        json_object_set_new(rec, "score", json_null());
+        c->errors++;
+    } else {
+        json_object_set_new(rec, "pred", json_string(resp->text ? resp->text : ""));
+        json_object_set_new(rec, "score", json_real(sample_score(c->task, resp->text ? resp->text : "",
+                                                                 json_object_get(rec, "outputs"))));
+    }
+    json_object_set_new(rec, "prompt_tokens", resp->prompt_tokens >= 0 ? json_integer(resp->prompt_tokens) : json_null());
+    json_object_set_new(rec, "output_tokens", resp->output_tokens >= 0 ? json_integer(resp->output_tokens) : json_null());
+    json_object_set_new(rec, "latency_s", json_real((double)(long)(resp->latency * 1e4) / 1e4));
+    json_object_set_new(rec, "finish_reason", resp->error ? json_null() : json_string(resp->finish_reason));
+    json_object_set_new(rec, "attempts", json_integer(resp->attempts));
+    json_object_set_new(rec, "error", resp->error ? json_string(resp->error) : json_null());
+    int rc = pred_append(c->pf, rec, err);
+    json_decref(rec);
+    lcx_response_free(resp);
+    lcx_progress_add(c->prog, 1, resp->error ? 1 : 0);
+    return rc;
+}
+
+static int run_cell(const run_opts *o, lcx_suite *s, lcx_backend *b, size_t ti, size_t li,
+                    lcx_progress *prog, size_t *errors, lcx_err *err)
+{
+    const lcx_task *t = s->tasks[ti];
+    size_t length = s->lengths[li], n = s->samples;
+    pred_file pf;
+    int rc = pred_open(o->out, length, t->name, n, &pf, err);
+    if (rc) {
+        free(pf.done);
+        return rc;
+    }
+    lcx_progress_add(prog, pf.n_done, 0);
+    if (pf.n_done == n)
+        return pred_close(&pf, err);
+
+    json_t **records = calloc(n, sizeof *records);
+    size_t *index = calloc(n, sizeof *index);
+    lcx_request *reqs = calloc(n, sizeof *reqs);
+    lcx_response *resp = calloc(n, sizeof *resp);
+    if (!records || !index || !reqs || !resp)
+        rc = lcx_errf(err, LCX_ENOMEM, "out of memory");
+    char label[160];
+    snprintf(label, sizeof label, "%s @ %zu", t->name, length);
+    lcx_progress_label(prog, label);
+    if (!rc && o->data) {
+        rc = read_data_file(o->data, length, t->name, n, records, err);
+    } else if (!rc) {
+        lcx_sample *samples = calloc(n, sizeof *samples);
+        lcx_gen_ctx ctx = lcx_suite_ctx(s, ti, li);
+        rc = samples ? lcx_gen_samples(&ctx, n, samples, NULL, NULL, err)
+                     : lcx_errf(err, LCX_ENOMEM, "out of memory");
+        for (size_t i = 0; !rc && i < n; i++)
+            records[i] = lcx_sample_json(&samples[i], t->name);
+        for (size_t i = 0; samples && i < n; i++)
+            lcx_sample_free(&samples[i]);
+        free(samples);
+    }
+    size_t m = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (pf.done[i])
+            continue;
+        records[m] = records[i] ? records[i] : records[m];
+        if (m != i)
+            records[i] = NULL;
+        index[m] = i;
+        reqs[m].input = json_string_value(json_object_get(records[m], "input"));
+        reqs[m].answer_prefix = json_string_value(json_object_get(records[m], "answer_prefix"));
+        reqs[m].max_tokens = t->tokens_to_generate;
+        m++;
+    }
+    cell_run c = {t, &pf, records, index, prog, 0};
+    if (!rc)
+        rc = lcx_backend_run(b, reqs, m, resp, on_answer, &c, err);
+    *errors += c.errors;
+    for (size_t i = 0; records && i < n; i++)
+        json_decref(records[i]);
+    free(records);
+    free(index);
+    free(reqs);
+    free(resp);
+    lcx_err close_err = {0};
+    int crc = pred_close(&pf, &close_err);
+    if (!rc && crc)
+        *err = close_err, rc = crc;
+    return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        }
+    lcx_err err = {0};
+    run_opts o;
+    if (parse_args(argc, argv, &o, &err))
+        return arg_fail("run", &err);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    lcx_backend *b = NULL;
+    remote_counter *rcount = NULL;
+    lcx_suite s;
+    memset(&s, 0, sizeof s);
+    int suite_open = 0, rc = lcx_backend_open(&o.backend, &b, &err);
+    lcx_counter remote_c;
+    const char *counter_name = "bytes";
+    if (!rc && o.remote_tokenize) {
+        rc = remote_count_open(o.backend.endpoint, o.backend.model_name, o.backend.timeout, &rcount, &err);
+        remote_c = remote_count_counter(rcount);
+        o.suite.counter = &remote_c;
+        counter_name = "remote /tokenize";
+    } else if (!rc && lcx_backend_counter(b)) {
+        o.suite.counter = lcx_backend_counter(b);
+        counter_name = "model tokenizer";
+    }
+    if (o.suite.tokenizer)
+        counter_name = "tokenizer.json";
+    if (o.data)
+        counter_name = "from --data";
+    if (!rc && !(rc = lcx_suite_open(&o.suite, &s, &err)))
+        suite_open = 1;
+    if (!rc && !o.data)
+        rc = lcx_suite_check_fits(&s, &err);
+    json_t *config = NULL;
+    if (!rc) {
+        /* How a chat server takes the answer prefix is learnt while running:
+         * it goes to "runtime", not to the configuration. */
+        json_t *desc = lcx_backend_describe(b);
+        json_object_del(desc, "answer_prefix_sent_as");
+        config = run_config(&o, &s, desc, counter_name);
+        json_t *run = run_json(argc, argv, config);
+        rc = run_store_open(o.out, run, &err);
+        json_decref(run);
+    }
+    size_t errors = 0;
+    lcx_progress prog;
+    lcx_progress_init(&prog, stderr, s.n_tasks * s.n_lengths * s.samples, o.quiet);
+    for (size_t li = 0; !rc && li < s.n_lengths; li++)
+        for (size_t ti = 0; !rc && ti < s.n_tasks; ti++) {
+            rc = run_cell(&o, &s, b, ti, li, &prog, &errors, &err);
+            lcx_err cerr;
+            if (rcount && remote_count_error(rcount, &cerr))
+                rc = cerr.code, err = cerr;
+        }
+    if (!rc) {
+        lcx_progress_finish(&prog);
+        json_t *runtime = json_object();
+        json_t *desc = lcx_backend_describe(b);
+        json_t *sent_as = json_object_get(desc, "answer_prefix_sent_as");
+        if (sent_as)
+            json_object_set(runtime, "answer_prefix_sent_as", sent_as);
+        json_decref(desc);
+        if (rcount)
+            json_object_set_new(runtime, "tokenize_form", json_string(remote_count_form(rcount)));
+        json_object_set_new(runtime, "errors", json_integer((json_int_t)errors));
+        rc = run_store_set_runtime(o.out, runtime, &err);
+        json_decref(runtime);
+    }
+    if (!rc)
+        rc = run_store_summarize(o.out, o.quiet, &err);
+    if (!rc && errors)
+        fprintf(stderr, "lcx run: %zu sample%s failed at the backend (recorded with 'error', not "
+                "scored; rerun the same command to retry them)\n", errors, errors == 1 ? "" : "s");
+    json_decref(config);
+    if (suite_open)
+        lcx_suite_close(&s);
+    remote_count_close(rcount);
+    lcx_backend_close(b);
+    curl_global_cleanup();
+    return rc ? arg_fail("run", &err) : 0;
+}

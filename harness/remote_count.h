@@ -1,0 +1,22 @@
+/* remote_count.h: a token counter that asks the server: POST /tokenize in
+ * vLLM form ({"prompt": ..., "add_special_tokens": false} -> {"count"}) or
+ * llama.cpp form ({"content": ...} -> {"tokens": [...]}), found out on the
+ * first call. Safe from several threads. A failure is latched: count()
+ * then returns SIZE_MAX ("does not fit") and remote_count_error says why. */
+#ifndef LCX_REMOTE_COUNT_H
+#define LCX_REMOTE_COUNT_H
+
+#include "common/err.h"
+#include "tasks/counter.h"
+
+typedef struct remote_counter remote_counter;
+
+int remote_count_open(const char *endpoint, const char *model_name, double timeout,
+                      remote_counter **out, lcx_err *err);
+void remote_count_close(remote_counter *rc);
+lcx_counter remote_count_counter(remote_counter *rc);
+/* 0 when every call succeeded, else the first error. */
+int remote_count_error(remote_counter *rc, lcx_err *err);
+const char *remote_count_form(const remote_counter *rc); /* "vllm", "llamacpp" or "unknown" */
+
+#endif
