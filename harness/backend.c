@@ -67,11 +67,10 @@ void lcx_backend_close(lcx_backend *b)
     free(b);
 }
 
-int lcx_backend_run(lcx_backend *b, const lcx_request *reqs, size_t n, lcx_response *resp,
-                    lcx_done_fn on_done, void *arg, lcx_err *err)
+int lcx_backend_run(lcx_backend *b, lcx_next_fn next, lcx_done_fn done, void *arg, lcx_err *err)
 {
-    return b->http ? http_backend_run(b->http, reqs, n, resp, on_done, arg, err)
-                   : local_backend_run(b->local, reqs, n, resp, on_done, arg, err);
+    return b->http ? http_backend_run(b->http, next, done, arg, err)
+                   : local_backend_run(b->local, next, done, arg, err);
 }
 
 json_t *lcx_backend_describe(const lcx_backend *b)

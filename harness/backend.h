@@ -16,6 +16,7 @@ typedef struct lcx_request {
     const char *input;         /* prompt without the answer prefix */
     const char *answer_prefix; /* always sent */
     int max_tokens;
+    void *tag;                 /* the caller's: handed back with the answer */
 } lcx_request;
 
 typedef struct lcx_response {
@@ -43,6 +44,8 @@ typedef struct lcx_backend_opts {
     int concurrency;
     double timeout;         /* seconds per request */
     int max_retries;
+    double backoff;         /* first retry delay in seconds, doubling per attempt */
+    double backoff_max;     /* cap on the delay */
     int fail_fast;
     /* decoding */
     double temperature;     /* 0 = greedy */
@@ -54,12 +57,15 @@ typedef struct lcx_backend lcx_backend;
 int lcx_backend_open(const lcx_backend_opts *o, lcx_backend **out, lcx_err *err);
 void lcx_backend_close(lcx_backend *b);
 
-/* Answer reqs[0..n). on_done(arg, i, &resp[i]) runs as request i finishes.
- * Returns 0 when every request got an answer or a recorded error; an error
- * code when the run must stop (--fail-fast, or on_done failed). */
-typedef int (*lcx_done_fn)(void *arg, size_t i, lcx_response *resp, lcx_err *err);
-int lcx_backend_run(lcx_backend *b, const lcx_request *reqs, size_t n, lcx_response *resp,
-                    lcx_done_fn on_done, void *arg, lcx_err *err);
+/* Answer requests as long as next() hands them out (it returns 1 with a
+ * request, 0 when there are no more, or an error code). done() runs as each
+ * request finishes, in any order, one call at a time; it owns resp's
+ * strings. Requests stay valid until their done() call. Returns 0 when
+ * every request got an answer or a recorded error; an error code when the
+ * run must stop (--fail-fast, or next/done failed). */
+typedef int (*lcx_next_fn)(void *arg, lcx_request *req, lcx_err *err);
+typedef int (*lcx_done_fn)(void *arg, const lcx_request *req, lcx_response *resp, lcx_err *err);
+int lcx_backend_run(lcx_backend *b, lcx_next_fn next, lcx_done_fn done, void *arg, lcx_err *err);
 
 /* What run.json records about the backend (effective RoPE values, model
  * hashes, endpoint, API, how the answer prefix was sent). New reference. */

@@ -44,9 +44,11 @@ static size_t write_body(char *data, size_t size, size_t n, void *arg)
 
 /* ---- one request slot ---------------------------------------------------- */
 
+typedef struct work work;
+
 typedef struct slot {
     CURL *easy;
-    long req;            /* request index, -1 when idle */
+    work *w;             /* the request in this slot, NULL when idle */
     strbuf body, reply;
     double retry_after;  /* seconds from the last reply's Retry-After, or -1 */
     double started;
@@ -268,20 +270,23 @@ json_t *http_backend_describe(const http_backend *b)
 
 /* ---- the request loop ------------------------------------------------------ */
 
-typedef struct pending {
-    size_t req;
+/* A request between next() and done(): in a slot, or waiting to retry. */
+struct work {
+    lcx_request req;
+    lcx_response resp;
     int attempts;
-    double not_before; /* lcx_now() time */
-} pending;
+    double not_before; /* lcx_now() time of the next attempt */
+};
 
-static void start_slot(http_backend *b, slot *s, const lcx_request *r, size_t idx)
+static void start_slot(http_backend *b, slot *s, work *w)
 {
     sb_clear(&s->reply);
     sb_clear(&s->body);
-    char *body = request_body(b, r, b->prefix_mode);
+    char *body = request_body(b, &w->req, b->prefix_mode);
     sb_puts(&s->body, body ? body : "");
     free(body);
-    s->req = (long)idx;
+    w->attempts++;
+    s->w = w;
     s->retry_after = -1;
     s->started = lcx_now();
     CURL *c = s->easy;
@@ -320,15 +325,15 @@ static int retryable_curl(CURLcode cc)
 }
 
 /* Seconds to wait before attempt `attempt + 1`: Retry-After when the server
- * sent one, else 0.5 s doubling per attempt, capped at 30 s, with jitter
- * (a uniform factor in [0.5, 1]). */
+ * sent one, else --backoff (0.5 s) doubling per attempt, capped at
+ * --backoff-max (30 s), with jitter (a uniform factor in [0.5, 1]). */
 static double backoff(http_backend *b, int attempt, double retry_after)
 {
     if (retry_after >= 0)
         return retry_after < 300 ? retry_after : 300;
-    double d = 0.5 * pow(2.0, attempt - 1);
-    if (d > 30)
-        d = 30;
+    double d = b->o.backoff * pow(2.0, attempt - 1);
+    if (d > b->o.backoff_max)
+        d = b->o.backoff_max;
     return d * (0.5 + 0.5 * lcx_rng_double(&b->jitter));
 }
 
@@ -362,57 +367,81 @@ static outcome judge(http_backend *b, slot *s, CURLcode cc, lcx_response *resp, 
     return OUTCOME_FAILED;
 }
 
-int http_backend_run(http_backend *b, const lcx_request *reqs, size_t n, lcx_response *resp,
-                     lcx_done_fn on_done, void *arg, lcx_err *err)
+/* Finish a request for good: an answer, or a recorded error. */
+static int finish(http_backend *b, work *w, outcome oc, const char *why, lcx_done_fn done,
+                  void *arg, lcx_err *err)
+{
+    w->resp.attempts = w->attempts;
+    int rc = 0;
+    if (oc != OUTCOME_DONE) {
+        strbuf e;
+        sb_init(&e);
+        sb_printf(&e, "%s (after %d attempt%s)", why, w->attempts, w->attempts == 1 ? "" : "s");
+        free(w->resp.error);
+        w->resp.error = sb_take(&e);
+        backend_scrub_key(w->resp.error);
+        free(w->resp.text);
+        w->resp.text = NULL;
+        if (b->o.fail_fast)
+            rc = lcx_errf(err, LCX_EIO, "a request failed for good (--fail-fast): %s", w->resp.error);
+    }
+    if (!rc)
+        rc = done(arg, &w->req, &w->resp, err);
+    else
+        lcx_response_free(&w->resp);
+    free(w);
+    return rc;
+}
+
+int http_backend_run(http_backend *b, lcx_next_fn next, lcx_done_fn done, void *arg, lcx_err *err)
 {
     int conc = b->o.concurrency > 0 ? b->o.concurrency : 1;
     slot *slots = calloc((size_t)conc, sizeof *slots);
-    pending *queue = calloc(n ? n : 1, sizeof *queue); /* waiting work, at most n */
-    size_t queued = 0, finished = 0;
-    if (!slots || !queue) {
+    work **waiting = calloc((size_t)conc, sizeof *waiting); /* requests waiting to retry */
+    if (!slots || !waiting) {
         free(slots);
-        free(queue);
+        free(waiting);
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
     }
-    for (size_t i = 0; i < n; i++) {
-        memset(&resp[i], 0, sizeof resp[i]);
-        queue[queued++] = (pending){i, 0, 0};
-    }
-    int *attempts = calloc(n ? n : 1, sizeof *attempts);
     for (int k = 0; k < conc; k++) {
         slots[k].easy = curl_easy_init();
-        slots[k].req = -1;
         sb_init(&slots[k].body);
         sb_init(&slots[k].reply);
     }
-    int rc = attempts ? 0 : lcx_errf(err, LCX_ENOMEM, "out of memory");
+    int rc = 0, in_flight = 0, n_waiting = 0, exhausted = 0;
     /* Until the chat prefix mode is known, one request at a time. */
     int limit = b->o.api == API_CHAT && !b->prefix_mode_known ? 1 : conc;
-    int in_flight = 0;
-    while (!rc && finished < n) {
+    while (!rc && (!exhausted || in_flight || n_waiting)) {
         double now = lcx_now(), next_due = now + 0.1;
-        /* Fill idle slots with work that is due. */
-        for (int k = 0; k < conc && in_flight < limit; k++) {
-            if (slots[k].req >= 0)
+        /* Fill idle slots: due retries first, then new work, keeping at most
+         * `concurrency` requests outstanding (in flight or waiting). */
+        for (int k = 0; !rc && k < conc && in_flight < limit; k++) {
+            if (slots[k].w)
                 continue;
-            size_t pick = queued;
-            for (size_t q = 0; q < queued; q++)
-                if (queue[q].not_before <= now) {
-                    pick = q;
-                    break;
+            work *w = NULL;
+            for (int q = 0; q < n_waiting && !w; q++)
+                if (waiting[q]->not_before <= now) {
+                    w = waiting[q];
+                    waiting[q] = waiting[--n_waiting];
                 }
-            if (pick == queued)
+            if (!w && !exhausted && in_flight + n_waiting < conc) {
+                w = calloc(1, sizeof *w);
+                int got = w ? next(arg, &w->req, err) : lcx_errf(err, LCX_ENOMEM, "out of memory");
+                if (got <= 0) {
+                    free(w);
+                    w = NULL;
+                    exhausted = 1;
+                    rc = got < 0 ? got : 0;
+                }
+            }
+            if (!w)
                 break;
-            size_t idx = queue[pick].req;
-            attempts[idx] = queue[pick].attempts + 1;
-            memmove(&queue[pick], &queue[pick + 1], (queued - pick - 1) * sizeof *queue);
-            queued--;
-            start_slot(b, &slots[k], &reqs[idx], idx);
+            start_slot(b, &slots[k], w);
             in_flight++;
         }
-        for (size_t q = 0; q < queued; q++)
-            if (queue[q].not_before > now && queue[q].not_before < next_due)
-                next_due = queue[q].not_before;
+        for (int q = 0; q < n_waiting; q++)
+            if (waiting[q]->not_before < next_due)
+                next_due = waiting[q]->not_before;
         int running;
         curl_multi_perform(b->multi, &running);
         int wait_ms = (int)((next_due - lcx_now()) * 1000);
@@ -426,59 +455,50 @@ int http_backend_run(http_backend *b, const lcx_request *reqs, size_t n, lcx_res
             slot *s;
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
             CURLcode cc = msg->data.result;
-            size_t idx = (size_t)s->req;
             curl_multi_remove_handle(b->multi, s->easy);
             in_flight--;
+            work *w = s->w;
+            s->w = NULL;
             char why[512];
-            lcx_response *r = &resp[idx];
-            outcome oc = judge(b, s, cc, r, why, sizeof why);
-            s->req = -1;
+            outcome oc = judge(b, s, cc, &w->resp, why, sizeof why);
             if (oc == OUTCOME_SWITCH_PREFIX) {
                 /* The server refused the assistant prefill: append the
                  * prefix to the user turn from now on. */
                 b->prefix_mode = PREFIX_USER;
                 b->prefix_mode_known = 1;
                 limit = conc;
-                queue[queued++] = (pending){idx, attempts[idx] - 1, 0};
+                w->attempts--;
+                w->not_before = 0;
+                waiting[n_waiting++] = w;
                 continue;
             }
             if (oc == OUTCOME_DONE && b->o.api == API_CHAT && !b->prefix_mode_known) {
                 b->prefix_mode_known = 1;
                 limit = conc;
             }
-            r->attempts = attempts[idx];
-            if (oc == OUTCOME_RETRY && attempts[idx] <= b->o.max_retries) {
-                queue[queued++] =
-                    (pending){idx, attempts[idx], lcx_now() + backoff(b, attempts[idx], s->retry_after)};
+            if (oc == OUTCOME_RETRY && w->attempts <= b->o.max_retries) {
+                w->not_before = lcx_now() + backoff(b, w->attempts, s->retry_after);
+                waiting[n_waiting++] = w;
                 continue;
             }
-            if (oc != OUTCOME_DONE) {
-                strbuf e;
-                sb_init(&e);
-                sb_printf(&e, "%s (after %d attempt%s)", why, attempts[idx], attempts[idx] == 1 ? "" : "s");
-                r->error = sb_take(&e);
-                backend_scrub_key(r->error);
-                free(r->text);
-                r->text = NULL;
-                if (b->o.fail_fast) {
-                    rc = lcx_errf(err, LCX_EIO, "request %zu failed (--fail-fast): %s", idx, r->error);
-                    break;
-                }
-            }
-            finished++;
-            if (on_done)
-                rc = on_done(arg, idx, r, err);
+            rc = finish(b, w, oc, why, done, arg, err);
         }
     }
     for (int k = 0; k < conc; k++) {
-        if (slots[k].req >= 0)
+        if (slots[k].w) {
             curl_multi_remove_handle(b->multi, slots[k].easy);
+            lcx_response_free(&slots[k].w->resp);
+            free(slots[k].w);
+        }
         curl_easy_cleanup(slots[k].easy);
         sb_free(&slots[k].body);
         sb_free(&slots[k].reply);
     }
+    for (int q = 0; q < n_waiting; q++) {
+        lcx_response_free(&waiting[q]->resp);
+        free(waiting[q]);
+    }
     free(slots);
-    free(queue);
-    free(attempts);
+    free(waiting);
     return rc;
 }

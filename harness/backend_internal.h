@@ -9,14 +9,12 @@ typedef struct local_backend local_backend;
 
 int http_backend_open(const lcx_backend_opts *o, http_backend **out, lcx_err *err);
 void http_backend_close(http_backend *b);
-int http_backend_run(http_backend *b, const lcx_request *reqs, size_t n, lcx_response *resp,
-                     lcx_done_fn on_done, void *arg, lcx_err *err);
+int http_backend_run(http_backend *b, lcx_next_fn next, lcx_done_fn done, void *arg, lcx_err *err);
 json_t *http_backend_describe(const http_backend *b);
 
 int local_backend_open(const lcx_backend_opts *o, local_backend **out, lcx_err *err);
 void local_backend_close(local_backend *b);
-int local_backend_run(local_backend *b, const lcx_request *reqs, size_t n, lcx_response *resp,
-                      lcx_done_fn on_done, void *arg, lcx_err *err);
+int local_backend_run(local_backend *b, lcx_next_fn next, lcx_done_fn done, void *arg, lcx_err *err);
 json_t *local_backend_describe(const local_backend *b);
 const lcx_counter *local_backend_counter(const local_backend *b);
 

@@ -148,22 +148,27 @@ static int answer_one(local_backend *b, const lcx_request *r, lcx_response *resp
     return rc;
 }
 
-int local_backend_run(local_backend *b, const lcx_request *reqs, size_t n, lcx_response *resp,
-                      lcx_done_fn on_done, void *arg, lcx_err *err)
+int local_backend_run(local_backend *b, lcx_next_fn next, lcx_done_fn done, void *arg, lcx_err *err)
 {
-    for (size_t i = 0; i < n; i++) {
-        memset(&resp[i], 0, sizeof resp[i]);
+    for (;;) {
+        lcx_request req;
+        int got = next(arg, &req, err);
+        if (got <= 0)
+            return got;
+        lcx_response resp;
+        memset(&resp, 0, sizeof resp);
         lcx_err e = {0};
-        if (answer_one(b, &reqs[i], &resp[i], &e)) {
+        if (answer_one(b, &req, &resp, &e)) {
             /* The engine failing on one prompt is recorded like a remote error. */
-            resp[i].error = strdup(e.msg);
-            resp[i].attempts = 1;
-            if (b->o.fail_fast)
+            resp.error = strdup(e.msg);
+            resp.attempts = 1;
+            if (b->o.fail_fast) {
+                lcx_response_free(&resp);
                 return lcx_errf(err, e.code ? e.code : LCX_EINTERNAL, "%s", e.msg);
+            }
         }
-        int rc = on_done ? on_done(arg, i, &resp[i], err) : 0;
+        int rc = done(arg, &req, &resp, err);
         if (rc)
             return rc;
     }
-    return 0;
 }

@@ -40,6 +40,8 @@ static void usage(FILE *fp)
             "  --concurrency N     requests in flight (default 8)\n"
             "  --timeout S         seconds per request (default 600)\n"
             "  --max-retries N     retries on 429, 5xx, timeouts, resets (default 6)\n"
+            "  --backoff S         first retry delay, doubling per attempt (default 0.5)\n"
+            "  --backoff-max S     cap on the retry delay (default 30)\n"
             "  --fail-fast         stop at the first request that fails for good\n"
             "  API key: LCX_API_KEY or OPENAI_API_KEY (never written anywhere)\n"
             "decoding:\n"
@@ -81,6 +83,8 @@ static int parse_args(int argc, char **argv, run_opts *o, lcx_err *err)
     lcx_rope_opts_init(&o->backend.rope);
     double concurrency = 8, retries = 6;
     o->backend.timeout = 600;
+    o->backend.backoff = 0.5;
+    o->backend.backoff_max = 30;
     const struct {
         const char *name;
         const char **value;
@@ -108,6 +112,10 @@ static int parse_args(int argc, char **argv, run_opts *o, lcx_err *err)
             r = number_opt(argc, argv, &i, "--max-retries", 0, 100, &retries, err);
         if (!r)
             r = number_opt(argc, argv, &i, "--temperature", 0, 100, &o->backend.temperature, err);
+        if (!r)
+            r = number_opt(argc, argv, &i, "--backoff", 0, 3600, &o->backend.backoff, err);
+        if (!r)
+            r = number_opt(argc, argv, &i, "--backoff-max", 0, 3600, &o->backend.backoff_max, err);
         if (!r)
             r = lcx_rope_opts_parse(&o->backend.rope, argc, argv, &i, err);
         if (!r)
@@ -248,14 +256,35 @@ static int read_data_file(const char *dir, size_t length, const char *task, size
 
 /* ---- the run ---------------------------------------------------------------- */
 
-typedef struct cell_run {
-    const lcx_task *task;
-    pred_file *pf;
-    json_t **records;   /* gen records of the missing samples */
-    size_t *index;      /* their sample indexes */
+/* A (task, length) cell. Its samples are generated (or read) when the run
+ * reaches it, handed to the backend one by one, and recorded as they come
+ * back; requests of neighbouring cells overlap, so concurrency does not
+ * drain at each cell's end. */
+typedef struct cell cell;
+
+typedef struct sample_tag {
+    cell *c;
+    size_t i;
+} sample_tag;
+
+struct cell {
+    size_t ti, li;
+    pred_file pf;
+    json_t **records;   /* gen records, freed as each sample is recorded */
+    sample_tag *tags;
+    size_t next;        /* next sample to consider sending */
+    size_t outstanding; /* sent, not yet recorded */
+    int opened, sent_all, closed;
+};
+
+typedef struct run_state {
+    const run_opts *o;
+    lcx_suite *s;
+    cell *cells;
+    size_t n_cells, cur;
     lcx_progress *prog;
     size_t errors;
-} cell_run;
+} run_state;
 
 static double sample_score(const lcx_task *t, const char *pred, json_t *outputs)
 {
@@ -274,96 +303,140 @@ static double sample_score(const lcx_task *t, const char *pred, json_t *outputs)
     return s;
 }
 
-static int on_answer(void *arg, size_t i, lcx_response *resp, lcx_err *err)
+static int cell_close(run_state *st, cell *c, lcx_err *err)
 {
-    cell_run *c = arg;
-    json_t *rec = json_deep_copy(c->records[i]);
-    if (resp->error) {
+    if (c->closed || !c->opened)
+        return 0;
+    c->closed = 1;
+    for (size_t i = 0; c->records && i < st->s->samples; i++)
+        json_decref(c->records[i]);
+    free(c->records);
+    free(c->tags);
+    c->records = NULL;
+    c->tags = NULL;
+    return pred_close(&c->pf, err);
+}
+
+/* Read what is recorded; generate or read the samples still missing. */
+static int cell_open(run_state *st, cell *c, lcx_err *err)
+{
+    const lcx_task *t = st->s->tasks[c->ti];
+    size_t length = st->s->lengths[c->li], n = st->s->samples;
+    c->opened = 1;
+    int rc = pred_open(st->o->out, length, t->name, n, &c->pf, err);
+    if (rc)
+        return rc;
+    lcx_progress_add(st->prog, c->pf.n_done, 0);
+    if (c->pf.n_done == n)
+        return 0;
+    char label[160];
+    snprintf(label, sizeof label, "%s @ %zu", t->name, length);
+    lcx_progress_label(st->prog, label);
+    c->records = calloc(n, sizeof *c->records);
+    c->tags = calloc(n, sizeof *c->tags);
+    if (!c->records || !c->tags)
+        return lcx_errf(err, LCX_ENOMEM, "out of memory");
+    if (st->o->data)
+        return read_data_file(st->o->data, length, t->name, n, c->records, err);
+    lcx_sample *samples = calloc(n, sizeof *samples);
+    lcx_gen_ctx ctx = lcx_suite_ctx(st->s, c->ti, c->li);
+    rc = samples ? lcx_gen_samples(&ctx, n, samples, NULL, NULL, err)
+                 : lcx_errf(err, LCX_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < n; i++)
+        c->records[i] = c->pf.done[i] ? NULL : lcx_sample_json(&samples[i], t->name);
+    for (size_t i = 0; samples && i < n; i++)
+        lcx_sample_free(&samples[i]);
+    free(samples);
+    return rc;
+}
+
+static int next_request(void *arg, lcx_request *req, lcx_err *err)
+{
+    run_state *st = arg;
+    while (st->cur < st->n_cells) {
+        cell *c = &st->cells[st->cur];
+        if (!c->opened) {
+            int rc = cell_open(st, c, err);
+            if (rc)
+                return rc;
+        }
+        while (c->next < st->s->samples && c->pf.done[c->next])
+            c->next++;
+        if (c->next < st->s->samples) {
+            size_t i = c->next++;
+            c->tags[i] = (sample_tag){c, i};
+            req->input = json_string_value(json_object_get(c->records[i], "input"));
+            req->answer_prefix = json_string_value(json_object_get(c->records[i], "answer_prefix"));
+            req->max_tokens = st->s->tasks[c->ti]->tokens_to_generate;
+            req->tag = &c->tags[i];
+            c->outstanding++;
+            return 1;
+        }
+        c->sent_all = 1;
+        st->cur++;
+        if (c->outstanding == 0) {
+            int rc = cell_close(st, c, err);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static int on_answer(void *arg, const lcx_request *req, lcx_response *resp, lcx_err *err)
+{
+    run_state *st = arg;
+    sample_tag *tag = req->tag;
+    cell *c = tag->c;
+    const lcx_task *t = st->s->tasks[c->ti];
+    json_t *rec = c->records[tag->i];
+    c->records[tag->i] = NULL;
+    int failed = resp->error != NULL;
+    if (failed) {
         json_object_set_new(rec, "pred", json_null());
         json_object_set_new(rec, "score", json_null());
-        c->errors++;
+        st->errors++;
     } else {
-        json_object_set_new(rec, "pred", json_string(resp->text ? resp->text : ""));
-        json_object_set_new(rec, "score", json_real(sample_score(c->task, resp->text ? resp->text : "",
-                                                                 json_object_get(rec, "outputs"))));
+        const char *text = resp->text ? resp->text : "";
+        json_object_set_new(rec, "pred", json_string(text));
+        json_object_set_new(rec, "score", json_real(sample_score(t, text, json_object_get(rec, "outputs"))));
     }
     json_object_set_new(rec, "prompt_tokens", resp->prompt_tokens >= 0 ? json_integer(resp->prompt_tokens) : json_null());
     json_object_set_new(rec, "output_tokens", resp->output_tokens >= 0 ? json_integer(resp->output_tokens) : json_null());
     json_object_set_new(rec, "latency_s", json_real((double)(long)(resp->latency * 1e4) / 1e4));
-    json_object_set_new(rec, "finish_reason", resp->error ? json_null() : json_string(resp->finish_reason));
+    json_object_set_new(rec, "finish_reason", failed ? json_null() : json_string(resp->finish_reason));
     json_object_set_new(rec, "attempts", json_integer(resp->attempts));
-    json_object_set_new(rec, "error", resp->error ? json_string(resp->error) : json_null());
-    int rc = pred_append(c->pf, rec, err);
+    json_object_set_new(rec, "error", failed ? json_string(resp->error) : json_null());
+    int rc = pred_append(&c->pf, rec, err);
     json_decref(rec);
     lcx_response_free(resp);
-    lcx_progress_add(c->prog, 1, resp->error ? 1 : 0);
+    lcx_progress_add(st->prog, 1, (size_t)failed);
+    c->outstanding--;
+    if (!rc && c->sent_all && c->outstanding == 0)
+        rc = cell_close(st, c, err);
     return rc;
 }
 
-static int run_cell(const run_opts *o, lcx_suite *s, lcx_backend *b, size_t ti, size_t li,
-                    lcx_progress *prog, size_t *errors, lcx_err *err)
+/* Run every cell, lengths outer, tasks inner. */
+static int run_cells(const run_opts *o, lcx_suite *s, lcx_backend *b, lcx_progress *prog,
+                     size_t *errors, lcx_err *err)
 {
-    const lcx_task *t = s->tasks[ti];
-    size_t length = s->lengths[li], n = s->samples;
-    pred_file pf;
-    int rc = pred_open(o->out, length, t->name, n, &pf, err);
-    if (rc) {
-        free(pf.done);
-        return rc;
+    run_state st = {o, s, calloc(s->n_tasks * s->n_lengths, sizeof(cell)), s->n_tasks * s->n_lengths,
+                    0, prog, 0};
+    if (!st.cells)
+        return lcx_errf(err, LCX_ENOMEM, "out of memory");
+    for (size_t li = 0; li < s->n_lengths; li++)
+        for (size_t ti = 0; ti < s->n_tasks; ti++)
+            st.cells[li * s->n_tasks + ti] = (cell){.ti = ti, .li = li};
+    int rc = lcx_backend_run(b, next_request, on_answer, &st, err);
+    for (size_t k = 0; k < st.n_cells; k++) {
+        lcx_err e = {0};
+        int crc = cell_close(&st, &st.cells[k], &e);
+        if (!rc && crc)
+            rc = crc, *err = e;
     }
-    lcx_progress_add(prog, pf.n_done, 0);
-    if (pf.n_done == n)
-        return pred_close(&pf, err);
-
-    json_t **records = calloc(n, sizeof *records);
-    size_t *index = calloc(n, sizeof *index);
-    lcx_request *reqs = calloc(n, sizeof *reqs);
-    lcx_response *resp = calloc(n, sizeof *resp);
-    if (!records || !index || !reqs || !resp)
-        rc = lcx_errf(err, LCX_ENOMEM, "out of memory");
-    char label[160];
-    snprintf(label, sizeof label, "%s @ %zu", t->name, length);
-    lcx_progress_label(prog, label);
-    if (!rc && o->data) {
-        rc = read_data_file(o->data, length, t->name, n, records, err);
-    } else if (!rc) {
-        lcx_sample *samples = calloc(n, sizeof *samples);
-        lcx_gen_ctx ctx = lcx_suite_ctx(s, ti, li);
-        rc = samples ? lcx_gen_samples(&ctx, n, samples, NULL, NULL, err)
-                     : lcx_errf(err, LCX_ENOMEM, "out of memory");
-        for (size_t i = 0; !rc && i < n; i++)
-            records[i] = lcx_sample_json(&samples[i], t->name);
-        for (size_t i = 0; samples && i < n; i++)
-            lcx_sample_free(&samples[i]);
-        free(samples);
-    }
-    size_t m = 0;
-    for (size_t i = 0; !rc && i < n; i++) {
-        if (pf.done[i])
-            continue;
-        records[m] = records[i] ? records[i] : records[m];
-        if (m != i)
-            records[i] = NULL;
-        index[m] = i;
-        reqs[m].input = json_string_value(json_object_get(records[m], "input"));
-        reqs[m].answer_prefix = json_string_value(json_object_get(records[m], "answer_prefix"));
-        reqs[m].max_tokens = t->tokens_to_generate;
-        m++;
-    }
-    cell_run c = {t, &pf, records, index, prog, 0};
-    if (!rc)
-        rc = lcx_backend_run(b, reqs, m, resp, on_answer, &c, err);
-    *errors += c.errors;
-    for (size_t i = 0; records && i < n; i++)
-        json_decref(records[i]);
-    free(records);
-    free(index);
-    free(reqs);
-    free(resp);
-    lcx_err close_err = {0};
-    int crc = pred_close(&pf, &close_err);
-    if (!rc && crc)
-        *err = close_err, rc = crc;
+    *errors = st.errors;
+    free(st.cells);
     return rc;
 }
 
@@ -409,6 +482,9 @@ int cmd_run(int argc, char **argv)
          * it goes to "runtime", not to the configuration. */
         json_t *desc = lcx_backend_describe(b);
         json_object_del(desc, "answer_prefix_sent_as");
+        /* The server's address may change between a run and its resume
+         * (a restarted server); it is recorded, not compared. */
+        json_object_del(desc, "endpoint");
         config = run_config(&o, &s, desc, counter_name);
         json_t *run = run_json(argc, argv, config);
         rc = run_store_open(o.out, run, &err);
@@ -417,20 +493,19 @@ int cmd_run(int argc, char **argv)
     size_t errors = 0;
     lcx_progress prog;
     lcx_progress_init(&prog, stderr, s.n_tasks * s.n_lengths * s.samples, o.quiet);
-    for (size_t li = 0; !rc && li < s.n_lengths; li++)
-        for (size_t ti = 0; !rc && ti < s.n_tasks; ti++) {
-            rc = run_cell(&o, &s, b, ti, li, &prog, &errors, &err);
-            lcx_err cerr;
-            if (rcount && remote_count_error(rcount, &cerr))
-                rc = cerr.code, err = cerr;
-        }
+    if (!rc)
+        rc = run_cells(&o, &s, b, &prog, &errors, &err);
+    lcx_err cerr;
+    if (rcount && remote_count_error(rcount, &cerr))
+        rc = cerr.code, err = cerr;
     if (!rc) {
         lcx_progress_finish(&prog);
         json_t *runtime = json_object();
         json_t *desc = lcx_backend_describe(b);
-        json_t *sent_as = json_object_get(desc, "answer_prefix_sent_as");
-        if (sent_as)
-            json_object_set(runtime, "answer_prefix_sent_as", sent_as);
+        const char *learnt[] = {"endpoint", "answer_prefix_sent_as"};
+        for (size_t k = 0; k < 2; k++)
+            if (json_object_get(desc, learnt[k]))
+                json_object_set(runtime, learnt[k], json_object_get(desc, learnt[k]));
         json_decref(desc);
         if (rcount)
             json_object_set_new(runtime, "tokenize_form", json_string(remote_count_form(rcount)));

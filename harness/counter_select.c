@@ -1,6 +1,16 @@
+/* counter_select.c: the token counter for length fitting: one token per
+ * byte, or a Hugging Face tokenizer.json (engine/tokenizer.h), whose count
+ * is thread-safe as tasks/ requires. */
 #include "counter_select.h"
 
 #include <string.h>
+
+#include "engine/tokenizer.h"
+
+static size_t tokenizer_count(void *ctx, const char *text, size_t len)
+{
+    return lcx_tokenizer_count(ctx, text, len);
+}
 
 int lcx_counter_select(const char *tokenizer_path, lcx_counter_choice *out, lcx_err *err)
 {
@@ -9,11 +19,19 @@ int lcx_counter_select(const char *tokenizer_path, lcx_counter_choice *out, lcx_
         out->counter = lcx_byte_counter();
         return 0;
     }
-    return lcx_errf(err, LCX_EINPUT, "%s: --tokenizer needs the Hugging Face tokenizer, "
-                    "which this build does not have yet", tokenizer_path);
+    lcx_tokenizer *tok;
+    int rc = lcx_tokenizer_load(tokenizer_path, &tok, err);
+    if (rc)
+        return rc;
+    out->owned = tok;
+    out->counter.name = tokenizer_path;
+    out->counter.count = tokenizer_count;
+    out->counter.ctx = tok;
+    return 0;
 }
 
 void lcx_counter_release(lcx_counter_choice *c)
 {
-    (void)c;
+    lcx_tokenizer_free(c->owned);
+    memset(c, 0, sizeof *c);
 }

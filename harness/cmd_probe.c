@@ -1,0 +1,267 @@
+/* cmd_probe.c: `lcx probe`: the attention-sink measurements of Qiu et al.
+ * (arXiv 2505.06708) on one RULER prompt, per layer:
+ *   - share of attention on the first token (mean over heads and over the
+ *     last half of the query positions),
+ *   - max |hidden state| (residual stream after the layer),
+ *   - for gated models: mean gate score and the fraction of scores < 0.1.
+ *
+ *   lcx probe --model DIR --length N [--task niah_single_2] [--template base]
+ *             [--seed S] [--out FILE.json] [--chunk N] [rope options]
+ *   lcx probe --model DIR (--prompt-file F | --prompt-ids F) [--out FILE.json]
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/fsio.h"
+#include "engine/model.h"
+#include "engine/prompt.h"
+#include "engine/rope_opts.h"
+#include "harness/args.h"
+#include "harness/commands.h"
+#include "tasks/tasks.h"
+
+typedef struct probe_opts {
+    const char *model, *prompt_file, *prompt_ids, *out, *task, *tmpl, *length;
+    size_t chunk;
+    unsigned long long seed;
+    lcx_rope_opts rope;
+} probe_opts;
+
+static void probe_usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: lcx probe --model DIR --length N [options]\n"
+            "       lcx probe --model DIR (--prompt-file F | --prompt-ids F) [options]\n"
+            "  --length N          RULER prompt length in tokens (4k, 128K, 4096)\n"
+            "  --task NAME         RULER task of the prompt (default niah_single_2)\n"
+            "  --template NAME     model template (default base)\n"
+            "  --seed S            sample seed (default 0)\n"
+            "  --out FILE.json     also write the measurements as JSON\n"
+            "  --chunk N           prefill chunk (default 256)\n"
+            "%s"
+            "Prints per layer: attention share on the first token (last half of the\n"
+            "queries), max |hidden state|, and for gated models the mean gate score and\n"
+            "the fraction of gate scores < 0.1.\n",
+            lcx_rope_opts_usage());
+}
+
+static int parse_opts(int argc, char **argv, probe_opts *o, lcx_err *err)
+{
+    memset(o, 0, sizeof *o);
+    lcx_rope_opts_init(&o->rope);
+    o->task = "niah_single_2";
+    o->tmpl = "base";
+    const char *chunk = NULL, *seed = NULL;
+    for (int i = 1; i < argc; i++) {
+        int rc = lcx_rope_opts_parse(&o->rope, argc, argv, &i, err);
+        if (!rc)
+            (void)((rc = arg_value(argc, argv, &i, "--model", &o->model, err)) ||
+                   (rc = arg_value(argc, argv, &i, "--prompt-file", &o->prompt_file, err)) ||
+                   (rc = arg_value(argc, argv, &i, "--prompt-ids", &o->prompt_ids, err)) ||
+                   (rc = arg_value(argc, argv, &i, "--out", &o->out, err)) ||
+                   (rc = arg_value(argc, argv, &i, "--task", &o->task, err)) ||
+                   (rc = arg_value(argc, argv, &i, "--template", &o->tmpl, err)) ||
+                   (rc = arg_value(argc, argv, &i, "--length", &o->length, err)) ||
+                   (rc = arg_value(argc, argv, &i, "--chunk", &chunk, err)) ||
+                   (rc = arg_value(argc, argv, &i, "--seed", &seed, err)));
+        if (rc < 0)
+            return LCX_EINPUT;
+        if (rc)
+            continue;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return -1;
+        return lcx_errf(err, LCX_EINPUT, "unknown option '%s' (try --help)", argv[i]);
+    }
+    if ((chunk && arg_size("--chunk", chunk, &o->chunk, err)) ||
+        (seed && arg_u64("--seed", seed, &o->seed, err)))
+        return LCX_EINPUT;
+    if (!o->model)
+        return lcx_errf(err, LCX_EINPUT, "--model is required");
+    if (!!o->length + !!o->prompt_file + !!o->prompt_ids != 1)
+        return lcx_errf(err, LCX_EINPUT, "give exactly one of --length, --prompt-file and "
+                        "--prompt-ids");
+    if (o->chunk > (1u << 16))
+        return lcx_errf(err, LCX_EINPUT, "--chunk too large");
+    return 0;
+}
+
+static size_t model_count(void *ctx, const char *text, size_t len)
+{
+    return lcx_tokenizer_count(ctx, text, len);
+}
+
+/* A RULER sample fitted to the length, counted with the model's tokenizer. */
+static int ruler_prompt(const lcx_model *m, const probe_opts *o, int32_t **ids, size_t *n,
+                        lcx_err *err)
+{
+    const lcx_tokenizer *tok = lcx_model_tokenizer(m);
+    if (!tok)
+        return lcx_errf(err, LCX_EINPUT, "--length needs the model's tokenizer: %s (use "
+                        "--prompt-ids)", lcx_model_tokenizer_note(m));
+    size_t length;
+    int rc = lcx_parse_length(o->length, &length, err);
+    if (rc)
+        return rc;
+    const lcx_task *task = lcx_task_find(o->task);
+    if (!task)
+        return lcx_errf(err, LCX_EINPUT, "--task: unknown task '%s' (see lcx tasks)", o->task);
+    const lcx_template *tmpl = lcx_template_find(o->tmpl);
+    if (!tmpl)
+        return lcx_errf(err, LCX_EINPUT, "--template: unknown template '%s'", o->tmpl);
+    lcx_data_opts dopts = {0};
+    dopts.max_length = length;
+    lcx_task_data *data = NULL;
+    if ((rc = lcx_task_data_load(&dopts, &data, err)))
+        return rc;
+    lcx_counter counter = {o->model, model_count, (void *)tok};
+    lcx_gen_ctx ctx = {task, data, tmpl, &counter, length, o->seed, 0};
+    lcx_sample sample;
+    memset(&sample, 0, sizeof sample);
+    rc = lcx_gen_sample(&ctx, 0, &sample, err);
+    if (!rc) {
+        size_t li = strlen(sample.input), lp = strlen(sample.answer_prefix);
+        char *full = malloc(li + lp + 1);
+        if (!full) {
+            rc = lcx_errf(err, LCX_ENOMEM, "out of memory");
+        } else {
+            memcpy(full, sample.input, li);
+            memcpy(full + li, sample.answer_prefix, lp + 1);
+            rc = lcx_encode_prompt(m, full, li + lp, ids, n, err);
+            free(full);
+        }
+        lcx_sample_free(&sample);
+    }
+    lcx_task_data_free(data);
+    return rc;
+}
+
+static int run_probe(const probe_opts *o, lcx_err *err)
+{
+    lcx_model *m = NULL;
+    lcx_session *s = NULL;
+    int32_t *ids = NULL;
+    size_t n = 0;
+    lcx_probe_layer *layers = NULL;
+    json_t *root = NULL;
+    int rc;
+    if ((rc = lcx_model_load(o->model, &o->rope, &m, err)))
+        goto out;
+    const lcx_config *c = lcx_model_config(m);
+    if (o->length)
+        rc = ruler_prompt(m, o, &ids, &n, err);
+    else
+        rc = lcx_load_prompt(m, o->prompt_ids, o->prompt_file, &ids, &n, err);
+    if (rc)
+        goto out;
+    if (n > (size_t)1 << 28) {
+        rc = lcx_errf(err, LCX_EINPUT, "prompt too long");
+        goto out;
+    }
+    lcx_rope_info ri;
+    if ((rc = lcx_model_rope_info(m, (int)n, &ri, err)))
+        goto out;
+    char line[512];
+    lcx_rope_info_format(&ri, line, sizeof line);
+    fprintf(stderr, "model %s: %s, %d layers, gate %s, weights %s, compute F32\n%s\n", o->model,
+            c->arch_name, c->n_layers, lcx_gate_name(c->gate), lcx_model_weight_dtype(m), line);
+    if ((rc = lcx_session_new(m, (int)n, (int)o->chunk, &s, err)))
+        goto out;
+    layers = calloc((size_t)c->n_layers, sizeof *layers);
+    if (!layers) {
+        rc = lcx_errf(err, LCX_ENOMEM, "out of memory");
+        goto out;
+    }
+    lcx_probe probe = {c->n_layers, (int)(n / 2), layers};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if ((rc = lcx_session_eval(s, ids, (int)n, NULL, NULL, NULL, &probe, err)))
+        goto out;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+
+    int gated = c->gate != LCX_GATE_NONE;
+    root = json_object();
+    json_t *jl = json_array();
+    json_object_set_new(root, "model", json_string(o->model));
+    json_object_set_new(root, "tokens", json_integer((json_int_t)n));
+    json_object_set_new(root, "gate", json_string(lcx_gate_name(c->gate)));
+    json_object_set_new(root, "rope", json_string(line));
+    printf("%d tokens; first-token share over query positions >= %d\n", (int)n, (int)(n / 2));
+    printf("layer  sink_share  max_abs_hidden%s\n", gated ? "  gate_mean  gate_lt_0.1" : "");
+    double sum_sink = 0, sum_h = 0, sum_g = 0, sum_low = 0;
+    for (int l = 0; l < c->n_layers; l++) {
+        const lcx_probe_layer *pl = &layers[l];
+        double sink = pl->sink_count ? pl->sink_sum / pl->sink_count : 0;
+        double gm = pl->gate_count ? pl->gate_sum / pl->gate_count : 0;
+        double low = pl->gate_count ? (double)pl->gate_low / pl->gate_count : 0;
+        sum_sink += sink;
+        sum_h += pl->max_abs_hidden;
+        sum_g += gm;
+        sum_low += low;
+        if (gated)
+            printf("%5d  %9.2f%%  %14.2f  %9.4f  %11.4f\n", l, 100 * sink, pl->max_abs_hidden, gm,
+                   low);
+        else
+            printf("%5d  %9.2f%%  %14.2f\n", l, 100 * sink, pl->max_abs_hidden);
+        json_t *o_l = json_object();
+        json_object_set_new(o_l, "layer", json_integer(l));
+        json_object_set_new(o_l, "sink_share", json_real(sink));
+        json_object_set_new(o_l, "max_abs_hidden", json_real(pl->max_abs_hidden));
+        if (gated) {
+            json_object_set_new(o_l, "gate_mean", json_real(gm));
+            json_object_set_new(o_l, "gate_lt_0_1", json_real(low));
+        }
+        json_array_append_new(jl, o_l);
+    }
+    int L = c->n_layers;
+    if (gated)
+        printf(" mean  %9.2f%%  %14.2f  %9.4f  %11.4f\n", 100 * sum_sink / L, sum_h / L, sum_g / L,
+               sum_low / L);
+    else
+        printf(" mean  %9.2f%%  %14.2f\n", 100 * sum_sink / L, sum_h / L);
+    fprintf(stderr, "prefill: %zu tokens in %.3f s (%.1f tok/s)\n", n, secs, n / secs);
+    json_t *mean = json_object();
+    json_object_set_new(mean, "sink_share", json_real(sum_sink / L));
+    json_object_set_new(mean, "max_abs_hidden", json_real(sum_h / L));
+    if (gated) {
+        json_object_set_new(mean, "gate_mean", json_real(sum_g / L));
+        json_object_set_new(mean, "gate_lt_0_1", json_real(sum_low / L));
+    }
+    json_object_set_new(root, "layers", jl);
+    json_object_set_new(root, "mean", mean);
+    if (o->out) {
+        char *text = json_dumps(root, JSON_INDENT(1));
+        if (!text) {
+            rc = lcx_errf(err, LCX_ENOMEM, "out of memory");
+            goto out;
+        }
+        rc = lcx_write_file_atomic(o->out, text, strlen(text), err);
+        free(text);
+    }
+out:
+    json_decref(root);
+    free(layers);
+    free(ids);
+    lcx_session_free(s);
+    lcx_model_free(m);
+    return rc;
+}
+
+int cmd_probe(int argc, char **argv)
+{
+    probe_opts o;
+    lcx_err err = {0};
+    int rc = parse_opts(argc, argv, &o, &err);
+    if (rc == -1) {
+        probe_usage(stdout);
+        return 0;
+    }
+    if (rc)
+        return arg_fail("probe", &err);
+    if (run_probe(&o, &err))
+        return arg_fail("probe", &err);
+    return 0;
+}

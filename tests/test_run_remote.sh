@@ -1,0 +1,112 @@
+#!/bin/sh
+# lcx run against the loopback test server (tests/tools/lcx_testd.c): the
+# three APIs, /tokenize, faults and retries, errors recorded apart, the API
+# key never written, and the concurrency reached.
+set -u
+LCX=${LCX:-./lcx}
+TESTD=${BUILD:-build}/tools/lcx_testd
+tmp=$(mktemp -d)
+pids=""
+cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+[ -n "${KEEP:-}" ] && trap - EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+KEY=sk-lcx-test-4c0ffee9d00d
+export LCX_API_KEY=$KEY
+
+# start_server NAME ARGS...: start lcx_testd, set $url
+start_server() {
+    name=$1
+    shift
+    rm -f "$tmp/$name.port"
+    $TESTD --port-file "$tmp/$name.port" --data "$tmp/data" --stats "$tmp/$name.stats" --max-seconds 300 "$@" &
+    pids="$pids $!"
+    n=0
+    while [ ! -s "$tmp/$name.port" ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+    [ -s "$tmp/$name.port" ] || fail "server $name did not start"
+    url="http://127.0.0.1:$(cat "$tmp/$name.port")"
+}
+stop_server() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+json_num() { tr -d ' \n' <"$1" | grep -o "\"$2\":[0-9.]*" | head -n 1 | cut -d: -f2; }
+mean_of() { tr -d ' \n' <"$1/summary.json" | grep -o '"means":{[^}]*}' | grep -o ':[0-9][0-9.]*' | tr -d ':'; }
+
+SUITE="--tasks niah_single_1,qa_1,vt --lengths 2500 --samples 4 --seed 7"
+$LCX gen $SUITE --out "$tmp/data" --quiet || fail "gen"
+
+# 1. completions, prompts fitted with the server's /tokenize: the server
+#    answers with the references, so every score is 100.
+start_server a
+$LCX run --endpoint "$url" --api completions --remote-tokenize $SUITE --concurrency 4 \
+    --out "$tmp/r1" >"$tmp/r1.out" 2>"$tmp/r1.err" || { cat "$tmp/r1.err"; fail "completions run"; }
+[ "$(mean_of "$tmp/r1")" = "100.0" ] || { cat "$tmp/r1/summary.json"; fail "completions: mean is not 100"; }
+grep -q '"tokenize_form": "vllm"' "$tmp/r1/run.json" || fail "tokenize form not recorded"
+# The key is in no written byte: results, stdout, stderr.
+grep -rqF "$KEY" "$tmp/r1" "$tmp/r1.out" "$tmp/r1.err" && fail "the API key was written"
+# Same prompts as lcx gen with the byte counter (the server counts bytes).
+cut -d, -f1-4 "$tmp/data/2500/qa_1.jsonl" >"$tmp/g"
+cut -d, -f1-4 "$tmp/r1/pred/2500/qa_1.jsonl" >"$tmp/p"
+cmp -s "$tmp/g" "$tmp/p" || fail "remote-tokenize fitted other prompts"
+
+# 2. chat with the answer prefix as an assistant prefill, and llama.cpp.
+$LCX run --endpoint "$url/v1" --api chat --data "$tmp/data" $SUITE --out "$tmp/r2" --quiet || fail "chat run"
+[ "$(mean_of "$tmp/r2")" = "100.0" ] || fail "chat: mean is not 100"
+grep -q '"answer_prefix_sent_as": "assistant prefill"' "$tmp/r2/run.json" || fail "chat prefix mode not recorded"
+$LCX run --endpoint "$url" --api llamacpp --data "$tmp/data" $SUITE --out "$tmp/r3" --quiet || fail "llamacpp run"
+[ "$(mean_of "$tmp/r3")" = "100.0" ] || fail "llamacpp: mean is not 100"
+stop_server "$(echo $pids | awk '{print $NF}')"
+# (the server writes its final stats when it stops)
+grep -q "\"authorization\": *\"Bearer $KEY\"" "$tmp/a.stats" || fail "the key was not sent"
+
+# 3. a chat server that refuses prefills: the prefix goes to the user turn.
+start_server b --prefill no
+$LCX run --endpoint "$url" --api chat --data "$tmp/data" $SUITE --out "$tmp/r4" --quiet || fail "chat fallback run"
+[ "$(mean_of "$tmp/r4")" = "100.0" ] || fail "chat fallback: mean is not 100"
+grep -q '"answer_prefix_sent_as": "end of user turn"' "$tmp/r4/run.json" || fail "fallback not recorded"
+stop_server "$(echo $pids | awk '{print $NF}')"
+
+# 4. transient faults: 429 (Retry-After 1 s), 500, 503, malformed JSON, a
+#    truncated body, a reset, a stall past the timeout; every sample succeeds
+#    on its 8th attempt, and Retry-After was waited for.
+start_server c --fault 429:1 --fault 500:1 --fault 503:1 --fault malformed:1 --fault truncated:1 \
+    --fault reset:1 --fault stall:1 --stall-seconds 5 --retry-after 1
+start=$(date +%s)
+$LCX run --endpoint "$url" --api completions --data "$tmp/data" $SUITE --timeout 1 --max-retries 7 --backoff 0.05 \
+    --concurrency 12 --out "$tmp/r5" --quiet || fail "fault run"
+[ $(( $(date +%s) - start )) -ge 1 ] || fail "Retry-After not honoured"
+[ "$(mean_of "$tmp/r5")" = "100.0" ] || { cat "$tmp/r5/summary.json"; fail "faults: mean is not 100"; }
+[ "$(grep -c '"attempts":8' "$tmp/r5/pred/2500/qa_1.jsonl")" = 4 ] || fail "not 8 attempts per sample"
+stop_server "$(echo $pids | awk '{print $NF}')"
+[ "$(json_num "$tmp/c.stats" 429)" = 12 ] || fail "not one 429 per prompt"
+
+# 5. a backend that keeps failing: errors are recorded, counted apart, not
+#    scored; the run goes on and exits 0; a rerun against a healthy server
+#    retries exactly those samples.
+start_server d --fault 503:always:mod=2
+$LCX run --endpoint "$url" --api completions --data "$tmp/data" $SUITE --max-retries 1 \
+    --out "$tmp/r6" --quiet 2>"$tmp/r6.err" || fail "run with failing samples"
+grep -q "failed at the backend" "$tmp/r6.err" || fail "errors not reported"
+nerr=$(cat "$tmp/r6"/pred/2500/*.jsonl | grep -c '"error":"HTTP 503')
+[ "$nerr" -gt 0 ] && [ "$nerr" -lt 12 ] || fail "expected some errors, got $nerr"
+grep -q '"errors"' "$tmp/r6/summary.json" || fail "summary does not count errors"
+grep '"error":"HTTP' "$tmp/r6"/pred/2500/*.jsonl | grep -q '"score":null' || fail "an error was scored"
+stop_server "$(echo $pids | awk '{print $NF}')"
+start_server e
+$LCX run --endpoint "$url" --api completions --data "$tmp/data" $SUITE --out "$tmp/r6" --quiet || fail "retry run"
+[ "$(mean_of "$tmp/r6")" = "100.0" ] || fail "after the rerun: mean is not 100"
+stop_server "$(echo $pids | awk '{print $NF}')"
+[ "$(json_num "$tmp/e.stats" /v1/completions)" = "$nerr" ] || fail "the rerun did not redo exactly the failed samples"
+
+# 6. concurrency: 12 prompts held 1 s each by the server, 8 in flight.
+start_server f --delay-ms 1000
+$LCX run --endpoint "$url" --api completions --data "$tmp/data" $SUITE --concurrency 8 --out "$tmp/r7" --quiet || fail "concurrency run"
+stop_server "$(echo $pids | awk '{print $NF}')"
+[ "$(json_num "$tmp/f.stats" max_in_flight)" -ge 8 ] || { cat "$tmp/f.stats"; fail "concurrency 8 not reached"; }
+
+# 7. --fail-fast stops at the first sample that fails for good (exit 2).
+start_server g --fault 500:always
+$LCX run --endpoint "$url" --api completions --data "$tmp/data" $SUITE --max-retries 0 --fail-fast \
+    --out "$tmp/r8" --quiet 2>"$tmp/r8.err"
+[ $? = 2 ] || fail "--fail-fast did not exit 2"
+grep -q "fail-fast" "$tmp/r8.err" || fail "--fail-fast message"
+grep -rqF "$KEY" "$tmp"/r* && fail "the API key was written"
+exit 0
