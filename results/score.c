@@ -394,10 +394,13 @@ static int score_dir(const char *dir, lcx_table *t, size_t *files, lcx_err *err)
                 break;
             names = nn;
         }
-        names[n++] = strdup(e->d_name);
+        if (!(names[n] = strdup(e->d_name)))
+            break;
+        n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_cstr);
+    if (n)
+        qsort(names, n, sizeof *names, cmp_cstr);
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         char path[4096];

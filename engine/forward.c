@@ -1,0 +1,348 @@
+/* forward.c: sessions (KV cache + activations) and the forward pass, in the
+ * order of the math. Chunked prefill: each chunk of up to C tokens goes
+ * through every layer; attention reads the KV cache with attention_tiled. */
+#include "model_internal.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *alloc_floats(size_t n, size_t *total)
+{
+    *total += n * sizeof(float);
+    return aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64 + 64);
+}
+
+int lcx_session_new(const lcx_model *m, int max_seq, int chunk, lcx_session **out, lcx_err *err)
+{
+    *out = NULL;
+    const lcx_config *c = &m->config;
+    if (max_seq <= 0 || max_seq > (1 << 28))
+        return lcx_errf(err, LCX_EINPUT, "session length %d out of range", max_seq);
+    if (chunk <= 0)
+        chunk = 256;
+    if (chunk > max_seq)
+        chunk = max_seq;
+    lcx_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return lcx_errf(err, LCX_ENOMEM, "out of memory");
+    s->model = m;
+    s->chunk = chunk;
+    s->max_seq = max_seq;
+    s->kv_blocks = (max_seq + 31) / 32 * 2; /* whole 32-key tiles */
+    s->rot_dim = lcx_rope_rot_dim(&c->rope);
+    s->inv_freq = malloc(sizeof(double) * (size_t)(s->rot_dim / 2 + 1));
+    if (!s->inv_freq) {
+        free(s);
+        return lcx_errf(err, LCX_ENOMEM, "out of memory");
+    }
+    int rc = lcx_rope_table(&c->rope, max_seq, s->inv_freq, &s->magnitude, err);
+    if (rc) {
+        free(s->inv_freq);
+        free(s);
+        return rc;
+    }
+    double temp = c->rope.temperature > 0 ? c->rope.temperature : 1.0;
+    s->q_scale = (float)(1.0 / sqrt((double)c->head_dim) / temp);
+
+    RunState *st = &s->state;
+    size_t C = (size_t)chunk, hdp = (size_t)lcx_hd_pad(c->head_dim), act = 0, kv = 0;
+    size_t kvd = (size_t)c->n_kv_heads * c->head_dim;
+    st->x = alloc_floats(C * c->dim, &act);
+    st->xb = alloc_floats(C * c->dim, &act);
+    st->xb2 = alloc_floats(C * c->dim, &act);
+    st->qg = alloc_floats(C * lcx_config_q_rows(c), &act);
+    st->q = alloc_floats(C * c->n_heads * hdp, &act);
+    st->gate = alloc_floats(C * c->n_heads * c->head_dim, &act);
+    st->k = alloc_floats(C * kvd, &act);
+    st->v = alloc_floats(C * kvd, &act);
+    st->att = alloc_floats(C * c->n_heads * c->head_dim, &act);
+    st->hb = alloc_floats(C * c->hidden_dim, &act);
+    st->hb2 = alloc_floats(C * c->hidden_dim, &act);
+    st->logits = alloc_floats(C * c->vocab_size, &act);
+    st->rope_cos = alloc_floats(C * (s->rot_dim / 2), &act);
+    st->rope_sin = alloc_floats(C * (s->rot_dim / 2), &act);
+    st->sink = alloc_floats(C * c->n_heads, &act);
+    size_t cache = (size_t)c->n_layers * c->n_kv_heads * s->kv_blocks * LCX_KBLOCK * hdp;
+    st->key_cache = calloc(cache, sizeof(float));
+    st->value_cache = calloc(cache, sizeof(float));
+    kv = 2 * cache * sizeof(float);
+    s->kv_bytes = kv;
+    if (!st->x || !st->xb || !st->xb2 || !st->qg || !st->q || !st->gate || !st->k || !st->v ||
+        !st->att || !st->hb || !st->hb2 || !st->logits || !st->rope_cos || !st->rope_sin ||
+        !st->sink || !st->key_cache || !st->value_cache) {
+        lcx_session_free(s);
+        return lcx_errf(err, LCX_ENOMEM, "out of memory for a %d-position session (KV cache %zu "
+                        "MiB)", max_seq, kv >> 20);
+    }
+    memset(st->q, 0, C * c->n_heads * hdp * sizeof(float)); /* pad dims stay 0 */
+    *out = s;
+    return 0;
+}
+
+void lcx_session_free(lcx_session *s)
+{
+    if (!s)
+        return;
+    RunState *st = &s->state;
+    float *bufs[] = {st->x,     st->xb,       st->xb2,      st->qg,   st->q,         st->gate,
+                     st->k,     st->v,        st->att,      st->hb,   st->hb2,       st->logits,
+                     st->rope_cos, st->rope_sin, st->sink, st->key_cache, st->value_cache};
+    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+        free(bufs[i]);
+    free(s->inv_freq);
+    free(s);
+}
+
+int lcx_session_pos(const lcx_session *s)
+{
+    return s->pos;
+}
+
+void lcx_session_rewind(lcx_session *s, int pos)
+{
+    if (pos >= 0 && pos < s->pos)
+        s->pos = pos;
+}
+
+size_t lcx_session_kv_bytes(const lcx_session *s)
+{
+    return s->kv_bytes;
+}
+
+/* ---- small ops of the forward pass ---- */
+
+/* cos/sin [n][rot_dim/2] for positions pos0.., times the magnitude factor.
+ * Angles in double (pos * inv_freq), then rounded to float. */
+static void rope_tables(lcx_session *s, int pos0, int n)
+{
+    int half = s->rot_dim / 2;
+    for (int t = 0; t < n; t++)
+        for (int i = 0; i < half; i++) {
+            double a = (double)(pos0 + t) * s->inv_freq[i];
+            s->state.rope_cos[(size_t)t * half + i] = (float)(cos(a) * s->magnitude);
+            s->state.rope_sin[(size_t)t * half + i] = (float)(sin(a) * s->magnitude);
+        }
+}
+
+/* Split q_proj output qg[n][q_rows] into queries q[n][H][hd_pad] and gate
+ * logits gate[n][H][gw] (gw = 1 headwise, hd elementwise) by layout. */
+static void split_query_gate(float *q, float *gate, const float *qg, int n, const lcx_config *c)
+{
+    int H = c->n_heads, KV = c->n_kv_heads, G = H / KV, hd = c->head_dim, hdp = lcx_hd_pad(hd);
+    int q_rows = lcx_config_q_rows(c);
+    int gw = c->gate == LCX_GATE_HEADWISE ? 1 : hd;
+    for (int t = 0; t < n; t++) {
+        const float *src = qg + (size_t)t * q_rows;
+        for (int h = 0; h < H; h++) {
+            const float *qs, *gs = NULL;
+            switch (c->gate) {
+            case LCX_GATE_NONE:
+                qs = src + (size_t)h * hd;
+                break;
+            case LCX_GATE_INTERLEAVED: /* [query h | gate h] per head */
+                qs = src + (size_t)h * 2 * hd;
+                gs = qs + hd;
+                break;
+            default: { /* per KV group: [queries of G heads | gates of G heads] */
+                int g = h / G, i = h % G;
+                const float *grp = src + (size_t)g * (G * hd + G * gw);
+                qs = grp + (size_t)i * hd;
+                gs = grp + (size_t)G * hd + (size_t)i * gw;
+            }
+            }
+            memcpy(q + ((size_t)t * H + h) * hdp, qs, (size_t)hd * sizeof(float));
+            if (gs)
+                memcpy(gate + ((size_t)t * H + h) * gw, gs, (size_t)gw * sizeof(float));
+        }
+    }
+}
+
+static float sigmoid(float x)
+{
+    return 1.0f / (1.0f + expf(-x));
+}
+
+/* Store k, v [n][KV][hd] of positions pos0.. in the layer's caches. */
+static void kv_cache_store(lcx_session *s, int layer, const float *k, const float *v, int pos0,
+                           int n)
+{
+    const lcx_config *c = &s->model->config;
+    int KV = c->n_kv_heads, hd = c->head_dim, hdp = lcx_hd_pad(hd);
+    size_t head_floats = (size_t)s->kv_blocks * LCX_KBLOCK * hdp;
+    float *kc = s->state.key_cache + (size_t)layer * KV * head_floats;
+    float *vc = s->state.value_cache + (size_t)layer * KV * head_floats;
+    for (int t = 0; t < n; t++) {
+        int pos = pos0 + t, blk = pos / LCX_KBLOCK, off = pos % LCX_KBLOCK;
+        for (int g = 0; g < KV; g++) {
+            const float *ks = k + ((size_t)t * KV + g) * hd, *vs = v + ((size_t)t * KV + g) * hd;
+            float *kb = kc + g * head_floats + (size_t)blk * hdp * LCX_KBLOCK + off;
+            for (int d = 0; d < hd; d++)
+                kb[(size_t)d * LCX_KBLOCK] = ks[d];
+            memcpy(vc + g * head_floats + (size_t)pos * hdp, vs, (size_t)hd * sizeof(float));
+        }
+    }
+}
+
+/* (query, key) pairs a chunk of n queries at pos0.. attends to. */
+static double attention_pairs(int pos0, int n, int window)
+{
+    double pairs = 0;
+    for (int t = 0; t < n; t++) {
+        int keys = pos0 + t + 1;
+        pairs += window > 0 && keys > window ? window : keys;
+    }
+    return pairs;
+}
+
+lcx_session_stats lcx_session_get_stats(const lcx_session *s)
+{
+    return s->stats;
+}
+
+/* ---- the forward pass ---- */
+
+/* Tokens [n] at positions pos0 .. pos0+n-1. Logits: none (want 0), the last
+ * row (want 1) or every row (want 2), into state.logits. */
+static void forward(lcx_session *s, const int32_t *tokens, int n, int pos0, int want,
+                    lcx_probe *probe)
+{
+    const lcx_model *m = s->model;
+    const lcx_config *p = &m->config;
+    const Weights *w = &m->weights;
+    RunState *st = &s->state;
+    const int dim = p->dim, hd = p->head_dim, hdp = lcx_hd_pad(hd), H = p->n_heads;
+    const int KV = p->n_kv_heads, hidden = p->hidden_dim;
+    const int gw = p->gate == LCX_GATE_HEADWISE ? 1 : hd;
+    const float eps = (float)p->norm_eps;
+    const size_t head_floats = (size_t)s->kv_blocks * LCX_KBLOCK * hdp;
+
+    /* token embeddings */
+    for (int t = 0; t < n; t++)
+        weight_row_f32(st->x + (size_t)t * dim, &w->token_embedding, tokens[t]);
+    rope_tables(s, pos0, n);
+
+    for (int l = 0; l < p->n_layers; l++) {
+        const LayerWeights *lw = &w->layers[l];
+
+        /* attention: rmsnorm, q (+gate) k v projections */
+        rmsnorm(st->xb, st->x, lw->rms_att, n, dim, eps);
+        matmul(st->qg, st->xb, &lw->wq, lw->bq, n);
+        matmul(st->k, st->xb, &lw->wk, lw->bk, n);
+        matmul(st->v, st->xb, &lw->wv, lw->bv, n);
+        split_query_gate(st->q, st->gate, st->qg, n, p);
+
+        /* Qwen3 q/k RMSNorm per head, then RoPE */
+        if (lw->q_norm) {
+            for (int t = 0; t < n; t++)
+                for (int h = 0; h < H; h++) {
+                    float *qh = st->q + ((size_t)t * H + h) * hdp;
+                    rmsnorm(qh, qh, lw->q_norm, 1, hd, eps);
+                }
+            rmsnorm(st->k, st->k, lw->k_norm, n * KV, hd, eps);
+        }
+        rope_apply(st->q, st->rope_cos, st->rope_sin, n, H, hdp, s->rot_dim);
+        rope_apply(st->k, st->rope_cos, st->rope_sin, n, KV, hd, s->rot_dim);
+        for (size_t i = 0; i < (size_t)n * H * hdp; i++)
+            st->q[i] *= s->q_scale; /* 1/sqrt(head_dim) / temperature */
+        kv_cache_store(s, l, st->k, st->v, pos0, n);
+
+        /* causal attention over the cache, tiled with an online softmax */
+        double t_attn = omp_get_wtime();
+        attention_tiled(st->att, st->q, st->key_cache + (size_t)l * KV * head_floats,
+                        st->value_cache + (size_t)l * KV * head_floats, n, pos0, H, KV, hd,
+                        s->kv_blocks, p->sliding_window, probe ? st->sink : NULL);
+        s->stats.attn_seconds += omp_get_wtime() - t_attn;
+        s->stats.attn_flops += 4.0 * hd * H * attention_pairs(pos0, n, p->sliding_window);
+
+        /* gated attention (G1): out *= sigmoid(gate), before o_proj */
+        if (p->gate != LCX_GATE_NONE) {
+            for (size_t i = 0; i < (size_t)n * H * gw; i++)
+                st->gate[i] = sigmoid(st->gate[i]);
+            for (int t = 0; t < n; t++)
+                for (int h = 0; h < H; h++)
+                    for (int i = 0; i < hd; i++)
+                        st->att[((size_t)t * H + h) * hd + i] *=
+                            st->gate[((size_t)t * H + h) * gw + (gw == 1 ? 0 : i)];
+        }
+
+        /* output projection and residual */
+        matmul(st->xb2, st->att, &lw->wo, lw->bo, n);
+        for (size_t i = 0; i < (size_t)n * dim; i++)
+            st->x[i] += st->xb2[i];
+
+        /* FFN: rmsnorm, down(silu(gate(x)) * up(x)), residual */
+        rmsnorm(st->xb, st->x, lw->rms_ffn, n, dim, eps);
+        matmul(st->hb, st->xb, &lw->w1, NULL, n);
+        matmul(st->hb2, st->xb, &lw->w3, NULL, n);
+        for (size_t i = 0; i < (size_t)n * hidden; i++) {
+            float g = st->hb[i];
+            st->hb[i] = g / (1.0f + expf(-g)) * st->hb2[i];
+        }
+        matmul(st->xb2, st->hb, &lw->w2, NULL, n);
+        for (size_t i = 0; i < (size_t)n * dim; i++)
+            st->x[i] += st->xb2[i];
+
+        if (probe && l < probe->n_layers) {
+            lcx_probe_layer *pl = &probe->layers[l];
+            for (size_t i = 0; i < (size_t)n * dim; i++)
+                if (fabsf(st->x[i]) > pl->max_abs_hidden)
+                    pl->max_abs_hidden = fabsf(st->x[i]);
+            for (int h = 0; h < H; h++)
+                for (int t = 0; t < n; t++)
+                    if (pos0 + t >= probe->from_pos) {
+                        pl->sink_sum += st->sink[(size_t)h * n + t];
+                        pl->sink_count++;
+                    }
+            if (p->gate != LCX_GATE_NONE)
+                for (size_t i = 0; i < (size_t)n * H * gw; i++) {
+                    pl->gate_sum += st->gate[i];
+                    pl->gate_low += st->gate[i] < 0.1f;
+                    pl->gate_count++;
+                }
+        }
+    }
+
+    /* final norm and classifier, only where logits are wanted */
+    if (want == 0)
+        return;
+    int first = want == 1 ? n - 1 : 0, rows = n - first;
+    rmsnorm(st->xb, st->x + (size_t)first * dim, w->rms_final, rows, dim, eps);
+    matmul(st->logits, st->xb, &w->lm_head, NULL, rows);
+}
+
+int lcx_session_eval(lcx_session *s, const int32_t *tokens, int n, float *last_logits,
+                     lcx_logits_fn all_fn, void *all_ctx, lcx_probe *probe, lcx_err *err)
+{
+    const lcx_config *c = &s->model->config;
+    if (n <= 0)
+        return 0;
+    if (s->pos + n > s->max_seq)
+        return lcx_errf(err, LCX_EINPUT, "sequence of %d positions exceeds the session's %d",
+                        s->pos + n, s->max_seq);
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= c->vocab_size)
+            return lcx_errf(err, LCX_EINPUT, "token id %d at index %d outside the vocabulary "
+                            "[0, %d)", tokens[i], i, c->vocab_size);
+    double t0 = omp_get_wtime();
+    for (int done = 0; done < n;) {
+        int len = n - done < s->chunk ? n - done : s->chunk;
+        int is_last = done + len == n;
+        int want = all_fn ? 2 : (is_last && last_logits) ? 1 : 0;
+        forward(s, tokens + done, len, s->pos, want, probe);
+        if (all_fn) {
+            int rc = all_fn(all_ctx, s->pos, len, s->state.logits, err);
+            if (rc)
+                return rc;
+        }
+        if (is_last && last_logits)
+            memcpy(last_logits,
+                   s->state.logits + (want == 2 ? (size_t)(len - 1) * c->vocab_size : 0),
+                   (size_t)c->vocab_size * sizeof(float));
+        s->pos += len;
+        done += len;
+    }
+    s->stats.total_seconds += omp_get_wtime() - t0;
+    return 0;
+}

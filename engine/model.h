@@ -1,0 +1,99 @@
+/* model.h: the white-box inference engine's API.
+ *
+ *   lcx_model    a loaded Hugging Face model directory: config, weights
+ *                (memory-mapped, F32/F16/BF16; computed in F32, F16/BF16
+ *                rows converted on the fly), tokenizer when available.
+ *   lcx_session  the KV cache and activations for one sequence.
+ *
+ * Architectures: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM,
+ * Qwen3ForCausalLM; GQA, tied embeddings, partial rotary, head_dim; gated
+ * attention (headwise / elementwise fused per KV group, Qwen3-Next
+ * interleaved). */
+#ifndef LCX_MODEL_H
+#define LCX_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "engine/config.h"
+#include "engine/rope_opts.h"
+#include "engine/tokenizer.h"
+#include "yarn/yarn.h"
+
+typedef struct lcx_model lcx_model;
+typedef struct lcx_session lcx_session;
+
+/* Load dir (config.json, model.safetensors or model.safetensors.index.json,
+ * tokenizer.json). rope may be NULL (no overrides). Every tensor is
+ * validated before use. A missing or unloadable tokenizer is not an error:
+ * lcx_model_tokenizer returns NULL and lcx_model_tokenizer_note says why. */
+int lcx_model_load(const char *dir, const lcx_rope_opts *rope, lcx_model **out, lcx_err *err);
+void lcx_model_free(lcx_model *m);
+
+const lcx_config *lcx_model_config(const lcx_model *m);
+const lcx_tokenizer *lcx_model_tokenizer(const lcx_model *m);
+const char *lcx_model_tokenizer_note(const lcx_model *m);
+/* Dtype of the largest weights ("F32", "F16", "BF16", or "mixed"). */
+const char *lcx_model_weight_dtype(const lcx_model *m);
+/* Bytes of weight data mapped. */
+size_t lcx_model_weight_bytes(const lcx_model *m);
+
+/* The RoPE values a session of seq_len positions uses (dynamic NTK depends
+ * on seq_len). */
+typedef struct lcx_rope_info {
+    lcx_rope_params params; /* after config and overrides */
+    int rot_dim;
+    double magnitude;       /* factor on cos and sin (attention_factor) */
+    double logit_scale;     /* magnitude^2 / temperature: total change of q.k logits */
+    double low, high;       /* YaRN correction range (yarn only) */
+    double inv_freq_first, inv_freq_last;
+} lcx_rope_info;
+int lcx_model_rope_info(const lcx_model *m, int seq_len, lcx_rope_info *out, lcx_err *err);
+
+/* Per-layer measurements of the attention-sink probe. */
+typedef struct lcx_probe_layer {
+    double sink_sum;   /* sum of softmax weight on key 0 ... */
+    long sink_count;   /* ... over heads x query positions >= probe.from_pos */
+    float max_abs_hidden; /* max |residual stream| after the layer, all positions */
+    double gate_sum;   /* sum of sigmoid gate scores (gated models) */
+    long gate_count;
+    long gate_low;     /* gate scores < 0.1 */
+} lcx_probe_layer;
+
+typedef struct lcx_probe {
+    int n_layers;
+    int from_pos;            /* sink share counts query positions >= from_pos */
+    lcx_probe_layer *layers; /* n_layers entries, caller allocated and zeroed */
+} lcx_probe;
+
+/* A session holding up to max_seq positions. chunk: prefill chunk size
+ * (0 = 256). */
+int lcx_session_new(const lcx_model *m, int max_seq, int chunk, lcx_session **out, lcx_err *err);
+void lcx_session_free(lcx_session *s);
+int lcx_session_pos(const lcx_session *s); /* positions already in the cache */
+/* Drop everything after position pos (pos <= current). */
+void lcx_session_rewind(lcx_session *s, int pos);
+/* Bytes of KV cache allocated. */
+size_t lcx_session_kv_bytes(const lcx_session *s);
+
+/* Time spent, for benchmarks and speed lines. */
+typedef struct lcx_session_stats {
+    double attn_seconds; /* inside attention_tiled */
+    double attn_flops;   /* 4 * head_dim * (query, key) pairs * heads */
+    double total_seconds; /* inside lcx_session_eval */
+} lcx_session_stats;
+lcx_session_stats lcx_session_get_stats(const lcx_session *s);
+
+/* Called with the logits of n consecutive positions starting at first
+ * (n x vocab floats). Return nonzero (and fill err) to stop. */
+typedef int (*lcx_logits_fn)(void *ctx, int first, int n, const float *logits, lcx_err *err);
+
+/* Run tokens[0..n) at the next positions, in chunks. last_logits (vocab
+ * floats) receives the logits of the final token when not NULL; all_fn, when
+ * not NULL, receives the logits of every position; probe, when not NULL,
+ * accumulates per-layer measurements. */
+int lcx_session_eval(lcx_session *s, const int32_t *tokens, int n, float *last_logits,
+                     lcx_logits_fn all_fn, void *all_ctx, lcx_probe *probe, lcx_err *err);
+
+#endif

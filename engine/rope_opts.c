@@ -1,0 +1,158 @@
+/* rope_opts.c: parse the RoPE scaling overrides (see rope_opts.h). */
+#include "rope_opts.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void lcx_rope_opts_init(lcx_rope_opts *o)
+{
+    o->type = -1;
+    o->factor = 0;
+    o->orig_ctx = 0;
+    o->beta_fast = 0;
+    o->beta_slow = 0;
+    o->truncate = -1;
+    o->attn_factor = -1;
+    o->temperature = 0;
+}
+
+const char *lcx_rope_opts_usage(void)
+{
+    return "  --rope-scaling TYPE     default|linear|dynamic|yarn|llama3 (overrides config)\n"
+           "  --yarn-factor S         RoPE scaling factor (alias --rope-scale)\n"
+           "  --yarn-orig-ctx L       original context length (original_max_position_embeddings)\n"
+           "  --yarn-beta-fast B      YaRN beta_fast (default 32)\n"
+           "  --yarn-beta-slow B      YaRN beta_slow (default 1)\n"
+           "  --yarn-truncate 0|1     floor/ceil the YaRN correction range (default 1)\n"
+           "  --attn-factor F         magnitude factor on cos/sin (overrides YaRN's mscale)\n"
+           "  --attn-temperature T    divide attention logits by T\n";
+}
+
+/* Match "--name" or "--name=value"; on a match set *value (NULL when the
+ * value is the next argument). */
+static int match_opt(const char *arg, const char *name, const char **value)
+{
+    size_t n = strlen(name);
+    if (strncmp(arg, name, n) != 0)
+        return 0;
+    if (arg[n] == '\0') {
+        *value = NULL;
+        return 1;
+    }
+    if (arg[n] == '=') {
+        *value = arg + n + 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int parse_double(const char *opt, const char *s, double lo_excl, double *out, lcx_err *err)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(v) || !(v > lo_excl))
+        return lcx_errf(err, LCX_EINPUT, "%s: bad value '%s' (a number > %g)", opt, s, lo_excl);
+    *out = v;
+    return 0;
+}
+
+int lcx_rope_opts_parse(lcx_rope_opts *o, int argc, char **argv, int *i, lcx_err *err)
+{
+    static const char *const names[] = {"--rope-scaling",  "--yarn-factor",   "--rope-scale",
+                                        "--yarn-orig-ctx", "--yarn-beta-fast", "--yarn-beta-slow",
+                                        "--yarn-truncate", "--attn-factor",    "--attn-temperature"};
+    const char *arg = argv[*i], *value = NULL;
+    int which = -1;
+    for (int k = 0; k < (int)(sizeof names / sizeof names[0]); k++)
+        if (match_opt(arg, names[k], &value)) {
+            which = k;
+            break;
+        }
+    if (which < 0)
+        return 0;
+    const char *opt = names[which];
+    if (!value) {
+        if (*i + 1 >= argc) {
+            lcx_errf(err, LCX_EINPUT, "%s needs a value", opt);
+            return -1;
+        }
+        value = argv[++*i];
+    }
+    double v = 0;
+    int rc = 0;
+    switch (which) {
+    case 0: {
+        int t = lcx_rope_type_parse(value);
+        if (t < 0)
+            rc = lcx_errf(err, LCX_EINPUT,
+                          "%s: unknown type '%s' (default, linear, dynamic, yarn, llama3)", opt,
+                          value);
+        else
+            o->type = t;
+        break;
+    }
+    case 1:
+    case 2:
+        if (!(rc = parse_double(opt, value, 0, &v, err)))
+            o->factor = v;
+        break;
+    case 3:
+        if (!(rc = parse_double(opt, value, 0, &v, err))) {
+            if (v > 1e9 || v != floor(v))
+                rc = lcx_errf(err, LCX_EINPUT, "%s: bad value '%s' (a whole number)", opt, value);
+            else
+                o->orig_ctx = (int)v;
+        }
+        break;
+    case 4:
+        if (!(rc = parse_double(opt, value, 0, &v, err)))
+            o->beta_fast = v;
+        break;
+    case 5:
+        if (!(rc = parse_double(opt, value, 0, &v, err)))
+            o->beta_slow = v;
+        break;
+    case 6:
+        if (!strcmp(value, "0") || !strcmp(value, "false"))
+            o->truncate = 0;
+        else if (!strcmp(value, "1") || !strcmp(value, "true"))
+            o->truncate = 1;
+        else
+            rc = lcx_errf(err, LCX_EINPUT, "%s: bad value '%s' (0 or 1)", opt, value);
+        break;
+    case 7:
+        if (!(rc = parse_double(opt, value, 0, &v, err)))
+            o->attn_factor = v;
+        break;
+    case 8:
+        if (!(rc = parse_double(opt, value, 0, &v, err)))
+            o->temperature = v;
+        break;
+    }
+    return rc ? -1 : 1;
+}
+
+void lcx_rope_opts_apply(const lcx_rope_opts *o, lcx_rope_params *p)
+{
+    if (o->type >= 0)
+        p->type = (lcx_rope_type)o->type;
+    else if (o->factor > 0 && p->type == LCX_ROPE_DEFAULT)
+        p->type = LCX_ROPE_YARN;
+    if (o->factor > 0)
+        p->factor = o->factor;
+    if (o->orig_ctx > 0)
+        p->orig_ctx = o->orig_ctx;
+    if (o->beta_fast > 0)
+        p->beta_fast = o->beta_fast;
+    if (o->beta_slow > 0)
+        p->beta_slow = o->beta_slow;
+    if (o->truncate >= 0)
+        p->truncate = o->truncate;
+    if (o->attn_factor >= 0)
+        p->attention_factor = o->attn_factor;
+    if (o->temperature > 0)
+        p->temperature = o->temperature;
+}

@@ -1,0 +1,49 @@
+/* rope_opts.h: the RoPE scaling command-line options shared by `lcx complete`,
+ * `lcx probe`, `lcx run` and `lcx sweep`. Overrides win over config.json.
+ *
+ *   --rope-scaling TYPE     default|none|linear|dynamic|yarn|llama3
+ *   --yarn-factor S         scaling factor s (alias --rope-scale); implies yarn
+ *                           when the config has no scaling and no --rope-scaling
+ *   --yarn-orig-ctx L       original_max_position_embeddings
+ *   --yarn-beta-fast B      default 32
+ *   --yarn-beta-slow B      default 1
+ *   --yarn-truncate 0|1     floor/ceil the correction range (default 1)
+ *   --attn-factor F         magnitude factor on cos and sin (overrides yarn's)
+ *   --attn-temperature T    divide attention logits by T on top of everything
+ *
+ * Usage in a command's argument loop:
+ *     int used = lcx_rope_opts_parse(&ro, argc, argv, &i, &err);
+ *     if (used < 0) { print err; return 2; }
+ *     if (used) continue;
+ */
+#ifndef LCX_ROPE_OPTS_H
+#define LCX_ROPE_OPTS_H
+
+#include "common/err.h"
+#include "yarn/yarn.h"
+
+typedef struct lcx_rope_opts {
+    int type;           /* lcx_rope_type, or -1 when not given */
+    double factor;      /* <= 0: not given */
+    int orig_ctx;       /* <= 0: not given */
+    double beta_fast;   /* <= 0: not given */
+    double beta_slow;   /* <= 0: not given */
+    int truncate;       /* -1: not given */
+    double attn_factor; /* < 0: not given */
+    double temperature; /* <= 0: not given */
+} lcx_rope_opts;
+
+void lcx_rope_opts_init(lcx_rope_opts *o);
+
+/* If argv[*i] is one of the options above ("--opt V" or "--opt=V"), store it,
+ * advance *i to the last argument consumed and return 1. Return 0 when
+ * argv[*i] is not ours, -1 (err filled) when its value is missing or bad. */
+int lcx_rope_opts_parse(lcx_rope_opts *o, int argc, char **argv, int *i, lcx_err *err);
+
+/* Apply the overrides to parameters read from config.json. */
+void lcx_rope_opts_apply(const lcx_rope_opts *o, lcx_rope_params *p);
+
+/* The option lines for a --help text. */
+const char *lcx_rope_opts_usage(void);
+
+#endif

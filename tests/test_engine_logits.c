@@ -1,0 +1,266 @@
+/* test_engine_logits.c: the engine's logits against golden logits from the
+ * independent PyTorch reference (tests/reference/ref_model.py, float64),
+ * for every architecture, gate layout, dtype and RoPE type in
+ * tests/reference/models/. Bar: max|dlogit| <= 1e-4 * max|logit|, the same
+ * for F32, F16 and BF16 weights: both sides read identical weight values
+ * (F16/BF16 -> F32 is exact), so only F32 compute error is measured. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/model.h"
+#include "engine/npy.h"
+#include "tests/check.h"
+
+#define MODELS "tests/reference/models"
+#define TOL_REL 1e-4
+
+static const char *const model_names[] = {
+    "llama_f32",           "mistral_f32_sharded",    "qwen2_bf16",
+    "qwen3_f16",           "qwen3_gate_headwise",    "qwen3_gate_elementwise",
+    "llama_gate_interleaved", "llama3_rope_f32",
+};
+
+typedef struct collect {
+    float *logits; /* [n, vocab] */
+    int vocab;
+} collect;
+
+static int collect_fn(void *ctx, int first, int n, const float *logits, lcx_err *err)
+{
+    (void)err;
+    collect *c = ctx;
+    memcpy(c->logits + (size_t)first * c->vocab, logits, (size_t)n * c->vocab * sizeof(float));
+    return 0;
+}
+
+static int read_ids(const char *dir, int32_t **ids, int *n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/ids.json", dir);
+    json_error_t jerr;
+    json_t *a = json_load_file(path, 0, &jerr);
+    if (!json_is_array(a))
+        return -1;
+    *n = (int)json_array_size(a);
+    *ids = malloc(sizeof(int32_t) * (size_t)*n);
+    for (int i = 0; i < *n; i++)
+        (*ids)[i] = (int32_t)json_integer_value(json_array_get(a, i));
+    json_decref(a);
+    return 0;
+}
+
+/* Run the model on its ids with the given chunk; logits [n, vocab]. */
+static float *run_model(const char *dir, const lcx_rope_opts *ro, int chunk, int one_by_one,
+                        int *n_out, int *vocab_out, lcx_probe *probe)
+{
+    lcx_err err = {0};
+    lcx_model *m = NULL;
+    if (lcx_model_load(dir, ro, &m, &err)) {
+        fprintf(stderr, "  load %s: %s\n", dir, err.msg);
+        return NULL;
+    }
+    int32_t *ids;
+    int n;
+    if (read_ids(dir, &ids, &n)) {
+        lcx_model_free(m);
+        return NULL;
+    }
+    int vocab = lcx_model_config(m)->vocab_size;
+    collect c = {malloc(sizeof(float) * (size_t)n * vocab), vocab};
+    lcx_session *s = NULL;
+    int rc = lcx_session_new(m, n, chunk, &s, &err);
+    if (!rc && one_by_one) {
+        for (int i = 0; i < n && !rc; i++)
+            rc = lcx_session_eval(s, ids + i, 1, c.logits + (size_t)i * vocab, NULL, NULL, NULL,
+                                  &err);
+    } else if (!rc) {
+        rc = lcx_session_eval(s, ids, n, NULL, collect_fn, &c, probe, &err);
+    }
+    if (rc) {
+        fprintf(stderr, "  eval %s: %s\n", dir, err.msg);
+        free(c.logits);
+        c.logits = NULL;
+    }
+    lcx_session_free(s);
+    lcx_model_free(m);
+    free(ids);
+    *n_out = n;
+    *vocab_out = vocab;
+    return c.logits;
+}
+
+/* max |a - gold| / max |gold|; -1 on a shape mismatch. */
+static double rel_error(const float *a, const char *gold_path, int n, int vocab, double *abs_err,
+                        double *max_logit)
+{
+    float *g;
+    size_t rows, cols;
+    lcx_err err = {0};
+    if (lcx_npy_read_f32(gold_path, &g, &rows, &cols, &err)) {
+        fprintf(stderr, "  %s\n", err.msg);
+        return -1;
+    }
+    if ((int)rows != n || (int)cols != vocab) {
+        free(g);
+        return -1;
+    }
+    double md = 0, ml = 0;
+    for (size_t i = 0; i < rows * cols; i++) {
+        double d = fabs((double)a[i] - g[i]);
+        md = d > md ? d : md;
+        ml = fabs(g[i]) > ml ? fabs(g[i]) : ml;
+    }
+    free(g);
+    *abs_err = md;
+    *max_logit = ml;
+    return md / ml;
+}
+
+TEST(logits_match_reference)
+{
+    for (size_t k = 0; k < sizeof model_names / sizeof model_names[0]; k++) {
+        char dir[256], gold[320];
+        snprintf(dir, sizeof dir, "%s/%s", MODELS, model_names[k]);
+        snprintf(gold, sizeof gold, "%s/logits.npy", dir);
+        int n, vocab;
+        float *lg = run_model(dir, NULL, 32, 0, &n, &vocab, NULL);
+        CHECK_MSG(lg != NULL, "%s did not run", model_names[k]);
+        if (!lg)
+            continue;
+        double abs_err, ml, rel = rel_error(lg, gold, n, vocab, &abs_err, &ml);
+        printf("     %-24s max|dlogit| %.3g  max|logit| %.3g  rel %.3g\n", model_names[k],
+               abs_err, ml, rel);
+        CHECK_MSG(rel >= 0 && rel <= TOL_REL, "%s: rel error %g", model_names[k], rel);
+        free(lg);
+    }
+}
+
+/* Overrides as the CLI gives them, against logits_<case>.npy. */
+TEST(rope_overrides_match_reference)
+{
+    struct {
+        const char *model, *gold;
+        lcx_rope_opts ro;
+    } cases[4];
+    for (int i = 0; i < 4; i++)
+        lcx_rope_opts_init(&cases[i].ro);
+    cases[0].model = "llama_f32";
+    cases[0].gold = "logits_yarn4_temp.npy";
+    cases[0].ro.type = LCX_ROPE_YARN;
+    cases[0].ro.factor = 4;
+    cases[0].ro.orig_ctx = 32;
+    cases[0].ro.temperature = 1.5;
+    cases[1].model = "llama_f32";
+    cases[1].gold = "logits_dynamic2.npy";
+    cases[1].ro.type = LCX_ROPE_DYNAMIC;
+    cases[1].ro.factor = 2;
+    cases[2].model = "llama_f32";
+    cases[2].gold = "logits_linear2_af.npy";
+    cases[2].ro.type = LCX_ROPE_LINEAR;
+    cases[2].ro.factor = 2;
+    cases[2].ro.attn_factor = 1.2;
+    cases[3].model = "llama3_rope_f32";
+    cases[3].gold = "logits_yarn_betas.npy";
+    cases[3].ro.type = LCX_ROPE_YARN;
+    cases[3].ro.factor = 4;
+    cases[3].ro.orig_ctx = 32;
+    cases[3].ro.beta_fast = 8;
+    cases[3].ro.beta_slow = 2;
+    cases[3].ro.truncate = 0;
+    for (int i = 0; i < 4; i++) {
+        char dir[256], gold[400];
+        snprintf(dir, sizeof dir, "%s/%s", MODELS, cases[i].model);
+        snprintf(gold, sizeof gold, "%s/%s", dir, cases[i].gold);
+        int n, vocab;
+        float *lg = run_model(dir, &cases[i].ro, 32, 0, &n, &vocab, NULL);
+        CHECK(lg != NULL);
+        if (!lg)
+            continue;
+        double abs_err, ml, rel = rel_error(lg, gold, n, vocab, &abs_err, &ml);
+        printf("     %-24s %-22s rel %.3g\n", cases[i].model, cases[i].gold, rel);
+        CHECK_MSG(rel >= 0 && rel <= TOL_REL, "%s %s: rel error %g", cases[i].model, cases[i].gold,
+                  rel);
+        free(lg);
+    }
+}
+
+/* Chunk size and decoding one token at a time do not change the logits. */
+TEST(chunking_and_decode_agree)
+{
+    const char *models[] = {"qwen3_gate_headwise", "mistral_f32_sharded"};
+    for (int k = 0; k < 2; k++) {
+        char dir[256];
+        snprintf(dir, sizeof dir, "%s/%s", MODELS, models[k]);
+        int n, vocab;
+        float *a = run_model(dir, NULL, 80, 0, &n, &vocab, NULL);
+        float *b = run_model(dir, NULL, 7, 0, &n, &vocab, NULL);
+        float *c = run_model(dir, NULL, 16, 1, &n, &vocab, NULL);
+        CHECK(a && b && c);
+        if (a && b && c) {
+            double mab = 0, mac = 0;
+            for (size_t i = 0; i < (size_t)n * vocab; i++) {
+                mab = fmax(mab, fabs(a[i] - b[i]));
+                mac = fmax(mac, fabs(a[i] - c[i]));
+            }
+            CHECK_MSG(mab < 1e-4 && mac < 1e-4, "%s: chunk diff %g, decode diff %g", models[k],
+                      mab, mac);
+        }
+        free(a);
+        free(b);
+        free(c);
+    }
+}
+
+/* Probe statistics (first-token share, max |hidden|, gate scores) against
+ * the reference's stats.json. */
+TEST(probe_stats_match_reference)
+{
+    const char *models[] = {"qwen3_gate_headwise", "qwen3_gate_elementwise",
+                            "llama_gate_interleaved", "mistral_f32_sharded"};
+    for (int k = 0; k < 4; k++) {
+        char dir[256], path[300];
+        snprintf(dir, sizeof dir, "%s/%s", MODELS, models[k]);
+        snprintf(path, sizeof path, "%s/stats.json", dir);
+        json_error_t jerr;
+        json_t *st = json_load_file(path, 0, &jerr);
+        CHECK(json_is_array(st));
+        if (!st)
+            continue;
+        int L = (int)json_array_size(st);
+        lcx_probe_layer layers[8];
+        memset(layers, 0, sizeof layers);
+        lcx_probe probe = {L, 40, layers}; /* 80 ids: the last half */
+        int n, vocab;
+        float *lg = run_model(dir, NULL, 32, 0, &n, &vocab, &probe);
+        CHECK(lg != NULL);
+        free(lg);
+        for (int l = 0; l < L; l++) {
+            json_t *o = json_array_get(st, l);
+            double sink = layers[l].sink_sum / (double)layers[l].sink_count;
+            CHECK_NEAR(sink, json_number_value(json_object_get(o, "sink_share")), 1e-5);
+            double mh = json_number_value(json_object_get(o, "max_abs_hidden"));
+            CHECK_NEAR(layers[l].max_abs_hidden, mh, 1e-4 * mh);
+            json_t *gm = json_object_get(o, "gate_mean");
+            if (gm) {
+                CHECK_NEAR(layers[l].gate_sum / layers[l].gate_count, json_number_value(gm), 1e-5);
+                CHECK_NEAR((double)layers[l].gate_low / layers[l].gate_count,
+                           json_number_value(json_object_get(o, "gate_low")), 1e-3);
+            } else {
+                CHECK_INT(layers[l].gate_count, 0);
+            }
+        }
+        json_decref(st);
+    }
+}
+
+int main(void)
+{
+    RUN(logits_match_reference);
+    RUN(rope_overrides_match_reference);
+    RUN(chunking_and_decode_agree);
+    RUN(probe_stats_match_reference);
+    return check_summary();
+}
