@@ -12,11 +12,11 @@
 
 #include "common/fsio.h"
 #include "common/strbuf.h"
+#include "engine/generate.h"
 #include "engine/model.h"
 #include "engine/npy.h"
 #include "engine/prompt.h"
 #include "engine/rope_opts.h"
-#include "engine/sampler.h"
 #include "harness/args.h"
 #include "harness/commands.h"
 
@@ -114,13 +114,6 @@ static int parse_opts(int argc, char **argv, complete_opts *o, lcx_err *err)
     return 0;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 typedef struct dump_ctx {
     FILE *fp;
     int vocab;
@@ -137,28 +130,15 @@ static int dump_rows(void *ctx, int first, int n, const float *logits, lcx_err *
 }
 
 /* The earliest stop string in text, or -1. */
-static long find_stop(const complete_opts *o, const char *text)
-{
-    long best = -1;
-    for (int i = 0; i < o->n_stops; i++) {
-        const char *p = strstr(text, o->stops[i]);
-        if (p && (best < 0 || p - text < best))
-            best = p - text;
-    }
-    return best;
-}
-
 static int run_complete(const complete_opts *o, lcx_err *err)
 {
     lcx_model *m = NULL;
     lcx_session *s = NULL;
-    int32_t *ids = NULL, *gen = NULL;
-    float *logits = NULL;
-    char *text = NULL;
-    lcx_sampler sampler = {0};
+    int32_t *ids = NULL;
+    lcx_gen_result g = {0};
     lcx_atomic_file af = {0};
     int af_open = 0, rc;
-    size_t n = 0, n_gen = 0;
+    size_t n = 0;
     if ((rc = lcx_model_load(o->model, &o->rope, &m, err)))
         goto out;
     const lcx_config *c = lcx_model_config(m);
@@ -183,14 +163,6 @@ static int run_complete(const complete_opts *o, lcx_err *err)
         fprintf(stderr, "note: %s; output is token ids\n", lcx_model_tokenizer_note(m));
     if ((rc = lcx_session_new(m, max_seq, (int)o->chunk, &s, err)))
         goto out;
-    logits = malloc(sizeof(float) * (size_t)c->vocab_size);
-    gen = malloc(sizeof(int32_t) * (o->max_tokens + 1));
-    if (!logits || !gen ||
-        lcx_sampler_init(&sampler, c->vocab_size, (float)o->temperature, (int)o->top_k,
-                         (float)o->top_p, o->seed)) {
-        rc = lcx_errf(err, LCX_ENOMEM, "out of memory");
-        goto out;
-    }
     dump_ctx dc = {NULL, c->vocab_size};
     if (o->dump_logits) {
         if ((rc = lcx_atomic_open(&af, o->dump_logits, err)))
@@ -200,73 +172,35 @@ static int run_complete(const complete_opts *o, lcx_err *err)
         if ((rc = lcx_npy_write_header(af.fp, n, (size_t)c->vocab_size, err)))
             goto out;
     }
-    double t0 = now_seconds();
-    if ((rc = lcx_session_eval(s, ids, (int)n, logits, o->dump_logits ? dump_rows : NULL, &dc,
-                               NULL, err)))
+    lcx_gen_opts go = {o->max_tokens, (float)o->temperature, (int)o->top_k, (float)o->top_p,
+                       o->seed, o->stops, o->n_stops};
+    if ((rc = lcx_generate(s, m, ids, n, &go, o->dump_logits ? dump_rows : NULL, &dc, &g, err)))
         goto out;
-    double t1 = now_seconds();
     if (af_open) {
         af_open = 0;
         if ((rc = lcx_atomic_commit(&af, err)))
             goto out;
     }
-    const char *finish = "length";
-    long stop_at = -1;
-    while (n_gen < o->max_tokens) {
-        int32_t next = lcx_sample(&sampler, logits);
-        int is_eos = 0;
-        for (int e = 0; e < c->n_eos; e++)
-            is_eos |= next == c->eos_ids[e];
-        if (is_eos) {
-            finish = "eos";
-            break;
-        }
-        gen[n_gen++] = next;
-        if (tok && o->n_stops) {
-            free(text);
-            text = NULL;
-            size_t tl;
-            if ((rc = lcx_tokenizer_decode(tok, gen, n_gen, 1, &text, &tl, err)))
-                goto out;
-            if ((stop_at = find_stop(o, text)) >= 0) {
-                finish = "stop";
-                break;
-            }
-        }
-        if (n_gen == o->max_tokens)
-            break;
-        if ((rc = lcx_session_eval(s, &next, 1, logits, NULL, NULL, NULL, err)))
-            goto out;
-    }
-    double t2 = now_seconds();
-    if (tok) {
-        free(text);
-        text = NULL;
-        size_t tl;
-        if ((rc = lcx_tokenizer_decode(tok, gen, n_gen, 1, &text, &tl, err)))
-            goto out;
-        if (stop_at >= 0)
-            text[stop_at] = '\0';
-        fputs(text, stdout);
+    if (g.text) {
+        fputs(g.text, stdout);
         fputc('\n', stdout);
     } else {
         fputc('[', stdout);
-        for (size_t i = 0; i < n_gen; i++)
-            printf("%s%d", i ? ", " : "", gen[i]);
+        for (size_t i = 0; i < g.n; i++)
+            printf("%s%d", i ? ", " : "", g.ids[i]);
         fputs("]\n", stdout);
     }
+    double tp = g.prefill_seconds > 0 ? g.prefill_seconds : 1e-9;
+    double td = g.decode_seconds > 0 ? g.decode_seconds : 1e-9;
     fprintf(stderr, "prefill: %zu tokens in %.3f s (%.1f tok/s); decode: %zu tokens in %.3f s "
-            "(%.1f tok/s); finish: %s\n", n, t1 - t0, n / (t1 - t0 > 0 ? t1 - t0 : 1e-9), n_gen,
-            t2 - t1, n_gen / (t2 - t1 > 0 ? t2 - t1 : 1e-9), finish);
+            "(%.1f tok/s); finish: %s\n", n, g.prefill_seconds, n / tp, g.n, g.decode_seconds,
+            g.n / td, g.finish);
     if (o->dump_logits)
         fprintf(stderr, "logits: %s [%zu, %d] float32\n", o->dump_logits, n, c->vocab_size);
 out:
     if (af_open)
         lcx_atomic_abort(&af);
-    lcx_sampler_free(&sampler);
-    free(text);
-    free(gen);
-    free(logits);
+    lcx_gen_result_free(&g);
     free(ids);
     lcx_session_free(s);
     lcx_model_free(m);
