@@ -16,6 +16,11 @@ typedef struct lcx_tokenizer lcx_tokenizer;
 int lcx_tokenizer_load(const char *path, lcx_tokenizer **out, lcx_err *err);
 void lcx_tokenizer_free(lcx_tokenizer *tok);
 
+/* Load from tokenizer.json text already in memory; name is what error
+ * messages call it. */
+int lcx_tokenizer_load_json(const char *json, size_t len, const char *name, lcx_tokenizer **out,
+                            lcx_err *err);
+
 /* Encode text[0..len) into *ids (caller frees), *n ids. add_special applies
  * the post-processor (BOS and the like). Thread-safe. */
 int lcx_tokenizer_encode(const lcx_tokenizer *tok, const char *text, size_t len,
@@ -40,6 +45,10 @@ const char *lcx_tokenizer_id_token(const lcx_tokenizer *tok, int32_t id);
 
 /* 1 when id is an added token marked special. */
 int lcx_tokenizer_is_special(const lcx_tokenizer *tok, int32_t id);
+
+/* Byte offset of the first invalid UTF-8 sequence in text, or len when the
+ * text is valid. (Encoding reads invalid input lossily, as U+FFFD.) */
+size_t lcx_tokenizer_invalid_utf8_at(const char *text, size_t len);
 
 /* The first id the post-processor puts before the text (BOS), or -1. */
 int32_t lcx_tokenizer_bos_id(const lcx_tokenizer *tok);

@@ -456,24 +456,30 @@ int cmd_run(int argc, char **argv)
     remote_counter *rcount = NULL;
     lcx_suite s;
     memset(&s, 0, sizeof s);
-    int suite_open = 0, rc = lcx_backend_open(&o.backend, &b, &err);
+    /* Local files first (a remote run fitted with a tokenizer.json opens
+     * it before contacting the server); a local model or the server's
+     * /tokenize is needed before the suite when it is the counter. */
+    int rc = 0, suite_open = 0;
+    int suite_first = o.backend.endpoint && !o.remote_tokenize;
+    if (suite_first && !(rc = lcx_suite_open(&o.suite, &s, &err)))
+        suite_open = 1;
+    if (!rc)
+        rc = lcx_backend_open(&o.backend, &b, &err);
     lcx_counter remote_c;
-    const char *counter_name = "bytes";
     if (!rc && o.remote_tokenize) {
         rc = remote_count_open(o.backend.endpoint, o.backend.model_name, o.backend.timeout, &rcount, &err);
         remote_c = remote_count_counter(rcount);
         o.suite.counter = &remote_c;
-        counter_name = "remote /tokenize";
     } else if (!rc && lcx_backend_counter(b)) {
         o.suite.counter = lcx_backend_counter(b);
-        counter_name = "model tokenizer";
     }
-    if (o.suite.tokenizer)
-        counter_name = "tokenizer.json";
-    if (o.data)
-        counter_name = "from --data";
-    if (!rc && !(rc = lcx_suite_open(&o.suite, &s, &err)))
+    if (!rc && !suite_first && !(rc = lcx_suite_open(&o.suite, &s, &err)))
         suite_open = 1;
+    const char *counter_name = o.data               ? "from --data"
+                               : o.suite.tokenizer  ? "tokenizer.json"
+                               : o.remote_tokenize  ? "remote /tokenize"
+                               : o.backend.model_dir ? "model tokenizer"
+                                                    : "bytes";
     if (!rc && !o.data)
         rc = lcx_suite_check_fits(&s, &err);
     json_t *config = NULL;

@@ -81,6 +81,7 @@ expect_error "unknown API 'soap'" $LCX run --endpoint http://127.0.0.1:9 --api s
 expect_error "needs its own token counts" $LCX run --endpoint http://127.0.0.1:9 --out "$tmp/x"
 expect_error "unreachable" $LCX run --endpoint http://127.0.0.1:9 --remote-tokenize --out "$tmp/x"
 expect_error "/nonexistent-model" $LCX run --model /nonexistent-model --out "$tmp/x"
+expect_error "/nonexistent-tokenizer" $LCX run --endpoint http://127.0.0.1:9 --tokenizer /nonexistent-tokenizer --out "$tmp/x"
 touch "$tmp/file"
 expect_error "$tmp/file" $LCX run $ARGS --out "$tmp/file/sub"
 exit 0

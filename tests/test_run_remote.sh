@@ -101,8 +101,31 @@ start_server f --delay-ms 1000
 $LCX run --endpoint "$url" --api completions --data "$tmp/data" $SUITE --concurrency 8 --out "$tmp/r7" --quiet || fail "concurrency run"
 stop_server "$(echo $pids | awk '{print $NF}')"
 [ "$(json_num "$tmp/f.stats" max_in_flight)" -ge 8 ] || { cat "$tmp/f.stats"; fail "concurrency 8 not reached"; }
+start_server f2 --delay-ms 300
 
-# 7. --fail-fast stops at the first sample that fails for good (exit 2).
+# 7. SIGKILL at random moments with 8 requests in flight (records arrive out
+#    of order), resume, and end with the same records as the clean run r3.
+canon() { sed 's/"latency_s":[0-9.e+-]*,//' "$@"; }
+i=0
+while [ $i -lt 3 ]; do
+    $LCX run --endpoint "$url" --api completions --data "$tmp/data" $SUITE --concurrency 8 \
+        --out "$tmp/r9" --quiet &
+    rpid=$!
+    sleep "$(awk -v s=$$$i 'BEGIN{srand(s); printf "%.2f", 0.3 + rand()*1.5}')"
+    kill -9 $rpid 2>/dev/null
+    wait $rpid 2>/dev/null
+    i=$((i + 1))
+done
+$LCX run --endpoint "$url" --api completions --data "$tmp/data" $SUITE --concurrency 8 --out "$tmp/r9" --quiet || fail "resume"
+$LCX run --endpoint "$url" --api completions --data "$tmp/data" $SUITE --concurrency 8 --out "$tmp/r10" --quiet || fail "clean"
+for f in niah_single_1 qa_1 vt; do
+    canon "$tmp/r10/pred/2500/$f.jsonl" >"$tmp/c"
+    canon "$tmp/r9/pred/2500/$f.jsonl" >"$tmp/k"
+    cmp -s "$tmp/c" "$tmp/k" || fail "$f: killed-and-resumed records differ from a clean run"
+done
+stop_server "$(echo $pids | awk '{print $NF}')"
+
+# 8. --fail-fast stops at the first sample that fails for good (exit 2).
 start_server g --fault 500:always
 $LCX run --endpoint "$url" --api completions --data "$tmp/data" $SUITE --max-retries 0 --fail-fast \
     --out "$tmp/r8" --quiet 2>"$tmp/r8.err"
