@@ -1,6 +1,10 @@
 /* backend.c: dispatch to the local engine or the HTTP backend. */
+#include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/strbuf.h"
 
 #include "harness/backend_internal.h"
 
@@ -38,6 +42,36 @@ void backend_scrub_key(char *s)
         memmove(p + keep, p + n, strlen(p + n) + 1);
         p += keep;
     }
+}
+
+void backend_base_url(const char *endpoint, char *out, size_t size)
+{
+    snprintf(out, size, "%s", endpoint);
+    size_t n = strlen(out);
+    while (n && out[n - 1] == '/')
+        out[--n] = '\0';
+    /* Accept ".../v1" as the base of OpenAI-style servers. */
+    if (n >= 3 && !strcmp(out + n - 3, "/v1"))
+        out[n - 3] = '\0';
+}
+
+struct curl_slist *backend_headers(void)
+{
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    const char *key = backend_api_key();
+    if (h && key) {
+        strbuf auth;
+        sb_init(&auth);
+        sb_printf(&auth, "Authorization: Bearer %s", key);
+        struct curl_slist *more = curl_slist_append(h, sb_str(&auth));
+        sb_free(&auth);
+        if (!more) {
+            curl_slist_free_all(h);
+            return NULL;
+        }
+        h = more;
+    }
+    return h;
 }
 
 int lcx_backend_open(const lcx_backend_opts *o, lcx_backend **out, lcx_err *err)

@@ -210,26 +210,12 @@ int http_backend_open(const lcx_backend_opts *o, http_backend **out, lcx_err *er
     if (!b)
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
     b->o = *o;
-    snprintf(b->base, sizeof b->base, "%s", o->endpoint);
-    size_t n = strlen(b->base);
-    while (n && b->base[n - 1] == '/')
-        b->base[--n] = '\0';
-    /* Accept ".../v1" as the base of OpenAI-style servers. */
-    if (n >= 3 && !strcmp(b->base + n - 3, "/v1"))
-        b->base[n - 3] = '\0';
+    backend_base_url(o->endpoint, b->base, sizeof b->base);
     snprintf(b->url, sizeof b->url, "%s%s", b->base,
              o->api == API_CHAT       ? "/v1/chat/completions"
              : o->api == API_LLAMACPP ? "/completion"
                                       : "/v1/completions");
-    b->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    const char *key = backend_api_key();
-    if (key) {
-        strbuf h;
-        sb_init(&h);
-        sb_printf(&h, "Authorization: Bearer %s", key);
-        b->headers = curl_slist_append(b->headers, sb_str(&h));
-        sb_free(&h);
-    }
+    b->headers = backend_headers();
     b->multi = curl_multi_init();
     lcx_rng_seed(&b->jitter, (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32));
     int rc = b->multi && b->headers ? check_reachable(b, err)

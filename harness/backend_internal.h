@@ -23,4 +23,10 @@ const char *backend_api_key(void);
 /* Remove every occurrence of the API key from s (in place). */
 void backend_scrub_key(char *s);
 
+/* The server's base URL: endpoint without trailing '/' or "/v1". */
+void backend_base_url(const char *endpoint, char *out, size_t size);
+
+/* Request headers: JSON content type, and the key when one is set. */
+struct curl_slist *backend_headers(void);
+
 #endif

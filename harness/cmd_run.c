@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/fsio.h"
 #include "common/progress.h"
 #include "common/sha256.h"
 #include "harness/args.h"
@@ -163,11 +164,13 @@ static json_t *file_fingerprint(const char *path)
 {
     if (!path)
         return json_null();
-    char hex[65];
+    char hex[65], file[4200];
     lcx_err e = {0};
     json_t *o = json_object();
     json_object_set_new(o, "path", json_string(path));
-    if (lcx_sha256_file(path, hex, &e) == 0)
+    /* A model directory stands for its tokenizer.json. */
+    snprintf(file, sizeof file, lcx_is_dir(path) ? "%s/tokenizer.json" : "%s", path);
+    if (lcx_sha256_file(file, hex, &e) == 0)
         json_object_set_new(o, "sha256", json_string(hex));
     return o;
 }

@@ -139,24 +139,11 @@ int remote_count_open(const char *endpoint, const char *model_name, double timeo
     if (!rc)
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
     char base[2048];
-    snprintf(base, sizeof base, "%s", endpoint);
-    size_t n = strlen(base);
-    while (n && base[n - 1] == '/')
-        base[--n] = '\0';
-    if (n >= 3 && !strcmp(base + n - 3, "/v1"))
-        base[n - 3] = '\0';
+    backend_base_url(endpoint, base, sizeof base);
     snprintf(rc->url, sizeof rc->url, "%s/tokenize", base);
     rc->model_name = model_name ? strdup(model_name) : NULL;
     rc->timeout = timeout;
-    rc->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    const char *key = backend_api_key();
-    if (key) {
-        strbuf h;
-        sb_init(&h);
-        sb_printf(&h, "Authorization: Bearer %s", key);
-        rc->headers = curl_slist_append(rc->headers, sb_str(&h));
-        sb_free(&h);
-    }
+    rc->headers = backend_headers();
     pthread_mutex_init(&rc->lock, NULL);
     *out = rc;
     /* Find the form now, so a server without /tokenize fails before any work. */

@@ -5,18 +5,7 @@ set -u
 LCX=${LCX:-./lcx}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-
-# expect_error "needle" cmd...: exit 2, one line on stderr containing needle
-expect_error() {
-    needle=$1
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    [ "$rc" = 2 ] || fail "exit $rc (want 2): $*"
-    [ "$(wc -l <"$tmp/err")" = 1 ] || { cat "$tmp/err"; fail "not one line: $*"; }
-    grep -qF -- "$needle" "$tmp/err" || { cat "$tmp/err"; fail "'$needle' not in error: $*"; }
-}
+. tests/lib.sh
 
 # tasks
 n=$($LCX tasks | grep -cE '^(niah_|vt |cwe |fwe |qa_)')

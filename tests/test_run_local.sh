@@ -7,18 +7,7 @@ LCX=${LCX:-./lcx}
 MODEL=tests/fixtures/run_model
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-expect_error() {
-    needle=$1
-    shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    [ "$rc" = 2 ] || { cat "$tmp/err"; fail "exit $rc (want 2): $*"; }
-    [ "$(wc -l <"$tmp/err")" = 1 ] || { cat "$tmp/err"; fail "not one line: $*"; }
-    grep -qF -- "$needle" "$tmp/err" || { cat "$tmp/err"; fail "'$needle' not in error: $*"; }
-}
-# Records without the timing field, for comparing runs.
-canon() { sed 's/"latency_s":[0-9.e+-]*,//' "$@"; }
+. tests/lib.sh
 
 ARGS="--model $MODEL --tasks qa_1,vt --lengths 2500 --samples 2 --quiet"
 
@@ -50,7 +39,7 @@ i=0
 while [ $i -lt 4 ]; do
     $LCX run $ARGS --out "$tmp/killed" &
     pid=$!
-    sleep "$(awk -v s=$$$i 'BEGIN{srand(s); printf "%.2f", 0.5 + rand()*2}')"
+    random_sleep $$$i 0.5 2
     kill -9 $pid 2>/dev/null
     wait $pid 2>/dev/null
     i=$((i + 1))

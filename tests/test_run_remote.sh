@@ -9,8 +9,8 @@ tmp=$(mktemp -d)
 pids=""
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
 trap cleanup EXIT
+. tests/lib.sh
 [ -n "${KEEP:-}" ] && trap - EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 KEY=sk-lcx-test-4c0ffee9d00d
 export LCX_API_KEY=$KEY
 
@@ -105,13 +105,12 @@ start_server f2 --delay-ms 300
 
 # 7. SIGKILL at random moments with 8 requests in flight (records arrive out
 #    of order), resume, and end with the same records as the clean run r3.
-canon() { sed 's/"latency_s":[0-9.e+-]*,//' "$@"; }
 i=0
 while [ $i -lt 3 ]; do
     $LCX run --endpoint "$url" --api completions --data "$tmp/data" $SUITE --concurrency 8 \
         --out "$tmp/r9" --quiet &
     rpid=$!
-    sleep "$(awk -v s=$$$i 'BEGIN{srand(s); printf "%.2f", 0.3 + rand()*1.5}')"
+    random_sleep $$$i 0.3 1.5
     kill -9 $rpid 2>/dev/null
     wait $rpid 2>/dev/null
     i=$((i + 1))

@@ -1,0 +1,20 @@
+# tests/lib.sh: what the shell tests share. Source it after setting $tmp.
+
+fail() { echo "FAIL: $*"; exit 1; }
+
+# expect_error "needle" cmd...: exit 2 and one line on stderr containing needle.
+expect_error() {
+    needle=$1
+    shift
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ "$rc" = 2 ] || { cat "$tmp/err"; fail "exit $rc (want 2): $*"; }
+    [ "$(wc -l <"$tmp/err")" = 1 ] || { cat "$tmp/err"; fail "not one line: $*"; }
+    grep -qF -- "$needle" "$tmp/err" || { cat "$tmp/err"; fail "'$needle' not in error: $*"; }
+}
+
+# Prediction records without their timing, for comparing two runs.
+canon() { sed 's/"latency_s":[0-9.e+-]*,//' "$@"; }
+
+# random_sleep SEED LOW SPAN: sleep LOW + rand*SPAN seconds.
+random_sleep() { sleep "$(awk -v s="$1" -v lo="$2" -v span="$3" 'BEGIN{srand(s); printf "%.2f", lo + rand()*span}')"; }
