@@ -28,6 +28,7 @@ struct http_backend {
     lcx_rng jitter;
     int prefix_mode;        /* chat: answer prefix as assistant prefill, or appended to the user turn */
     int prefix_mode_known;
+    char model_from_server[512]; /* data[0].id of GET /v1/models when no --model-name */
 };
 
 static const char *api_name(lcx_api a)
@@ -190,7 +191,21 @@ static int check_reachable(http_backend *b, lcx_err *err)
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(1000 * (b->o.timeout < 10 ? b->o.timeout : 10)));
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     CURLcode cc = curl_easy_perform(c);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(c);
+    if (cc == CURLE_OK && status == 200 && !b->o.model_name && b->o.api != API_LLAMACPP) {
+        /* OpenAI-style servers name their model: requests then carry it,
+         * and run.json records it. */
+        json_error_t je;
+        json_t *root = json_loadb(sb_str(&sink), sink.len, 0, &je);
+        json_t *id = json_object_get(json_array_get(json_object_get(root, "data"), 0), "id");
+        if (json_is_string(id) && json_string_length(id) < sizeof b->model_from_server) {
+            snprintf(b->model_from_server, sizeof b->model_from_server, "%s", json_string_value(id));
+            b->o.model_name = b->model_from_server;
+        }
+        json_decref(root);
+    }
     sb_free(&sink);
     if (cc != CURLE_OK)
         return lcx_errf(err, LCX_EINPUT, "endpoint %s is unreachable: %s", b->base,

@@ -40,6 +40,7 @@ $LCX run --endpoint "$url" --api completions --remote-tokenize $SUITE --concurre
     --out "$tmp/r1" >"$tmp/r1.out" 2>"$tmp/r1.err" || { cat "$tmp/r1.err"; fail "completions run"; }
 [ "$(mean_of "$tmp/r1")" = "100.0" ] || { cat "$tmp/r1/summary.json"; fail "completions: mean is not 100"; }
 grep -q '"tokenize_form": "vllm"' "$tmp/r1/run.json" || fail "tokenize form not recorded"
+grep -q '"model_name": "lcx-testd"' "$tmp/r1/run.json" || fail "the server's model name was not taken from /v1/models"
 # The key is in no written byte: results, stdout, stderr.
 grep -rqF "$KEY" "$tmp/r1" "$tmp/r1.out" "$tmp/r1.err" && fail "the API key was written"
 # Same prompts as lcx gen with the byte counter (the server counts bytes).
