@@ -1,0 +1,536 @@
+/* ops.c: the trainer's operations (see ops.h). Each op's forward sits
+ * directly above its backward, with the same argument order.
+ *
+ * Written over `real`: the library builds it as float (names as in ops.h);
+ * tests/test_train_ops.c defines TRAIN_REAL double and TRAIN_OP(name)
+ * name##_f64 and includes this file, so the gradient checks run the same
+ * code in double precision. <tgmath.h> picks expf/exp by type. */
+#ifndef TRAIN_REAL
+#define TRAIN_REAL float
+#define TRAIN_OP(name) name
+#include "train/ops.h"
+#endif
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <tgmath.h>
+
+typedef TRAIN_REAL real;
+
+/* One AVX-512 register of reals (GCC vector extension). */
+typedef real vreal __attribute__((vector_size(64)));
+enum { VL = 64 / sizeof(real) };
+
+static inline vreal vload(const real *p)
+{
+    vreal v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void vstore(real *p, vreal v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+/* sum a[i] * b[i], vector lanes then the tail, in a fixed order. */
+static inline real dot(const real *a, const real *b, int n)
+{
+    vreal acc = {0};
+    int i = 0;
+    for (; i + VL <= n; i += VL)
+        acc += vload(a + i) * vload(b + i);
+    /* lanes summed by halving: 64 -> 32 -> 16 bytes, then scalars */
+    typedef real vhalf __attribute__((vector_size(32)));
+    typedef real vquarter __attribute__((vector_size(16)));
+    vhalf h0, h1;
+    memcpy(&h0, &acc, 32);
+    memcpy(&h1, (const char *)&acc + 32, 32);
+    h0 += h1;
+    vquarter q0, q1;
+    memcpy(&q0, &h0, 16);
+    memcpy(&q1, (const char *)&h0 + 16, 16);
+    q0 += q1;
+    real s = 0;
+    for (int l = 0; l < (int)(16 / sizeof(real)); l++)
+        s += q0[l];
+    for (; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+/* y[0..n) += alpha * x[0..n) */
+static inline void axpy(real *y, real alpha, const real *x, int n)
+{
+    int i = 0;
+    for (; i + VL <= n; i += VL)
+        vstore(y + i, vload(y + i) + alpha * vload(x + i));
+    for (; i < n; i++)
+        y[i] += alpha * x[i];
+}
+
+/* out[0..n) += sum_j w[j] * rows[j*stride + 0..n), j in [0, count), with
+ * the sums in registers (no store/load chain through out per j). */
+static void weighted_rows(real *out, const real *w, const real *rows, size_t stride, int count,
+                          int n)
+{
+    int i = 0;
+    for (; i + 2 * VL <= n; i += 2 * VL) {
+        vreal a0 = {0}, a1 = {0};
+        for (int j = 0; j < count; j++) {
+            a0 += w[j] * vload(rows + j * stride + i);
+            a1 += w[j] * vload(rows + j * stride + i + VL);
+        }
+        vstore(out + i, vload(out + i) + a0);
+        vstore(out + i + VL, vload(out + i + VL) + a1);
+    }
+    for (; i + VL <= n; i += VL) {
+        vreal a0 = {0};
+        for (int j = 0; j < count; j++)
+            a0 += w[j] * vload(rows + j * stride + i);
+        vstore(out + i, vload(out + i) + a0);
+    }
+    for (; i < n; i++) {
+        real a = 0;
+        for (int j = 0; j < count; j++)
+            a += w[j] * rows[j * stride + i];
+        out[i] += a;
+    }
+}
+
+static inline real sigmoid(real x)
+{
+    return (real)1 / ((real)1 + exp(-x));
+}
+
+/* ---- embedding ---- */
+
+void TRAIN_OP(encoder_forward)(real *out, const int32_t *tokens, const real *wte, int N, int C)
+{
+    for (int n = 0; n < N; n++)
+        memcpy(out + (size_t)n * C, wte + (size_t)tokens[n] * C, (size_t)C * sizeof(real));
+}
+
+void TRAIN_OP(encoder_backward)(real *dwte, const real *dout, const int32_t *tokens, int N, int C)
+{
+    for (int n = 0; n < N; n++) /* serial: tokens repeat */
+        axpy(dwte + (size_t)tokens[n] * C, 1, dout + (size_t)n * C, C);
+}
+
+/* ---- RMSNorm ---- */
+
+void TRAIN_OP(rmsnorm_forward)(real *out, real *rstd, const real *inp, const real *weight, int N,
+                               int C, real eps)
+{
+#pragma omp parallel for schedule(static) if ((size_t)N * C > (1u << 16))
+    for (int n = 0; n < N; n++) {
+        const real *x = inp + (size_t)n * C;
+        real *o = out + (size_t)n * C;
+        double ss = 0;
+        for (int i = 0; i < C; i++)
+            ss += (double)x[i] * x[i];
+        real s = (real)(1.0 / sqrt(ss / C + eps));
+        for (int i = 0; i < C; i++)
+            o[i] = x[i] * s * weight[i];
+        rstd[n] = s;
+    }
+}
+
+/* y_j = w_j x_j r, r = (mean(x^2) + eps)^-1/2:
+ * dx_j = r (g_j w_j - x_j r^2 mean_i(g_i w_i x_i)), dw_j = sum_n g_j x_j r. */
+void TRAIN_OP(rmsnorm_backward)(real *dinp, real *dweight, const real *dout, const real *inp,
+                                const real *weight, const real *rstd, int N, int C)
+{
+#pragma omp parallel for schedule(static) if ((size_t)N * C > (1u << 16))
+    for (int n = 0; n < N; n++) {
+        const real *x = inp + (size_t)n * C, *g = dout + (size_t)n * C;
+        real *dx = dinp + (size_t)n * C;
+        double gwx = 0;
+        for (int i = 0; i < C; i++)
+            gwx += (double)g[i] * weight[i] * x[i];
+        real r = rstd[n], coef = (real)(gwx / C) * r * r * r;
+        for (int i = 0; i < C; i++)
+            dx[i] += g[i] * weight[i] * r - x[i] * coef;
+    }
+    /* weight gradient by column chunks: each column summed over n in order */
+    int chunks = (C + 15) / 16;
+#pragma omp parallel for schedule(static) if ((size_t)N * C > (1u << 16))
+    for (int ch = 0; ch < chunks; ch++) {
+        int i0 = ch * 16, i1 = i0 + 16 < C ? i0 + 16 : C;
+        for (int n = 0; n < N; n++) {
+            const real *x = inp + (size_t)n * C, *g = dout + (size_t)n * C;
+            for (int i = i0; i < i1; i++)
+                dweight[i] += g[i] * x[i] * rstd[n];
+        }
+    }
+}
+
+void TRAIN_OP(head_rmsnorm_forward)(real *out, real *rstd, const real *inp, const real *weight,
+                                    int N, int nh, int hd, real eps)
+{
+    TRAIN_OP(rmsnorm_forward)(out, rstd, inp, weight, N * nh, hd, eps);
+}
+
+void TRAIN_OP(head_rmsnorm_backward)(real *dinp, real *dweight, const real *dout, const real *inp,
+                                     const real *weight, const real *rstd, int N, int nh, int hd)
+{
+    TRAIN_OP(rmsnorm_backward)(dinp, dweight, dout, inp, weight, rstd, N * nh, hd);
+}
+
+/* ---- RoPE ---- */
+
+void TRAIN_OP(rope_tables)(real *cos_t, real *sin_t, int T, int hd, double theta)
+{
+    int half = hd / 2;
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < half; i++) {
+            double a = (double)t * (1.0 / pow(theta, (2.0 * i) / hd));
+            cos_t[(size_t)t * half + i] = (real)cos(a);
+            sin_t[(size_t)t * half + i] = (real)sin(a);
+        }
+}
+
+void TRAIN_OP(rope_forward)(real *out, const real *inp, const real *cos_t, const real *sin_t,
+                            int N, int T, int nh, int hd)
+{
+    int half = hd / 2;
+#pragma omp parallel for schedule(static) if ((size_t)N * nh * hd > (1u << 16))
+    for (int n = 0; n < N; n++) {
+        const real *c = cos_t + (size_t)(n % T) * half, *s = sin_t + (size_t)(n % T) * half;
+        for (int h = 0; h < nh; h++) {
+            const real *x = inp + ((size_t)n * nh + h) * hd;
+            real *o = out + ((size_t)n * nh + h) * hd;
+            for (int i = 0; i < half; i++) {
+                real a = x[i], b = x[i + half];
+                o[i] = a * c[i] - b * s[i];
+                o[i + half] = b * c[i] + a * s[i];
+            }
+        }
+    }
+}
+
+/* The transpose of the rotation. */
+void TRAIN_OP(rope_backward)(real *dinp, const real *dout, const real *cos_t, const real *sin_t,
+                             int N, int T, int nh, int hd)
+{
+    int half = hd / 2;
+#pragma omp parallel for schedule(static) if ((size_t)N * nh * hd > (1u << 16))
+    for (int n = 0; n < N; n++) {
+        const real *c = cos_t + (size_t)(n % T) * half, *s = sin_t + (size_t)(n % T) * half;
+        for (int h = 0; h < nh; h++) {
+            const real *g = dout + ((size_t)n * nh + h) * hd;
+            real *dx = dinp + ((size_t)n * nh + h) * hd;
+            for (int i = 0; i < half; i++) {
+                dx[i] += g[i] * c[i] + g[i + half] * s[i];
+                dx[i + half] += g[i + half] * c[i] - g[i] * s[i];
+            }
+        }
+    }
+}
+
+/* ---- fused q_proj: queries and gate logits ---- */
+
+void TRAIN_OP(qgate_split_forward)(real *q, real *gate, const real *qg, int N, int H, int KV,
+                                   int hd, int gw)
+{
+    int G = H / KV, QR = H * hd + H * gw;
+    for (int n = 0; n < N; n++)
+        for (int h = 0; h < H; h++) {
+            const real *grp = qg + (size_t)n * QR + (size_t)(h / G) * (G * hd + G * gw);
+            memcpy(q + ((size_t)n * H + h) * hd, grp + (size_t)(h % G) * hd,
+                   (size_t)hd * sizeof(real));
+            if (gw)
+                memcpy(gate + ((size_t)n * H + h) * gw, grp + (size_t)G * hd + (h % G) * gw,
+                       (size_t)gw * sizeof(real));
+        }
+}
+
+void TRAIN_OP(qgate_split_backward)(real *dqg, const real *dq, const real *dgate, int N, int H,
+                                    int KV, int hd, int gw)
+{
+    int G = H / KV, QR = H * hd + H * gw;
+    for (int n = 0; n < N; n++)
+        for (int h = 0; h < H; h++) {
+            real *grp = dqg + (size_t)n * QR + (size_t)(h / G) * (G * hd + G * gw);
+            axpy(grp + (size_t)(h % G) * hd, 1, dq + ((size_t)n * H + h) * hd, hd);
+            if (gw)
+                axpy(grp + (size_t)G * hd + (h % G) * gw, 1, dgate + ((size_t)n * H + h) * gw, gw);
+        }
+}
+
+/* ---- causal GQA attention ---- */
+
+void TRAIN_OP(attention_forward)(real *out, real *att, const real *q, const real *k,
+                                 const real *v, int B, int T, int H, int KV, int hd)
+{
+    int G = H / KV;
+    real scale = (real)(1.0 / sqrt((double)hd));
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int g = 0; g < KV; g++) /* one KV head and its G query heads */
+            for (int h = g * G; h < (g + 1) * G; h++)
+                for (int t = 0; t < T; t++) {
+                    const real *qt = q + (((size_t)b * T + t) * H + h) * hd;
+                    real *arow = att + (((size_t)b * H + h) * T + t) * T;
+                    real maxv = -INFINITY;
+                    for (int j = 0; j <= t; j++) {
+                        real s = dot(qt, k + (((size_t)b * T + j) * KV + g) * hd, hd) * scale;
+                        arow[j] = s;
+                        if (s > maxv)
+                            maxv = s;
+                    }
+                    for (int j = 0; j <= t; j++)
+                        arow[j] = exp(arow[j] - maxv);
+                    double sum = 0;
+                    for (int j = 0; j <= t; j++)
+                        sum += arow[j];
+                    real inv = (real)(1.0 / sum);
+                    for (int j = 0; j <= t; j++)
+                        arow[j] *= inv;
+                    for (int j = t + 1; j < T; j++)
+                        arow[j] = 0;
+                    real *ot = out + (((size_t)b * T + t) * H + h) * hd;
+                    memset(ot, 0, (size_t)hd * sizeof(real));
+                    weighted_rows(ot, arow, v + ((size_t)b * T * KV + g) * hd, (size_t)KV * hd,
+                                  t + 1, hd);
+                }
+}
+
+/* dp_j = dout . v_j; ds_j = p_j (dp_j - sum_i p_i dp_i) * scale;
+ * dq += ds_j k_j, dk_j += ds_j q, dv_j += p_j dout. One task per (b, KV
+ * head) owns its dk/dv rows. */
+void TRAIN_OP(attention_backward)(real *dq, real *dk, real *dv, real *scratch, const real *dout,
+                                  const real *q, const real *k, const real *v, const real *att,
+                                  int B, int T, int H, int KV, int hd)
+{
+    int G = H / KV;
+    real scale = (real)(1.0 / sqrt((double)hd));
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int g = 0; g < KV; g++)
+            for (int h = g * G; h < (g + 1) * G; h++) {
+                real *dp = scratch + ((size_t)b * H + h) * T;
+                for (int t = 0; t < T; t++) {
+                    size_t qrow = (((size_t)b * T + t) * H + h) * hd;
+                    const real *gt = dout + qrow, *arow = att + (((size_t)b * H + h) * T + t) * T;
+                    double s = 0;
+                    for (int j = 0; j <= t; j++) {
+                        size_t kv = (((size_t)b * T + j) * KV + g) * hd;
+                        dp[j] = dot(gt, v + kv, hd);
+                        axpy(dv + kv, arow[j], gt, hd);
+                        s += (double)arow[j] * dp[j];
+                    }
+                    for (int j = 0; j <= t; j++) { /* dp becomes ds */
+                        dp[j] = arow[j] * (dp[j] - (real)s) * scale;
+                        axpy(dk + (((size_t)b * T + j) * KV + g) * hd, dp[j], q + qrow, hd);
+                    }
+                    weighted_rows(dq + qrow, dp, k + ((size_t)b * T * KV + g) * hd,
+                                  (size_t)KV * hd, t + 1, hd);
+                }
+            }
+}
+
+/* ---- SDPA-output gate ---- */
+
+void TRAIN_OP(gate_forward)(real *out, const real *inp, const real *gate, int N, int H, int hd,
+                            int gw)
+{
+#pragma omp parallel for schedule(static) if ((size_t)N * H * hd > (1u << 16))
+    for (int n = 0; n < N; n++)
+        for (int h = 0; h < H; h++) {
+            size_t r = (size_t)n * H + h;
+            for (int i = 0; i < hd; i++)
+                out[r * hd + i] = inp[r * hd + i] * sigmoid(gate[r * gw + (gw == 1 ? 0 : i)]);
+        }
+}
+
+void TRAIN_OP(gate_backward)(real *dinp, real *dgate, const real *dout, const real *inp,
+                             const real *gate, int N, int H, int hd, int gw)
+{
+#pragma omp parallel for schedule(static) if ((size_t)N * H * hd > (1u << 16))
+    for (int n = 0; n < N; n++)
+        for (int h = 0; h < H; h++) {
+            size_t r = (size_t)n * H + h;
+            for (int i = 0; i < hd; i++) {
+                size_t gi = r * gw + (gw == 1 ? 0 : i);
+                real s = sigmoid(gate[gi]), g = dout[r * hd + i];
+                dinp[r * hd + i] += g * s;
+                dgate[gi] += g * inp[r * hd + i] * s * (1 - s);
+            }
+        }
+}
+
+/* ---- SwiGLU ---- */
+
+void TRAIN_OP(swiglu_forward)(real *out, const real *gate, const real *up, size_t n)
+{
+#pragma omp parallel for schedule(static) if (n > (1u << 16))
+    for (size_t i = 0; i < n; i++)
+        out[i] = gate[i] / (1 + exp(-gate[i])) * up[i];
+}
+
+void TRAIN_OP(swiglu_backward)(real *dgate, real *dup, const real *dout, const real *gate,
+                               const real *up, size_t n)
+{
+#pragma omp parallel for schedule(static) if (n > (1u << 16))
+    for (size_t i = 0; i < n; i++) {
+        real s = sigmoid(gate[i]), silu = gate[i] * s;
+        dgate[i] += dout[i] * up[i] * s * (1 + gate[i] * (1 - s));
+        dup[i] += dout[i] * silu;
+    }
+}
+
+/* ---- matmul ---- */
+
+/* C[M, J] (=|+=) A . B with A(i, p) = a[i*sa_i + p*sa_p] and B(p, j) =
+ * b[p*sb_p + j*sb_j]. Tiles of MC rows x NR columns are independent tasks;
+ * each packs a KC x NR panel of B and runs an MR x NR register micro-kernel
+ * over it. Every C element sums p in increasing order: deterministic. */
+enum { MR = 6, NR = 2 * VL, KC = 256, MC = 96 };
+
+__attribute__((optimize("fp-contract=fast"))) static void gemm_micro(real *c, size_t ldc, int mr, int nr, int add, const real *a,
+                       ptrdiff_t sa_i, ptrdiff_t sa_p, const real *panel, int kc)
+{
+    vreal acc0[MR], acc1[MR];
+    const real *ar[MR];
+    for (int r = 0; r < MR; r++) {
+        acc0[r] = (vreal){0};
+        acc1[r] = (vreal){0};
+        ar[r] = a + (r < mr ? r : 0) * sa_i; /* spare rows recompute row 0 */
+    }
+    for (int p = 0; p < kc; p++) {
+        vreal b0 = vload(panel + (size_t)p * NR), b1 = vload(panel + (size_t)p * NR + VL);
+#pragma GCC unroll 6
+        for (int r = 0; r < MR; r++) {
+            real x = ar[r][p * sa_p];
+            acc0[r] += x * b0;
+            acc1[r] += x * b1;
+        }
+    }
+    for (int r = 0; r < mr; r++) {
+        real row[NR];
+        vstore(row, acc0[r]);
+        vstore(row + VL, acc1[r]);
+        real *cr = c + (size_t)r * ldc;
+        for (int j = 0; j < nr; j++)
+            cr[j] = add ? cr[j] + row[j] : row[j];
+    }
+}
+
+__attribute__((optimize("fp-contract=fast"))) static void gemm(real *c, size_t ldc, int accumulate, const real *a, ptrdiff_t sa_i,
+                 ptrdiff_t sa_p, const real *b, ptrdiff_t sb_p, ptrdiff_t sb_j, int M, int J, int P)
+{
+    if (P == 0) {
+        if (!accumulate)
+            for (int i = 0; i < M; i++)
+                memset(c + (size_t)i * ldc, 0, (size_t)J * sizeof(real));
+        return;
+    }
+    int ni = (M + MC - 1) / MC, nj = (J + NR - 1) / NR;
+#pragma omp parallel for schedule(dynamic, 1) if ((double)M * J * P > 2e5)
+    for (int task = 0; task < ni * nj; task++) {
+        real panel[KC * NR] __attribute__((aligned(64)));
+        int i0 = task / nj * MC, j0 = task % nj * NR;
+        int mi = M - i0 < MC ? M - i0 : MC, nr = J - j0 < NR ? J - j0 : NR;
+        for (int p0 = 0; p0 < P; p0 += KC) {
+            int kc = P - p0 < KC ? P - p0 : KC;
+            const real *bp = b + p0 * sb_p + j0 * sb_j;
+            if (sb_p == 1) { /* read along p */
+                for (int j = 0; j < NR; j++)
+                    for (int p = 0; p < kc; p++)
+                        panel[p * NR + j] = j < nr ? bp[p + j * sb_j] : 0;
+            } else {
+                for (int p = 0; p < kc; p++)
+                    for (int j = 0; j < NR; j++)
+                        panel[p * NR + j] = j < nr ? bp[p * sb_p + j * sb_j] : 0;
+            }
+            for (int i = 0; i < mi; i += MR)
+                gemm_micro(c + (size_t)(i0 + i) * ldc + j0, ldc, mi - i < MR ? mi - i : MR, nr,
+                           accumulate || p0 > 0, a + (i0 + i) * sa_i + p0 * sa_p, sa_i, sa_p,
+                           panel, kc);
+        }
+    }
+}
+
+void TRAIN_OP(matmul_forward)(real *out, const real *inp, const real *weight, int N, int IC,
+                              int OC)
+{
+    gemm(out, (size_t)OC, 0, inp, IC, 1, weight, 1, IC, N, OC, IC);
+}
+
+void TRAIN_OP(matmul_backward)(real *dinp, real *dweight, const real *dout, const real *inp,
+                               const real *weight, int N, int IC, int OC)
+{
+    if (dinp) /* dinp[N, IC] += dout[N, OC] . weight[OC, IC] */
+        gemm(dinp, (size_t)IC, 1, dout, OC, 1, weight, IC, 1, N, IC, OC);
+    /* dweight[OC, IC] += dout^T . inp */
+    gemm(dweight, (size_t)IC, 1, dout, 1, OC, inp, IC, 1, OC, IC, N);
+}
+
+/* ---- residual ---- */
+
+void TRAIN_OP(residual_forward)(real *out, const real *a, const real *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = a[i] + b[i];
+}
+
+void TRAIN_OP(residual_backward)(real *da, real *db, const real *dout, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        da[i] += dout[i];
+        db[i] += dout[i];
+    }
+}
+
+/* ---- softmax cross-entropy ---- */
+
+double TRAIN_OP(crossentropy_forward)(real *losses, real *probs, const real *logits,
+                                      const int32_t *targets, const real *weights, int N, int V)
+{
+#pragma omp parallel for schedule(static) if ((size_t)N * V > (1u << 16))
+    for (int n = 0; n < N; n++) {
+        const real *l = logits + (size_t)n * V;
+        real *p = probs + (size_t)n * V;
+        real maxv = l[0];
+        for (int i = 1; i < V; i++)
+            if (l[i] > maxv)
+                maxv = l[i];
+        double sum = 0;
+        for (int i = 0; i < V; i++) {
+            p[i] = exp(l[i] - maxv);
+            sum += p[i];
+        }
+        real inv = (real)(1.0 / sum);
+        for (int i = 0; i < V; i++)
+            p[i] *= inv;
+        losses[n] = (real)(log(sum) - ((double)l[targets[n]] - maxv));
+    }
+    double total = 0, wsum = 0;
+    for (int n = 0; n < N; n++) {
+        double w = weights ? weights[n] : 1.0;
+        total += w * losses[n];
+        wsum += w;
+    }
+    return wsum > 0 ? total / wsum : 0.0;
+}
+
+void TRAIN_OP(crossentropy_backward)(real *dlogits, double dloss, const real *probs,
+                                     const int32_t *targets, const real *weights, int N, int V)
+{
+    double wsum = 0;
+    for (int n = 0; n < N; n++)
+        wsum += weights ? weights[n] : 1.0;
+    if (!(wsum > 0))
+        return;
+#pragma omp parallel for schedule(static) if ((size_t)N * V > (1u << 16))
+    for (int n = 0; n < N; n++) {
+        real coef = (real)((weights ? weights[n] : 1.0) / wsum * dloss);
+        const real *p = probs + (size_t)n * V;
+        real *d = dlogits + (size_t)n * V;
+        for (int i = 0; i < V; i++)
+            d[i] += (p[i] - (i == targets[n] ? 1 : 0)) * coef;
+    }
+}
