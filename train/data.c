@@ -32,12 +32,9 @@ int lcx_data_stream_new(const lcx_tokenizer *tok, const lcx_task_data *data, con
 {
     *out = NULL;
     lcx_data_stream_opts o = opts ? *opts : (lcx_data_stream_opts){0};
-    if (!o.seed)
-        o.seed = LCX_TRAIN_SEED_MIN;
-    if (o.seed < LCX_TRAIN_SEED_MIN)
-        return lcx_errf(err, LCX_EINPUT,
-                        "data: seed %llu is in the evaluation range (training seeds are >= %llu)",
-                        (unsigned long long)o.seed, LCX_TRAIN_SEED_MIN);
+    int rc = lcx_train_seed(&o.seed, "data", err);
+    if (rc)
+        return rc;
     if (!(o.prompt_weight >= 0.0f && o.prompt_weight <= 1.0f))
         return lcx_errf(err, LCX_EINPUT, "data: prompt_weight %g is not in [0, 1]", (double)o.prompt_weight);
     const lcx_template *tmpl = lcx_template_find(o.template_name ? o.template_name : "base");
@@ -55,7 +52,7 @@ int lcx_data_stream_new(const lcx_tokenizer *tok, const lcx_task_data *data, con
     s->bos = lcx_tokenizer_token_id(tok, LCX_VOCAB_EOS);
     s->eos = s->bos;
     s->pad = lcx_tokenizer_token_id(tok, LCX_VOCAB_PAD);
-    int rc = 0;
+    rc = 0;
     if (s->bos < 0 || s->pad < 0)
         rc = lcx_errf(err, LCX_EINPUT, "data: the tokenizer has no %s token",
                       s->bos < 0 ? LCX_VOCAB_EOS : LCX_VOCAB_PAD);

@@ -831,17 +831,24 @@ static int gen_into(strbuf *sb, const lcx_gen_ctx *ctx, size_t n, lcx_err *err)
     return rc;
 }
 
+int lcx_train_seed(uint64_t *seed, const char *what, lcx_err *err)
+{
+    if (!*seed)
+        *seed = LCX_TRAIN_SEED_MIN;
+    if (*seed < LCX_TRAIN_SEED_MIN)
+        return lcx_errf(err, LCX_EINPUT, "%s: seed %llu is in the evaluation range (training seeds are >= %llu)",
+                        what, (unsigned long long)*seed, LCX_TRAIN_SEED_MIN);
+    return 0;
+}
+
 int lcx_vocab_sample_text(const lcx_task_data *data, const lcx_vocab_text_opts *opts, char **text,
                           size_t *len, lcx_err *err)
 {
     static const size_t default_lengths[] = {512, 1024};
     lcx_vocab_text_opts o = opts ? *opts : (lcx_vocab_text_opts){0};
-    if (!o.seed)
-        o.seed = LCX_TRAIN_SEED_MIN;
-    if (o.seed < LCX_TRAIN_SEED_MIN)
-        return lcx_errf(err, LCX_EINPUT,
-                        "vocab: seed %llu is in the evaluation range (training seeds are >= %llu)",
-                        (unsigned long long)o.seed, LCX_TRAIN_SEED_MIN);
+    int rc = lcx_train_seed(&o.seed, "vocab", err);
+    if (rc)
+        return rc;
     if (!o.samples)
         o.samples = 64;
     if (!o.lengths || !o.n_lengths) {
@@ -854,7 +861,7 @@ int lcx_vocab_sample_text(const lcx_task_data *data, const lcx_vocab_text_opts *
     lcx_counter counter = lcx_byte_counter();
     strbuf sb;
     sb_init(&sb);
-    int rc = 0;
+    rc = 0;
     for (size_t t = 0; t < lcx_task_count() && !rc; t++) {
         lcx_gen_ctx ctx = {lcx_task_at(t), data, tmpl, &counter, 0, o.seed, 0};
         size_t done = 0, longest = 0;

@@ -39,6 +39,10 @@
  * evaluation sample. */
 #define LCX_TRAIN_SEED_MIN 1000000000ull
 
+/* Default a training seed (0 -> LCX_TRAIN_SEED_MIN) and refuse one in the
+ * evaluation range; `what` names the caller in the message. */
+int lcx_train_seed(uint64_t *seed, const char *what, lcx_err *err);
+
 typedef struct lcx_vocab_text_opts {
     uint64_t seed;          /* generator seed, >= LCX_TRAIN_SEED_MIN; 0 = LCX_TRAIN_SEED_MIN */
     size_t samples;         /* samples per (task, length); 0 = 64 */
