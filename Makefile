@@ -43,7 +43,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 # Data compiled into the binary, so ./lcx runs from anywhere.
 EMBED := $(sort $(wildcard tasks/data/words/*.txt tasks/data/essays/*.txt tasks/data/qa/*.json))
 
-.PHONY: all test demo bench fuzz deps clean
+.PHONY: all test demo bench fuzz deps clean models
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/.deps-ok $(LCX_BIN)
@@ -105,6 +105,10 @@ bench: all $(BENCH_BINS) $(TOOL_BINS)
 
 demo: all
 	@sh scripts/demo.sh
+
+# The bundled pair models/tiny-baseline and models/tiny-gated (long: see README).
+models: all
+	@sh scripts/make_models.sh
 
 clean:
 	rm -rf build build-san lcx

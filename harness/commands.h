@@ -11,5 +11,6 @@ int cmd_probe(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_tasks(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ static const command commands[] = {
     {"score", cmd_score, "score prediction records with RULER's metrics"},
     {"tasks", cmd_tasks, "list the tasks and their parameters"},
     {"tokenize", cmd_tokenize, "encode text to token ids (or decode ids) with a tokenizer.json"},
+    {"train", cmd_train, "train a small baseline or gated model on RULER data, export it for the engine"},
 };
 
 static void usage(FILE *fp)

@@ -1,0 +1,380 @@
+/* cmd_train.c: `lcx train`, train a small Qwen3-style model (gated or not)
+ * on RULER-format data and export it as a Hugging Face directory. The run
+ * itself is train/trainer.c; this file parses options, prepares the run
+ * directory and prints progress. */
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/fsio.h"
+#include "common/progress.h"
+#include "engine/tokenizer.h"
+#include "harness/args.h"
+#include "harness/commands.h"
+#include "train/trainer.h"
+
+static void usage(FILE *fp)
+{
+    trainer_opts d;
+    trainer_opts_default(&d);
+    char *cfg = trainer_settings_text(&d);
+    fprintf(fp,
+            "usage: lcx train --out DIR --gate none|headwise|elementwise [options]\n"
+            "       lcx train --out DIR --resume\n"
+            "  --out DIR           run directory: tokenizer.json, train.cfg, checkpoint.bin,\n"
+            "                      train_log.csv, loss.svg, and model/ at the end\n"
+            "  --gate G            SDPA-output sigmoid gate: none, headwise or elementwise\n"
+            "  --dim --layers --heads --kv-heads --head-dim --ffn   model shape\n"
+            "                      (head-dim defaults to dim / heads; the head is tied)\n"
+            "  --vocab-merges N    BPE merges to learn from the RULER text\n"
+            "  --vocab FILE        reuse this tokenizer.json instead of learning one\n"
+            "  --steps N --batch N (sequences per step)\n"
+            "  --seq-len SCHEDULE  curriculum LEN:STEP,..., e.g. 256:0,512:2000,1024:4000 (<= 1024)\n"
+            "  --lr --warmup --min-lr --weight-decay --clip   AdamW, warmup + cosine, clipping\n"
+            "  --seed N            training seed, 1000000000 to 1999999999\n"
+            "  --prompt-weight W   loss weight of prompt tokens (answers weigh 1)\n"
+            "  --mix all|TASK:W,.. task mix of the training (and held-out) sequences\n"
+            "  --eval-every N --eval-samples N   held-out exact-match accuracy\n"
+            "  --ckpt-every N      checkpoint period in steps (and at the end)\n"
+            "  --resume            continue DIR's run from its checkpoint (same settings)\n"
+            "  --quiet             no progress\n"
+            "defaults:\n%s",
+            cfg ? cfg : "");
+    free(cfg);
+}
+
+/* Options that map onto trainer_opts. */
+enum { O_INT, O_LONG, O_SIZE, O_U64, O_DOUBLE, O_GATE, O_SCHEDULE, O_MIX };
+typedef struct opt_def {
+    const char *name;
+    int kind;
+    size_t offset;
+} opt_def;
+
+#define O(n, k, f) {n, k, offsetof(trainer_opts, f)}
+static const opt_def opt_defs[] = {
+    O("--gate", O_GATE, gate),           O("--dim", O_INT, dim),
+    O("--layers", O_INT, layers),        O("--heads", O_INT, heads),
+    O("--kv-heads", O_INT, kv_heads),    O("--head-dim", O_INT, head_dim),
+    O("--ffn", O_INT, ffn),              O("--vocab-merges", O_SIZE, vocab_merges),
+    O("--steps", O_LONG, steps),         O("--batch", O_INT, batch),
+    O("--seq-len", O_SCHEDULE, phases),  O("--lr", O_DOUBLE, lr),
+    O("--warmup", O_LONG, warmup),       O("--min-lr", O_DOUBLE, min_lr),
+    O("--weight-decay", O_DOUBLE, weight_decay), O("--clip", O_DOUBLE, clip),
+    O("--seed", O_U64, seed),            O("--prompt-weight", O_DOUBLE, prompt_weight),
+    O("--eval-every", O_LONG, eval_every), O("--ckpt-every", O_LONG, ckpt_every),
+    O("--eval-samples", O_INT, eval_samples), O("--mix", O_MIX, mix),
+};
+#undef O
+#define N_OPTS (sizeof opt_defs / sizeof opt_defs[0])
+
+static int set_opt(const opt_def *d, const char *v, trainer_opts *o, lcx_err *err)
+{
+    char *f = (char *)o + d->offset;
+    unsigned long long u = 0;
+    switch (d->kind) {
+    case O_INT:
+    case O_LONG:
+    case O_SIZE:
+    case O_U64:
+        if (arg_u64(d->name, v, &u, err))
+            return -1;
+        if (d->kind != O_U64 && u > 1000000000ull)
+            return lcx_errf(err, LCX_EINPUT, "option %s: %s is too large", d->name, v), -1;
+        if (d->kind == O_INT)
+            *(int *)f = (int)u;
+        else if (d->kind == O_LONG)
+            *(long *)f = (long)u;
+        else if (d->kind == O_SIZE)
+            *(size_t *)f = (size_t)u;
+        else
+            *(uint64_t *)f = u;
+        return 0;
+    case O_DOUBLE: {
+        char *end;
+        double x = strtod(v, &end);
+        if (!*v || *end || !isfinite(x))
+            return lcx_errf(err, LCX_EINPUT, "option %s: '%s' is not a number", d->name, v), -1;
+        *(double *)f = x;
+        return 0;
+    }
+    case O_GATE:
+        if (!strcmp(v, "none"))
+            o->gate = TRAIN_GATE_NONE;
+        else if (!strcmp(v, "headwise"))
+            o->gate = TRAIN_GATE_HEADWISE;
+        else if (!strcmp(v, "elementwise"))
+            o->gate = TRAIN_GATE_ELEMENTWISE;
+        else
+            return lcx_errf(err, LCX_EINPUT, "option --gate: '%s' is not none, headwise or elementwise",
+                            v), -1;
+        return 0;
+    case O_SCHEDULE:
+        return trainer_parse_schedule(v, o, err) ? -1 : 0;
+    case O_MIX:
+        if (strlen(v) >= sizeof o->mix || strchr(v, '\n') || strchr(v, ' '))
+            return lcx_errf(err, LCX_EINPUT, "option --mix: '%.60s' is too long or has spaces", v), -1;
+        snprintf(o->mix, sizeof o->mix, "%s", v);
+        return 0;
+    }
+    return -1;
+}
+
+typedef struct cli {
+    const char *out, *vocab;
+    int resume, quiet, help, have_gate;
+} cli;
+
+/* Apply argv onto *o (and *c). Returns 0, or -1 with err. */
+static int parse(int argc, char **argv, trainer_opts *o, cli *c, lcx_err *err)
+{
+    memset(c, 0, sizeof *c);
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r = 0;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            c->help = 1;
+            return 0;
+        }
+        if (!strcmp(argv[i], "--resume")) {
+            c->resume = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--quiet")) {
+            c->quiet = 1;
+            continue;
+        }
+        if ((r = arg_value(argc, argv, &i, "--out", &v, err))) {
+            if (r < 0)
+                return -1;
+            c->out = v;
+            continue;
+        }
+        if ((r = arg_value(argc, argv, &i, "--vocab", &v, err))) {
+            if (r < 0)
+                return -1;
+            c->vocab = v;
+            continue;
+        }
+        size_t k = 0;
+        for (; k < N_OPTS; k++)
+            if ((r = arg_value(argc, argv, &i, opt_defs[k].name, &v, err)))
+                break;
+        if (r < 0)
+            return -1;
+        if (k == N_OPTS) {
+            lcx_errf(err, LCX_EINPUT, "unknown option '%s' (see --help)", argv[i]);
+            return -1;
+        }
+        if (set_opt(&opt_defs[k], v, o, err))
+            return -1;
+        c->have_gate |= opt_defs[k].kind == O_GATE;
+    }
+    return 0;
+}
+
+/* ---- progress ---- */
+
+typedef struct progress_ctx {
+    lcx_progress bar;
+    int quiet, started;
+    long first_step;
+} progress_ctx;
+
+static void on_event(void *arg, const trainer_event *ev)
+{
+    progress_ctx *p = arg;
+    if (p->quiet)
+        return;
+    const char *clear = p->bar.tty && p->started ? "\r\033[K" : "";
+    if (ev->kind == TRAINER_EV_STAGE) {
+        fprintf(stderr, "%slcx train: %s\n", clear, ev->message);
+        return;
+    }
+    if (ev->kind == TRAINER_EV_STEP) {
+        if (!p->started) {
+            p->first_step = ev->step - 1;
+            lcx_progress_init(&p->bar, stderr, (size_t)(ev->steps - p->first_step), 0);
+            p->started = 1;
+        }
+        char label[128];
+        snprintf(label, sizeof label, "T %d loss %.3f %.0f tok/s", ev->seq_len,
+                 ev->loss, ev->tokens_per_s);
+        lcx_progress_label(&p->bar, label);
+        lcx_progress_add(&p->bar, 1, 0);
+        if (ev->step == ev->steps)
+            lcx_progress_finish(&p->bar);
+    } else if (ev->kind == TRAINER_EV_EVAL) {
+        char niah[32] = "";
+        if (ev->heldout_niah_acc >= 0)
+            snprintf(niah, sizeof niah, " (niah %.1f%%)", ev->heldout_niah_acc);
+        fprintf(stderr, "%sstep %ld/%ld: T %d, loss %.4f, lr %.3g, held-out exact match %.1f%%%s, %.0f "
+                "tokens/s\n", ev->step == ev->steps ? "" : clear, ev->step, ev->steps, ev->seq_len,
+                ev->loss, ev->lr, ev->heldout_acc, niah, ev->tokens_per_s);
+    }
+}
+
+/* ---- the run directory ---- */
+
+static void remove_run_files(const char *dir)
+{
+    const char *names[] = {"tokenizer.json", "train.cfg", "train_log.csv", "loss.svg", "checkpoint.bin"};
+    char path[4200];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+static int file_exists(const char *dir, const char *name)
+{
+    char path[4200];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return stat(path, &sb) == 0;
+}
+
+int cmd_train(int argc, char **argv)
+{
+    lcx_err err = {0};
+    trainer_opts o;
+    trainer_opts_default(&o);
+    cli c;
+    if (parse(argc, argv, &o, &c, &err))
+        return arg_fail("train", &err);
+    if (c.help) {
+        usage(stdout);
+        return 0;
+    }
+    if (!c.out) {
+        lcx_errf(&err, LCX_EINPUT, "--out DIR is required (see --help)");
+        return arg_fail("train", &err);
+    }
+    char cfg_path[4200];
+    snprintf(cfg_path, sizeof cfg_path, "%s/train.cfg", c.out);
+    int created = 0;
+    if (c.resume) {
+        /* the saved settings, with the command line on top: they must agree */
+        char *text = NULL, *saved = NULL, *merged = NULL;
+        size_t len;
+        trainer_opts so;
+        trainer_opts_default(&so);
+        if (c.vocab) {
+            lcx_errf(&err, LCX_EINPUT, "--resume reuses %s/tokenizer.json; drop --vocab", c.out);
+            return arg_fail("train", &err);
+        }
+        if (!lcx_is_dir(c.out)) {
+            lcx_errf(&err, LCX_EINPUT, "--resume: %s is not a training run directory", c.out);
+            return arg_fail("train", &err);
+        }
+        if (lcx_read_file(cfg_path, &text, &len, &err) ||
+            trainer_settings_parse(text, cfg_path, &so, &err)) {
+            free(text);
+            return arg_fail("train", &err);
+        }
+        free(text);
+        o = so;
+        cli again;
+        parse(argc, argv, &o, &again, &err);
+        saved = trainer_settings_text(&so);
+        merged = trainer_settings_text(&o);
+        int differ = 0;
+        if (saved && merged && strcmp(saved, merged)) {
+            const char *a = saved, *b = merged;
+            while (*a && *a == *b)
+                a++, b++;
+            while (a > saved && a[-1] != '\n')
+                a--, b--;
+            char key[64] = "", was[128] = "", now[128] = "";
+            sscanf(a, "%63s %127s", key, was);
+            sscanf(b, "%*s %127s", now);
+            for (char *k = key; *k; k++)
+                *k = *k == '_' ? '-' : *k;
+            lcx_errf(&err, LCX_EINPUT, "--resume: --%s %s differs from %s (%s)", key, now, cfg_path, was);
+            differ = 1;
+        }
+        free(saved);
+        free(merged);
+        if (differ)
+            return arg_fail("train", &err);
+        if (!file_exists(c.out, "checkpoint.bin")) {
+            lcx_errf(&err, LCX_EINPUT, "--resume: %s/checkpoint.bin does not exist", c.out);
+            return arg_fail("train", &err);
+        }
+    } else {
+        if (!c.have_gate) {
+            lcx_errf(&err, LCX_EINPUT, "--gate none|headwise|elementwise is required");
+            return arg_fail("train", &err);
+        }
+        if (trainer_check(&o, &err))
+            return arg_fail("train", &err);
+        if (c.vocab) { /* a bad tokenizer fails now, before any directory exists */
+            lcx_tokenizer *tok = NULL;
+            if (lcx_tokenizer_load(c.vocab, &tok, &err)) {
+                lcx_err_prefix(&err, "--vocab");
+                return arg_fail("train", &err);
+            }
+            lcx_tokenizer_free(tok);
+        }
+        struct stat sb;
+        if (stat(c.out, &sb) == 0) {
+            if (!S_ISDIR(sb.st_mode)) {
+                lcx_errf(&err, LCX_EINPUT, "--out %s exists and is not a directory", c.out);
+                return arg_fail("train", &err);
+            }
+            if (file_exists(c.out, "checkpoint.bin")) { /* without one, nothing is lost */
+                lcx_errf(&err, LCX_EINPUT, "--out %s already holds a training run (use --resume, or "
+                         "another directory)", c.out);
+                return arg_fail("train", &err);
+            }
+        } else {
+            if (lcx_mkdir_p(c.out, &err)) {
+                lcx_err_prefix(&err, "--out %s", c.out);
+                return arg_fail("train", &err);
+            }
+            created = 1;
+        }
+        char *text = trainer_settings_text(&o);
+        int rc = text ? lcx_write_file_atomic(cfg_path, text, strlen(text), &err)
+                      : lcx_errf(&err, LCX_ENOMEM, "out of memory");
+        free(text);
+        if (rc) {
+            if (created)
+                remove_run_files(c.out);
+            lcx_err_prefix(&err, "--out %s", c.out);
+            return arg_fail("train", &err);
+        }
+    }
+
+    progress_ctx pc = {.quiet = c.quiet};
+    trainer_run_opts ro = {.dir = c.out, .vocab_path = c.vocab, .resume = c.resume,
+                           .callback = on_event, .callback_ctx = &pc};
+    int rc = trainer_run(&o, &ro, &err);
+    if (rc) {
+        if (pc.started && pc.bar.tty)
+            fputc('\n', stderr);
+        /* a fresh run that failed before its first checkpoint leaves nothing */
+        if (!c.resume && !file_exists(c.out, "checkpoint.bin")) {
+            if (created)
+                remove_run_files(c.out);
+            else {
+                char path[4200];
+                const char *names[] = {"tokenizer.json", "train.cfg", "train_log.csv", "loss.svg"};
+                for (size_t i = 0; i < 4; i++) {
+                    snprintf(path, sizeof path, "%s/%s", c.out, names[i]);
+                    unlink(path);
+                }
+            }
+        }
+        return arg_fail("train", &err);
+    }
+    if (!c.quiet)
+        fprintf(stderr, "lcx train: model written to %s/model\n", c.out);
+    return 0;
+}
