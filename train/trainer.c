@@ -505,7 +505,7 @@ int trainer_plot_svg(const char *csv, char **svg, lcx_err *err)
                            "stroke-dasharray=\"4 3\"/><text x=\"%.1f\" y=\"%.1f\" fill=\"#555\" "
                            "font-size=\"11\">T=%d</text>\n",
                       X(lg.rows[i].step), TOP, X(lg.rows[i].step), TOP + ph, X(lg.rows[i].step) + 3,
-                      TOP + 12, lg.rows[i].seq_len);
+                      TOP - 4, lg.rows[i].seq_len); /* above the plot, clear of the legend */
     /* axes */
     sb_printf(&sb, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
                    "stroke=\"black\"/>\n", L, TOP, pw, ph);
