@@ -168,7 +168,8 @@ int search_largest(fit_probe probe, void *arg, size_t lo, size_t hi, size_t hint
 typedef struct sample_search {
     const lcx_gen_ctx *ctx;
     const family_ops *ops;
-    const prompt_parts *parts;
+    prompt_parts parts_store;
+    const prompt_parts *parts; /* = &parts_store */
     size_t index;
     uint64_t seed;
     built_sample built;
@@ -271,37 +272,50 @@ static int too_short(const lcx_gen_ctx *ctx, size_t tokens, lcx_err *err)
                     ctx->task->tokens_to_generate);
 }
 
+/* Set up the search for sample `index`: its seed and its templates. */
+static int search_open(sample_search *s, const lcx_gen_ctx *ctx, size_t index, lcx_err *err)
+{
+    memset(s, 0, sizeof *s);
+    s->ctx = ctx;
+    s->ops = ops_for(ctx->task->family);
+    s->parts = &s->parts_store;
+    s->index = index;
+    s->err = err;
+    s->seed = lcx_seed_mix(ctx->seed, ctx->task->name, ctx->max_length, index);
+    return make_parts(ctx, &s->parts_store, err);
+}
+
+static void search_close(sample_search *s)
+{
+    built_free(&s->built);
+    sb_free(&s->full);
+    parts_free(&s->parts_store);
+}
+
 int lcx_gen_check_length(const lcx_gen_ctx *ctx, lcx_err *err)
 {
-    const family_ops *ops = ops_for(ctx->task->family);
-    prompt_parts parts;
-    int rc = make_parts(ctx, &parts, err);
-    sample_search s = {.ctx = ctx, .ops = ops, .parts = &parts, .err = err};
-    s.seed = lcx_seed_mix(ctx->seed, ctx->task->name, ctx->max_length, 0);
+    sample_search s;
+    int rc = search_open(&s, ctx, 0, err);
     size_t unit, lo;
-    ops->limits(ctx, &unit, &lo);
+    s.ops->limits(ctx, &unit, &lo);
     if (!rc) {
         int fits = probe_fits(&s, lo);
         rc = fits < 0 ? err->code : fits == 0 ? too_short(ctx, s.tokens, err) : 0;
     }
-    built_free(&s.built);
-    sb_free(&s.full);
-    parts_free(&parts);
+    search_close(&s);
     return rc;
 }
 
 int lcx_gen_sample(const lcx_gen_ctx *ctx, size_t index, lcx_sample *out, lcx_err *err)
 {
     memset(out, 0, sizeof *out);
-    const family_ops *ops = ops_for(ctx->task->family);
-    prompt_parts parts;
-    int rc = make_parts(ctx, &parts, err);
+    sample_search s;
+    int rc = search_open(&s, ctx, index, err);
     if (rc) {
-        parts_free(&parts);
+        search_close(&s);
         return rc;
     }
-    sample_search s = {.ctx = ctx, .ops = ops, .parts = &parts, .index = index, .err = err};
-    s.seed = lcx_seed_mix(ctx->seed, ctx->task->name, ctx->max_length, index);
+    const family_ops *ops = s.ops;
 
     /* Bound the search as RULER does: about 3x an estimate from one unit. */
     size_t lo, unit, best = 0;
@@ -347,9 +361,7 @@ int lcx_gen_sample(const lcx_gen_ctx *ctx, size_t index, lcx_sample *out, lcx_er
     } else if (!err || !err->code) {
         lcx_errf(err, LCX_EINTERNAL, "%s: generation failed", ctx->task->name);
     }
-    built_free(&s.built);
-    sb_free(&s.full);
-    parts_free(&parts);
+    search_close(&s);
     return rc ? (err && err->code ? err->code : LCX_EINTERNAL) : 0;
 }
 
