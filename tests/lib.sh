@@ -18,3 +18,19 @@ canon() { sed 's/"latency_s":[0-9.e+-]*,//' "$@"; }
 
 # random_sleep SEED LOW SPAN: sleep LOW + rand*SPAN seconds.
 random_sleep() { sleep "$(awk -v s="$1" -v lo="$2" -v span="$3" 'BEGIN{srand(s); printf "%.2f", lo + rand()*span}')"; }
+
+# kill_randomly TIMES LOW SPAN cmd...: TIMES times, start cmd in the
+# background and SIGKILL it after LOW + rand*SPAN seconds.
+kill_randomly() {
+    times=$1 lo=$2 span=$3
+    shift 3
+    k=0
+    while [ $k -lt "$times" ]; do
+        "$@" &
+        victim=$!
+        random_sleep $$$k "$lo" "$span"
+        kill -9 $victim 2>/dev/null
+        wait $victim 2>/dev/null
+        k=$((k + 1))
+    done
+}

@@ -35,15 +35,7 @@ $LCX run $ARGS --out "$tmp/again" || fail "rerun"
 diff -r "$tmp/clean/pred" "$tmp/again/pred" >/dev/null || fail "a complete rerun changed pred files"
 
 # Kill with SIGKILL at random moments, resume, and end with the same records.
-i=0
-while [ $i -lt 4 ]; do
-    $LCX run $ARGS --out "$tmp/killed" &
-    pid=$!
-    random_sleep $$$i 0.5 2
-    kill -9 $pid 2>/dev/null
-    wait $pid 2>/dev/null
-    i=$((i + 1))
-done
+kill_randomly 4 0.5 2 $LCX run $ARGS --out "$tmp/killed"
 $LCX run $ARGS --out "$tmp/killed" 2>"$tmp/err" || { cat "$tmp/err"; fail "resume after kills"; }
 for t in qa_1 vt; do
     canon "$tmp/clean/pred/2500/$t.jsonl" >"$tmp/c"

@@ -105,17 +105,9 @@ stop_server "$(echo $pids | awk '{print $NF}')"
 start_server f2 --delay-ms 300
 
 # 7. SIGKILL at random moments with 8 requests in flight (records arrive out
-#    of order), resume, and end with the same records as the clean run r3.
-i=0
-while [ $i -lt 3 ]; do
-    $LCX run --endpoint "$url" --api completions --data "$tmp/data" $SUITE --concurrency 8 \
-        --out "$tmp/r9" --quiet &
-    rpid=$!
-    random_sleep $$$i 0.3 1.5
-    kill -9 $rpid 2>/dev/null
-    wait $rpid 2>/dev/null
-    i=$((i + 1))
-done
+#    of order), resume, and end with the same records as a clean run (r10).
+kill_randomly 3 0.3 1.5 $LCX run --endpoint "$url" --api completions --data "$tmp/data" $SUITE \
+    --concurrency 8 --out "$tmp/r9" --quiet
 $LCX run --endpoint "$url" --api completions --data "$tmp/data" $SUITE --concurrency 8 --out "$tmp/r9" --quiet || fail "resume"
 $LCX run --endpoint "$url" --api completions --data "$tmp/data" $SUITE --concurrency 8 --out "$tmp/r10" --quiet || fail "clean"
 for f in niah_single_1 qa_1 vt; do
