@@ -48,83 +48,6 @@ static void usage(FILE *fp)
     free(cfg);
 }
 
-/* Options that map onto trainer_opts. */
-enum { O_INT, O_LONG, O_SIZE, O_U64, O_DOUBLE, O_GATE, O_SCHEDULE, O_MIX };
-typedef struct opt_def {
-    const char *name;
-    int kind;
-    size_t offset;
-} opt_def;
-
-#define O(n, k, f) {n, k, offsetof(trainer_opts, f)}
-static const opt_def opt_defs[] = {
-    O("--gate", O_GATE, gate),           O("--dim", O_INT, dim),
-    O("--layers", O_INT, layers),        O("--heads", O_INT, heads),
-    O("--kv-heads", O_INT, kv_heads),    O("--head-dim", O_INT, head_dim),
-    O("--ffn", O_INT, ffn),              O("--vocab-merges", O_SIZE, vocab_merges),
-    O("--steps", O_LONG, steps),         O("--batch", O_INT, batch),
-    O("--seq-len", O_SCHEDULE, phases),  O("--lr", O_DOUBLE, lr),
-    O("--warmup", O_LONG, warmup),       O("--min-lr", O_DOUBLE, min_lr),
-    O("--weight-decay", O_DOUBLE, weight_decay), O("--clip", O_DOUBLE, clip),
-    O("--seed", O_U64, seed),            O("--prompt-weight", O_DOUBLE, prompt_weight),
-    O("--eval-every", O_LONG, eval_every), O("--ckpt-every", O_LONG, ckpt_every),
-    O("--eval-samples", O_INT, eval_samples), O("--mix", O_MIX, mix),
-};
-#undef O
-#define N_OPTS (sizeof opt_defs / sizeof opt_defs[0])
-
-static int set_opt(const opt_def *d, const char *v, trainer_opts *o, lcx_err *err)
-{
-    char *f = (char *)o + d->offset;
-    unsigned long long u = 0;
-    switch (d->kind) {
-    case O_INT:
-    case O_LONG:
-    case O_SIZE:
-    case O_U64:
-        if (arg_u64(d->name, v, &u, err))
-            return -1;
-        if (d->kind != O_U64 && u > 1000000000ull)
-            return lcx_errf(err, LCX_EINPUT, "option %s: %s is too large", d->name, v), -1;
-        if (d->kind == O_INT)
-            *(int *)f = (int)u;
-        else if (d->kind == O_LONG)
-            *(long *)f = (long)u;
-        else if (d->kind == O_SIZE)
-            *(size_t *)f = (size_t)u;
-        else
-            *(uint64_t *)f = u;
-        return 0;
-    case O_DOUBLE: {
-        char *end;
-        double x = strtod(v, &end);
-        if (!*v || *end || !isfinite(x))
-            return lcx_errf(err, LCX_EINPUT, "option %s: '%s' is not a number", d->name, v), -1;
-        *(double *)f = x;
-        return 0;
-    }
-    case O_GATE:
-        if (!strcmp(v, "none"))
-            o->gate = TRAIN_GATE_NONE;
-        else if (!strcmp(v, "headwise"))
-            o->gate = TRAIN_GATE_HEADWISE;
-        else if (!strcmp(v, "elementwise"))
-            o->gate = TRAIN_GATE_ELEMENTWISE;
-        else
-            return lcx_errf(err, LCX_EINPUT, "option --gate: '%s' is not none, headwise or elementwise",
-                            v), -1;
-        return 0;
-    case O_SCHEDULE:
-        return trainer_parse_schedule(v, o, err) ? -1 : 0;
-    case O_MIX:
-        if (strlen(v) >= sizeof o->mix || strchr(v, '\n') || strchr(v, ' '))
-            return lcx_errf(err, LCX_EINPUT, "option --mix: '%.60s' is too long or has spaces", v), -1;
-        snprintf(o->mix, sizeof o->mix, "%s", v);
-        return 0;
-    }
-    return -1;
-}
-
 typedef struct cli {
     const char *out, *vocab;
     int resume, quiet, help, have_gate;
@@ -161,19 +84,18 @@ static int parse(int argc, char **argv, trainer_opts *o, cli *c, lcx_err *err)
             c->vocab = v;
             continue;
         }
-        size_t k = 0;
-        for (; k < N_OPTS; k++)
-            if ((r = arg_value(argc, argv, &i, opt_defs[k].name, &v, err)))
-                break;
-        if (r < 0)
-            return -1;
-        if (k == N_OPTS) {
+        /* "--name VALUE" or "--name=VALUE" for every training setting */
+        char name[64];
+        size_t nlen = strcspn(argv[i], "=");
+        snprintf(name, sizeof name, "%.*s", (int)(nlen < sizeof name ? nlen : sizeof name - 1), argv[i]);
+        if (!trainer_is_option(name)) {
             lcx_errf(err, LCX_EINPUT, "unknown option '%s' (see --help)", argv[i]);
             return -1;
         }
-        if (set_opt(&opt_defs[k], v, o, err))
+        if ((r = arg_value(argc, argv, &i, name, &v, err)) < 0 ||
+            trainer_set_option(o, name, v, err))
             return -1;
-        c->have_gate |= opt_defs[k].kind == O_GATE;
+        c->have_gate |= !strcmp(name, "--gate");
     }
     return 0;
 }

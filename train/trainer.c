@@ -239,6 +239,89 @@ static const setting settings[] = {
 #undef S
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
 
+/* Parse one setting's value; `label` names it in the message (an option
+ * such as "--heads", or "train.cfg: line 3: heads"). */
+static int set_one(const setting *st, const char *value, const char *label, trainer_opts *o,
+                   lcx_err *err)
+{
+    char *f = (char *)o + st->offset, *end;
+    switch (st->kind) {
+    case K_INT:
+    case K_LONG:
+    case K_SIZE:
+    case K_U64: {
+        if (!*value || *value == '-')
+            return lcx_errf(err, LCX_EINPUT, "%s: '%.60s' is not a non-negative integer", label, value);
+        unsigned long long u = strtoull(value, &end, 10);
+        if (*end)
+            return lcx_errf(err, LCX_EINPUT, "%s: '%.60s' is not a non-negative integer", label, value);
+        if (st->kind != K_U64 && u > 1000000000ull)
+            return lcx_errf(err, LCX_EINPUT, "%s: %.60s is too large", label, value);
+        if (st->kind == K_INT)
+            *(int *)f = (int)u;
+        else if (st->kind == K_LONG)
+            *(long *)f = (long)u;
+        else if (st->kind == K_SIZE)
+            *(size_t *)f = (size_t)u;
+        else
+            *(uint64_t *)f = u;
+        return 0;
+    }
+    case K_DOUBLE: {
+        double x = strtod(value, &end);
+        if (!*value || *end || !isfinite(x))
+            return lcx_errf(err, LCX_EINPUT, "%s: '%.60s' is not a number", label, value);
+        *(double *)f = x;
+        return 0;
+    }
+    case K_GATE:
+        for (int g = 0; g < 3; g++)
+            if (!strcmp(value, gate_names[g])) {
+                o->gate = (train_gate)g;
+                return 0;
+            }
+        return lcx_errf(err, LCX_EINPUT, "%s: '%.60s' is not none, headwise or elementwise", label, value);
+    case K_SCHEDULE:
+        return trainer_parse_schedule(value, o, err) ? lcx_err_prefix(err, "%s", label) : 0;
+    case K_STRING:
+        if (strlen(value) >= sizeof o->mix || strchr(value, '\n') || strchr(value, ' '))
+            return lcx_errf(err, LCX_EINPUT, "%s: '%.60s' is too long or has spaces", label, value);
+        snprintf(f, sizeof o->mix, "%s", value);
+        return 0;
+    }
+    return lcx_errf(err, LCX_EINTERNAL, "%s: unknown setting kind", label);
+}
+
+static const setting *find_setting(const char *key)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (!strcmp(settings[i].key, key))
+            return &settings[i];
+    return NULL;
+}
+
+/* The setting behind a command-line option: "--kv-heads" is "kv_heads". */
+static const setting *option_setting(const char *option)
+{
+    char key[64];
+    size_t n = strlen(option);
+    if (n < 3 || n - 2 >= sizeof key || strncmp(option, "--", 2))
+        return NULL;
+    for (size_t i = 2; i <= n; i++)
+        key[i - 2] = option[i] == '-' ? '_' : option[i];
+    return find_setting(key);
+}
+
+int trainer_is_option(const char *option) { return option_setting(option) != NULL; }
+
+int trainer_set_option(trainer_opts *o, const char *option, const char *value, lcx_err *err)
+{
+    const setting *st = option_setting(option);
+    if (!st)
+        return lcx_errf(err, LCX_EINPUT, "unknown option '%s' (see --help)", option);
+    return set_one(st, value, option, o, err);
+}
+
 char *trainer_settings_text(const trainer_opts *o)
 {
     strbuf sb;
@@ -299,36 +382,14 @@ int trainer_settings_parse(const char *text, const char *name, trainer_opts *o, 
         if (!value)
             return lcx_errf(err, LCX_EINPUT, "%s: line %d is not 'key value'", name, line);
         *value++ = 0;
-        size_t i = 0;
-        while (i < N_SETTINGS && strcmp(settings[i].key, buf))
-            i++;
-        if (i == N_SETTINGS)
+        const setting *st = find_setting(buf);
+        if (!st)
             return lcx_errf(err, LCX_EINPUT, "%s: line %d: unknown key '%.60s'", name, line, buf);
-        char *f = (char *)o + settings[i].offset, *end = NULL;
-        int bad = 0;
-        switch (settings[i].kind) {
-        case K_INT: *(int *)f = (int)strtol(value, &end, 10); break;
-        case K_LONG: *(long *)f = strtol(value, &end, 10); break;
-        case K_SIZE: *(size_t *)f = (size_t)strtoull(value, &end, 10); break;
-        case K_U64: *(uint64_t *)f = strtoull(value, &end, 10); break;
-        case K_DOUBLE: *(double *)f = strtod(value, &end); break;
-        case K_GATE:
-            bad = 1;
-            for (int g = 0; g < 3; g++)
-                if (!strcmp(value, gate_names[g]))
-                    o->gate = (train_gate)g, bad = 0;
-            break;
-        case K_SCHEDULE:
-            if (trainer_parse_schedule(value, o, err))
-                return lcx_err_prefix(err, "%s", name);
-            break;
-        case K_STRING:
-            snprintf(f, sizeof o->mix, "%s", value);
-            break;
-        }
-        if (bad || (end && (end == value || *end)))
-            return lcx_errf(err, LCX_EINPUT, "%s: line %d: bad value '%.60s' for %s", name, line, value,
-                            settings[i].key);
+        size_t i = (size_t)(st - settings);
+        char label[640];
+        snprintf(label, sizeof label, "%s: line %d: %s", name, line, settings[i].key);
+        if (set_one(&settings[i], value, label, o, err))
+            return err->code;
         seen[i] = 1;
     }
     for (size_t i = 0; i < N_SETTINGS; i++)

@@ -84,6 +84,12 @@ train_config trainer_model_config(const trainer_opts *o, int vocab_size);
 /* The settings as "key value" lines, one per setting, in a fixed order
  * (caller frees); what train.cfg holds. */
 char *trainer_settings_text(const trainer_opts *o);
+
+/* The command-line form of the settings: "--kv-heads 2" sets kv_heads. One
+ * table serves both train.cfg and the options, so they cannot drift apart.
+ * trainer_set_option's errors name the option. */
+int trainer_is_option(const char *option);
+int trainer_set_option(trainer_opts *o, const char *option, const char *value, lcx_err *err);
 /* Read train.cfg text back (a missing or unknown key is an error naming it
  * and the file). */
 int trainer_settings_parse(const char *text, const char *name, trainer_opts *o, lcx_err *err);
