@@ -13,9 +13,12 @@
 #include "results/score.h"
 #include "results/summary.h"
 
+/* run.json keeps 10 significant digits of its numbers. */
+#define RUN_JSON_FLAGS (JSON_INDENT(2) | JSON_REAL_PRECISION(10))
+
 static int write_json_atomic(const char *path, json_t *j, lcx_err *err)
 {
-    char *s = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    char *s = json_dumps(j, RUN_JSON_FLAGS);
     if (!s)
         return lcx_errf(err, LCX_ENOMEM, "%s: cannot serialise", path);
     strbuf sb;
@@ -76,10 +79,19 @@ int run_store_open(const char *dir, json_t *run, lcx_err *err)
         json_decref(old);
         return lcx_errf(err, LCX_EINPUT, "%s: line %d: not a run.json (%s)", path, je.line, je.text);
     }
-    json_t *oc = json_object_get(old, "config"), *nc = json_object_get(run, "config");
+    json_t *oc = json_object_get(old, "config");
     if (!json_is_object(oc)) {
         json_decref(old);
         return lcx_errf(err, LCX_EINPUT, "%s: field 'config' missing: not an lcx run", path);
+    }
+    /* Compare the configuration as the file would hold it (numbers rounded
+     * as written), so a resume with the same options is not refused. */
+    char *text = json_dumps(json_object_get(run, "config"), RUN_JSON_FLAGS);
+    json_t *nc = text ? json_loads(text, 0, &je) : NULL;
+    free(text);
+    if (!nc) {
+        json_decref(old);
+        return lcx_errf(err, LCX_ENOMEM, "%s: cannot serialise the configuration", path);
     }
     if (!json_equal(oc, nc)) {
         strbuf d;
@@ -90,6 +102,7 @@ int run_store_open(const char *dir, json_t *run, lcx_err *err)
                       "same options", dir, sb_str(&d));
         sb_free(&d);
     }
+    json_decref(nc);
     json_decref(old);
     return rc;
 }
