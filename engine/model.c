@@ -286,6 +286,20 @@ static int load_index(loader *L, const char *path, json_t **root, lcx_err *err)
     return 0;
 }
 
+void lcx_rope_opts_for_length(const lcx_model *m, const lcx_rope_opts *o, size_t length,
+                              lcx_rope_opts *out)
+{
+    *out = *o;
+    if (!o->factor_auto)
+        return;
+    out->factor_auto = 0;
+    int orig = m->config.rope.orig_ctx > 0 ? m->config.rope.orig_ctx : m->config.max_pos;
+    double f = lcx_rope_auto_factor(length, orig);
+    out->factor = f > 1.0 ? f : 0;
+    if (f > 1.0 && out->type < 0)
+        out->type = LCX_ROPE_YARN;
+}
+
 int lcx_model_load(const char *dir, const lcx_rope_opts *rope, lcx_model **out, lcx_err *err)
 {
     *out = NULL;
@@ -410,8 +424,16 @@ size_t lcx_model_weight_bytes(const lcx_model *m)
 
 int lcx_model_rope_info(const lcx_model *m, int seq_len, lcx_rope_info *out, lcx_err *err)
 {
+    return lcx_model_rope_info_with(m, NULL, seq_len, out, err);
+}
+
+int lcx_model_rope_info_with(const lcx_model *m, const lcx_rope_opts *o, int seq_len, lcx_rope_info *out,
+                             lcx_err *err)
+{
     memset(out, 0, sizeof *out);
     out->params = m->config.rope;
+    if (o)
+        lcx_rope_opts_apply(o, &out->params);
     out->rot_dim = lcx_rope_rot_dim(&out->params);
     double *inv = malloc(sizeof(double) * (size_t)(out->rot_dim / 2 + 1));
     if (!inv)

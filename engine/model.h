@@ -50,6 +50,17 @@ typedef struct lcx_rope_info {
     double inv_freq_first, inv_freq_last;
 } lcx_rope_info;
 int lcx_model_rope_info(const lcx_model *m, int seq_len, lcx_rope_info *out, lcx_err *err);
+/* The same with the overrides o applied on top of m's parameters. */
+int lcx_model_rope_info_with(const lcx_model *m, const lcx_rope_opts *o, int seq_len, lcx_rope_info *out,
+                             lcx_err *err);
+
+/* The RoPE options `--yarn-factor auto` resolves to at a prompt length: o
+ * with the factor max(1, length / original context) of m (its config's
+ * original_max_position_embeddings, else max_position_embeddings, after
+ * o's --yarn-orig-ctx); at factor 1 the config's own RoPE is kept. Options
+ * without auto are copied unchanged. Load the model again with *out. */
+void lcx_rope_opts_for_length(const lcx_model *m, const lcx_rope_opts *o, size_t length,
+                              lcx_rope_opts *out);
 
 /* Per-layer measurements of the attention-sink probe. */
 typedef struct lcx_probe_layer {

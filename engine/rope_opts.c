@@ -10,6 +10,7 @@ void lcx_rope_opts_init(lcx_rope_opts *o)
 {
     o->type = -1;
     o->factor = 0;
+    o->factor_auto = 0;
     o->orig_ctx = 0;
     o->beta_fast = 0;
     o->beta_slow = 0;
@@ -21,7 +22,8 @@ void lcx_rope_opts_init(lcx_rope_opts *o)
 const char *lcx_rope_opts_usage(void)
 {
     return "  --rope-scaling TYPE     default|linear|dynamic|yarn|llama3 (overrides config)\n"
-           "  --yarn-factor S         RoPE scaling factor (alias --rope-scale)\n"
+           "  --yarn-factor S|auto    RoPE scaling factor (alias --rope-scale); auto (lcx run,\n"
+           "                          lcx sweep): per length, length / original context\n"
            "  --yarn-orig-ctx L       original context length (original_max_position_embeddings)\n"
            "  --yarn-beta-fast B      YaRN beta_fast (default 32)\n"
            "  --yarn-beta-slow B      YaRN beta_slow (default 1)\n"
@@ -96,8 +98,13 @@ int lcx_rope_opts_parse(lcx_rope_opts *o, int argc, char **argv, int *i, lcx_err
     }
     case 1:
     case 2:
-        if (!(rc = parse_double(opt, value, 0, &v, err)))
+        if (!strcmp(value, "auto")) {
+            o->factor_auto = 1;
+            o->factor = 0;
+        } else if (!(rc = parse_double(opt, value, 0, &v, err))) {
             o->factor = v;
+            o->factor_auto = 0;
+        }
         break;
     case 3:
         if (!(rc = parse_double(opt, value, 0, &v, err))) {
@@ -155,4 +162,11 @@ void lcx_rope_opts_apply(const lcx_rope_opts *o, lcx_rope_params *p)
         p->attention_factor = o->attn_factor;
     if (o->temperature > 0)
         p->temperature = o->temperature;
+}
+
+double lcx_rope_auto_factor(size_t length, int orig_ctx)
+{
+    if (orig_ctx <= 0 || length <= (size_t)orig_ctx)
+        return 1.0;
+    return (double)length / (double)orig_ctx;
 }

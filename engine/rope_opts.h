@@ -19,12 +19,15 @@
 #ifndef LCX_ROPE_OPTS_H
 #define LCX_ROPE_OPTS_H
 
+#include <stddef.h>
+
 #include "common/err.h"
 #include "yarn/yarn.h"
 
 typedef struct lcx_rope_opts {
     int type;           /* lcx_rope_type, or -1 when not given */
     double factor;      /* <= 0: not given */
+    int factor_auto;    /* --yarn-factor auto: per length, see lcx_rope_auto_factor */
     int orig_ctx;       /* <= 0: not given */
     double beta_fast;   /* <= 0: not given */
     double beta_slow;   /* <= 0: not given */
@@ -42,6 +45,12 @@ int lcx_rope_opts_parse(lcx_rope_opts *o, int argc, char **argv, int *i, lcx_err
 
 /* Apply the overrides to parameters read from config.json. */
 void lcx_rope_opts_apply(const lcx_rope_opts *o, lcx_rope_params *p);
+
+/* The factor `--yarn-factor auto` uses at a length: length / orig_ctx when
+ * that is above 1 (YaRN scaled to just cover the length), else 1 (no
+ * scaling). Only lcx run and lcx sweep, which know each prompt's length,
+ * accept auto. */
+double lcx_rope_auto_factor(size_t length, int orig_ctx);
 
 /* The option lines for a --help text. */
 const char *lcx_rope_opts_usage(void);

@@ -112,6 +112,11 @@ json_t *lcx_backend_describe(const lcx_backend *b)
     return b->http ? http_backend_describe(b->http) : local_backend_describe(b->local);
 }
 
+json_t *lcx_backend_rope_at(const lcx_backend *b, size_t length)
+{
+    return b->local ? local_backend_rope_at(b->local, length) : NULL;
+}
+
 const lcx_counter *lcx_backend_counter(const lcx_backend *b)
 {
     return b->local ? local_backend_counter(b->local) : NULL;

@@ -16,6 +16,7 @@ typedef struct lcx_request {
     const char *input;         /* prompt without the answer prefix */
     const char *answer_prefix; /* always sent */
     int max_tokens;
+    size_t length;             /* the length the prompt was fitted to (0 = unknown) */
     void *tag;                 /* the caller's: handed back with the answer */
 } lcx_request;
 
@@ -70,6 +71,11 @@ int lcx_backend_run(lcx_backend *b, lcx_next_fn next, lcx_done_fn done, void *ar
 /* What run.json records about the backend (effective RoPE values, model
  * hashes, endpoint, API, how the answer prefix was sent). New reference. */
 json_t *lcx_backend_describe(const lcx_backend *b);
+
+/* The RoPE values the local engine uses for prompts of this length (they
+ * depend on it with --yarn-factor auto), as describe's "rope"; NULL for
+ * remote backends. New reference. */
+json_t *lcx_backend_rope_at(const lcx_backend *b, size_t length);
 
 /* The counter that fits prompts for this backend when no --tokenizer is
  * given: the local model's tokenizer, or NULL for remote backends. */

@@ -16,6 +16,7 @@ int local_backend_open(const lcx_backend_opts *o, local_backend **out, lcx_err *
 void local_backend_close(local_backend *b);
 int local_backend_run(local_backend *b, lcx_next_fn next, lcx_done_fn done, void *arg, lcx_err *err);
 json_t *local_backend_describe(const local_backend *b);
+json_t *local_backend_rope_at(const local_backend *b, size_t length);
 const lcx_counter *local_backend_counter(const local_backend *b);
 
 /* The API key from LCX_API_KEY or OPENAI_API_KEY, or NULL. */

@@ -21,6 +21,7 @@ struct local_backend {
     int session_len;
     lcx_counter counter;
     char config_sha256[65], tokenizer_sha256[65];
+    double factor_loaded; /* --yarn-factor auto: the factor the model is loaded with (0 = none) */
 };
 
 static size_t count_with_model(void *ctx, const char *text, size_t len)
@@ -52,6 +53,7 @@ int local_backend_open(const lcx_backend_opts *o, local_backend **out, lcx_err *
         return rc;
     }
     b->counter = (lcx_counter){"model tokenizer", count_with_model, b};
+    b->factor_loaded = 0;
     *out = b;
     return 0;
 }
@@ -66,6 +68,25 @@ void local_backend_close(local_backend *b)
 }
 
 const lcx_counter *local_backend_counter(const local_backend *b) { return &b->counter; }
+
+/* The RoPE values of ri as run.json records them. */
+static json_t *rope_json(const lcx_rope_info *ri, int max_pos)
+{
+    json_t *r = json_object();
+    json_object_set_new(r, "type", json_string(lcx_rope_type_name(ri->params.type)));
+    json_object_set_new(r, "theta", json_real(ri->params.theta));
+    json_object_set_new(r, "factor", json_real(ri->params.factor > 0 ? ri->params.factor : 1.0));
+    json_object_set_new(r, "original_max_position_embeddings",
+                        json_integer(ri->params.orig_ctx > 0 ? ri->params.orig_ctx : max_pos));
+    json_object_set_new(r, "beta_fast", json_real(ri->params.beta_fast > 0 ? ri->params.beta_fast : 32));
+    json_object_set_new(r, "beta_slow", json_real(ri->params.beta_slow > 0 ? ri->params.beta_slow : 1));
+    json_object_set_new(r, "attention_factor", json_real(ri->magnitude));
+    json_object_set_new(r, "attention_temperature",
+                        json_real(ri->params.temperature > 0 ? ri->params.temperature : 1.0));
+    json_object_set_new(r, "logit_scale", json_real(ri->logit_scale));
+    json_object_set_new(r, "rotary_dim", json_integer(ri->rot_dim));
+    return r;
+}
 
 json_t *local_backend_describe(const local_backend *b)
 {
@@ -82,23 +103,44 @@ json_t *local_backend_describe(const local_backend *b)
     json_object_set_new(o, "max_position_embeddings", json_integer(c->max_pos));
     lcx_rope_info ri;
     lcx_err err = {0};
-    if (lcx_model_rope_info(b->model, c->max_pos > 0 ? c->max_pos : 4096, &ri, &err) == 0) {
-        json_t *r = json_object();
-        json_object_set_new(r, "type", json_string(lcx_rope_type_name(ri.params.type)));
-        json_object_set_new(r, "theta", json_real(ri.params.theta));
-        json_object_set_new(r, "factor", json_real(ri.params.factor > 0 ? ri.params.factor : 1.0));
-        json_object_set_new(r, "original_max_position_embeddings",
-                            json_integer(ri.params.orig_ctx > 0 ? ri.params.orig_ctx : c->max_pos));
-        json_object_set_new(r, "beta_fast", json_real(ri.params.beta_fast > 0 ? ri.params.beta_fast : 32));
-        json_object_set_new(r, "beta_slow", json_real(ri.params.beta_slow > 0 ? ri.params.beta_slow : 1));
-        json_object_set_new(r, "attention_factor", json_real(ri.magnitude));
-        json_object_set_new(r, "attention_temperature",
-                            json_real(ri.params.temperature > 0 ? ri.params.temperature : 1.0));
-        json_object_set_new(r, "logit_scale", json_real(ri.logit_scale));
-        json_object_set_new(r, "rotary_dim", json_integer(ri.rot_dim));
-        json_object_set_new(o, "rope", r);
-    }
+    if (lcx_model_rope_info(b->model, c->max_pos > 0 ? c->max_pos : 4096, &ri, &err) == 0)
+        json_object_set_new(o, "rope", rope_json(&ri, c->max_pos));
     return o;
+}
+
+json_t *local_backend_rope_at(const local_backend *b, size_t length)
+{
+    lcx_rope_opts ro;
+    lcx_rope_opts_for_length(b->model, &b->o.rope, length, &ro);
+    lcx_rope_info ri;
+    lcx_err err = {0};
+    int n = length > 0 && length < (1u << 30) ? (int)length : 4096;
+    if (lcx_model_rope_info_with(b->model, &ro, n, &ri, &err))
+        return NULL;
+    return rope_json(&ri, lcx_model_config(b->model)->max_pos);
+}
+
+/* --yarn-factor auto: have the model loaded with the RoPE of this length
+ * (the weights are mapped again; prompts come length by length). */
+static int load_for_length(local_backend *b, size_t length, lcx_err *err)
+{
+    if (!b->o.rope.factor_auto)
+        return 0;
+    lcx_rope_opts ro;
+    lcx_rope_opts_for_length(b->model, &b->o.rope, length, &ro);
+    if (ro.factor == b->factor_loaded)
+        return 0;
+    lcx_model *m = NULL;
+    int rc = lcx_model_load(b->o.model_dir, &ro, &m, err);
+    if (rc)
+        return rc;
+    lcx_session_free(b->session);
+    b->session = NULL;
+    b->session_len = 0;
+    lcx_model_free(b->model);
+    b->model = m;
+    b->factor_loaded = ro.factor;
+    return 0;
 }
 
 /* A session long enough for n positions (grown as needed, reused). */
@@ -117,14 +159,16 @@ static int ensure_session(local_backend *b, int n, lcx_err *err)
 
 static int answer_one(local_backend *b, const lcx_request *r, lcx_response *resp, lcx_err *err)
 {
-    const lcx_tokenizer *tok = lcx_model_tokenizer(b->model);
+    int rc = load_for_length(b, r->length, err);
+    if (rc)
+        return rc;
     strbuf prompt;
     sb_init(&prompt);
     sb_puts(&prompt, r->input);
     sb_puts(&prompt, r->answer_prefix);
     int32_t *ids = NULL;
     size_t n = 0;
-    int rc = lcx_tokenizer_encode(tok, sb_str(&prompt), prompt.len, 1, &ids, &n, err);
+    rc = lcx_tokenizer_encode(lcx_model_tokenizer(b->model), sb_str(&prompt), prompt.len, 1, &ids, &n, err);
     sb_free(&prompt);
     if (!rc)
         rc = ensure_session(b, (int)(n + (size_t)r->max_tokens + 1), err);

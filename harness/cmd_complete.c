@@ -109,6 +109,9 @@ static int parse_opts(int argc, char **argv, complete_opts *o, lcx_err *err)
         return lcx_errf(err, LCX_EINPUT, "--model is required");
     if (!o->prompt_file == !o->prompt_ids)
         return lcx_errf(err, LCX_EINPUT, "give exactly one of --prompt-file and --prompt-ids");
+    if (o->rope.factor_auto)
+        return lcx_errf(err, LCX_EINPUT, "--yarn-factor auto: lcx complete has no target length; "
+                        "give the factor as a number");
     if (o->max_tokens > (1u << 20) || o->chunk > (1u << 16))
         return lcx_errf(err, LCX_EINPUT, "--max-tokens or --chunk too large");
     return 0;

@@ -154,6 +154,19 @@ static int run_probe(const probe_opts *o, lcx_err *err)
         rc = ruler_prompt(m, o, &ids, &n, err);
     else
         rc = lcx_load_prompt(m, o->prompt_ids, o->prompt_file, &ids, &n, err);
+    if (!rc && o->rope.factor_auto) {
+        /* --yarn-factor auto: the RoPE of the asked length (or of the prompt). */
+        size_t length = n;
+        if (o->length && (rc = lcx_parse_length(o->length, &length, err)))
+            goto out;
+        lcx_rope_opts ro;
+        lcx_rope_opts_for_length(m, &o->rope, length, &ro);
+        lcx_model_free(m);
+        m = NULL;
+        if ((rc = lcx_model_load(o->model, &ro, &m, err)))
+            goto out;
+        c = lcx_model_config(m);
+    }
     if (rc)
         goto out;
     if (n > (size_t)1 << 28) {

@@ -151,6 +151,9 @@ static int parse_args(int argc, char **argv, run_opts *o, lcx_err *err)
         if (o->backend.api == API_CHAT && strcmp(o->suite.template_name, "base"))
             return lcx_errf(err, LCX_EINPUT, "--api chat: the server applies its own chat template; "
                             "use --template base");
+        if (o->backend.rope.factor_auto)
+            return lcx_errf(err, LCX_EINPUT, "--yarn-factor auto goes with a local --model (a server's "
+                            "RoPE is its own)");
     } else if (o->api || o->remote_tokenize || o->backend.model_name) {
         return lcx_errf(err, LCX_EINPUT, "--api, --model-name and --remote-tokenize go with --endpoint");
     }
@@ -159,6 +162,30 @@ static int parse_args(int argc, char **argv, run_opts *o, lcx_err *err)
 }
 
 /* ---- run.json ---------------------------------------------------------------- */
+
+/* --yarn-factor auto: rope.factor is "auto" and rope.per_length holds the
+ * RoPE values of each length (factor, attention_factor, ...). */
+static void describe_auto_rope(json_t *desc, const lcx_backend *b, const lcx_suite *s)
+{
+    json_t *rope = json_object_get(desc, "rope"), *per = json_object(), *factors = json_object();
+    for (size_t i = 0; i < s->n_lengths; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "%zu", s->lengths[i]);
+        json_t *r = lcx_backend_rope_at(b, s->lengths[i]);
+        if (!r)
+            continue;
+        json_object_set(factors, key, json_object_get(r, "factor"));
+        json_object_set_new(per, key, r);
+    }
+    if (json_is_object(rope)) {
+        json_object_set_new(rope, "factor", json_string("auto"));
+        json_object_set_new(rope, "factors", factors);
+        json_object_set_new(rope, "per_length", per);
+    } else {
+        json_decref(per);
+        json_decref(factors);
+    }
+}
 
 static json_t *file_fingerprint(const char *path)
 {
@@ -371,6 +398,7 @@ static int next_request(void *arg, lcx_request *req, lcx_err *err)
             req->input = json_string_value(json_object_get(c->records[i], "input"));
             req->answer_prefix = json_string_value(json_object_get(c->records[i], "answer_prefix"));
             req->max_tokens = st->s->tasks[c->ti]->tokens_to_generate;
+            req->length = st->s->lengths[c->li];
             req->tag = &c->tags[i];
             c->outstanding++;
             return 1;
@@ -494,6 +522,8 @@ int cmd_run(int argc, char **argv)
         /* The server's address may change between a run and its resume
          * (a restarted server); it is recorded, not compared. */
         json_object_del(desc, "endpoint");
+        if (o.backend.rope.factor_auto)
+            describe_auto_rope(desc, b, &s);
         config = run_config(&o, &s, desc, counter_name);
         json_t *run = run_json(argc, argv, config);
         rc = run_store_open(o.out, run, &err);
