@@ -4,7 +4,7 @@
 #   install-deps.sh --check   exit 1 when something is missing
 #   install-deps.sh --auto    install when root, else print the one command to run
 set -e
-PKGS="build-essential libcurl4-openssl-dev libjansson-dev libpcre2-dev pkg-config curl"
+PKGS="build-essential libcurl4-openssl-dev libjansson-dev libpcre2-dev pkg-config curl libxml2-utils"
 
 missing() {
     for p in $PKGS; do
