@@ -1,0 +1,99 @@
+/* cmd_check.c: `lcx check CURRENT --baseline FILE_OR_RUN`, the CI gate.
+ * Exit 0: no cell regressed; 1: some did (listed on stdout); 2: unusable
+ * input. The test is described in results/check.h. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/args.h"
+#include "harness/commands.h"
+#include "results/check.h"
+#include "results/report.h"
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: lcx check CURRENT --baseline FILE_OR_RUN [--tolerance POINTS] [--confidence C]\n"
+            "  CURRENT             a run directory, or a report JSON with one run\n"
+            "  --baseline F        a report JSON with one run (make it with\n"
+            "                      lcx report RUN_DIR --format json > baseline.json), or a run directory\n"
+            "  --tolerance POINTS  drop allowed on top of sampling noise (default 0)\n"
+            "  --confidence C      one-sided confidence of the noise bound (default 0.95)\n"
+            "A task x length cell regresses when the Agresti-Caffo lower bound on its\n"
+            "drop (baseline - current) exceeds the tolerance: small runs do not flap.\n"
+            "Exit 0: no regression; 1: regressions (listed); 2: unusable input.\n");
+}
+
+static int parse_double(const char *name, const char *s, double *out, lcx_err *err)
+{
+    char *end;
+    *out = strtod(s, &end);
+    if (!*s || *end || !isfinite(*out))
+        return lcx_errf(err, LCX_EINPUT, "%s: '%s' is not a number", name, s);
+    return 0;
+}
+
+int cmd_check(int argc, char **argv)
+{
+    lcx_err err = {0};
+    const char *baseline = NULL, *tol_s = NULL, *conf_s = NULL, *current = NULL;
+    int rc = 0;
+    for (int i = 1; i < argc && !rc; i++) {
+        int r;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if ((r = arg_value(argc, argv, &i, "--baseline", &baseline, &err)) ||
+            (r = arg_value(argc, argv, &i, "--tolerance", &tol_s, &err)) ||
+            (r = arg_value(argc, argv, &i, "--confidence", &conf_s, &err))) {
+            if (r < 0)
+                rc = LCX_EINPUT;
+            continue;
+        }
+        if (argv[i][0] == '-' && argv[i][1])
+            rc = lcx_errf(&err, LCX_EINPUT, "unknown option '%s' (see --help)", argv[i]);
+        else if (current)
+            rc = lcx_errf(&err, LCX_EINPUT, "one CURRENT run only ('%s' and '%s')", current, argv[i]);
+        else
+            current = argv[i];
+    }
+    double tolerance = 0, confidence = 0.95;
+    if (!rc && !current)
+        rc = lcx_errf(&err, LCX_EINPUT, "no CURRENT run given (see --help)");
+    if (!rc && !baseline)
+        rc = lcx_errf(&err, LCX_EINPUT, "--baseline FILE_OR_RUN is required");
+    if (!rc && tol_s && !(rc = parse_double("--tolerance", tol_s, &tolerance, &err)) && tolerance < 0)
+        rc = lcx_errf(&err, LCX_EINPUT, "--tolerance: %s is negative", tol_s);
+    if (!rc && conf_s && !(rc = parse_double("--confidence", conf_s, &confidence, &err)) &&
+        !(confidence >= 0.5 && confidence < 1))
+        rc = lcx_errf(&err, LCX_EINPUT, "--confidence: %s is not in [0.5, 1)", conf_s);
+    if (rc)
+        return arg_fail("check", &err);
+
+    lcx_run base, cur;
+    if ((rc = lcx_run_load_any(baseline, LCX_DEFAULT_THRESHOLD, &base, &err)))
+        return arg_fail("check", &err);
+    if ((rc = lcx_run_load_any(current, LCX_DEFAULT_THRESHOLD, &cur, &err))) {
+        lcx_run_free(&base);
+        return arg_fail("check", &err);
+    }
+    lcx_run pair[2] = {base, cur};
+    lcx_run_default_names(pair, 2);
+    snprintf(base.name, sizeof base.name, "%s", pair[0].name);
+    snprintf(cur.name, sizeof cur.name, "%s", pair[1].name);
+    lcx_check_result res;
+    rc = lcx_check_runs(&base, &cur, tolerance, confidence, &res, &err);
+    int code;
+    if (rc) {
+        code = arg_fail("check", &err);
+    } else {
+        lcx_check_print(stdout, &res, &base, &cur);
+        code = res.n_regressed ? 1 : 0;
+        lcx_check_result_free(&res);
+    }
+    lcx_run_free(&base);
+    lcx_run_free(&cur);
+    return code;
+}

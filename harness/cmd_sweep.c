@@ -1,0 +1,295 @@
+/* cmd_sweep.c: `lcx sweep`: one local model over a grid of YaRN factors
+ * and/or attention temperatures, every setting run over the same lengths
+ * and tasks as `lcx run` would, one results directory per setting:
+ *
+ *   OUT/sweep.json                the grid (the lcx-sweep record lcx report reads)
+ *   OUT/yarn<F>-temp<T>/          an lcx run directory per setting
+ *
+ * Each setting is an in-process `lcx run` with --yarn-factor F and
+ * --attn-temperature T added, so a killed sweep resumes like a run: the
+ * same command again skips what is recorded. At the end the grid of mean
+ * scores is printed with the best setting per length marked. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/fsio.h"
+#include "harness/args.h"
+#include "harness/commands.h"
+#include "results/report.h"
+#include "tasks/tasks.h"
+
+enum { MAX_GRID = 32 };
+
+typedef struct sweep_opts {
+    const char *out, *model, *lengths;
+    double factors[MAX_GRID], temps[MAX_GRID];
+    size_t n_factors, n_temps; /* 0: not swept (the model's own value) */
+    int quiet;
+    char **pass;               /* arguments handed to every lcx run */
+    int n_pass;
+} sweep_opts;
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "usage: lcx sweep --out DIR --model DIR (--yarn-factors LIST | --attn-temperatures LIST)\n"
+            "                 [lcx run options]\n"
+            "  --yarn-factors F,F,..        YaRN factors (1 = no scaling)\n"
+            "  --attn-temperatures T,T,..   attention logits divided by T\n"
+            "  --out DIR                    DIR/sweep.json and one run directory per setting\n"
+            "  --model DIR                  the local model (a server's RoPE cannot be changed)\n"
+            "Every other option goes to each lcx run (--tasks, --lengths, --samples, --seed,\n"
+            "--yarn-orig-ctx, --yarn-beta-fast, --quiet, ...). Settings run one after the other;\n"
+            "rerunning the same command resumes. At the end the grid of mean scores (settings x\n"
+            "lengths) is printed with the best setting of each length marked *; lcx report DIR\n"
+            "prints it again and --plot writes it as a heatmap.\n");
+}
+
+static int parse_list(const char *name, const char *value, double *out, size_t *n, lcx_err *err)
+{
+    char *copy = strdup(value);
+    char *items[MAX_GRID + 1];
+    if (!copy)
+        return lcx_errf(err, LCX_ENOMEM, "out of memory");
+    size_t k = arg_split(copy, items, MAX_GRID + 1);
+    int rc = 0;
+    if (k == 0 || k > MAX_GRID)
+        rc = lcx_errf(err, LCX_EINPUT, "%s: give 1 to %d values", name, MAX_GRID);
+    for (size_t i = 0; !rc && i < k; i++) {
+        char *end;
+        double v = strtod(items[i], &end);
+        if (end == items[i] || *end || !isfinite(v) || !(v > 0) || v > 1e6)
+            rc = lcx_errf(err, LCX_EINPUT, "%s: '%s' is not a positive number", name, items[i]);
+        for (size_t j = 0; !rc && j < i; j++)
+            if (out[j] == v)
+                rc = lcx_errf(err, LCX_EINPUT, "%s: %s is given twice", name, items[i]);
+        out[i] = v;
+    }
+    *n = rc ? 0 : k;
+    free(copy);
+    return rc;
+}
+
+static int parse_args(int argc, char **argv, sweep_opts *o, lcx_err *err)
+{
+    memset(o, 0, sizeof *o);
+    o->lengths = "4k,8k,16k,32k,64k,128k";
+    o->pass = calloc((size_t)argc + 1, sizeof *o->pass);
+    if (!o->pass)
+        return lcx_errf(err, LCX_ENOMEM, "out of memory");
+    static const char *const owned[] = {"--yarn-factor", "--rope-scale", "--attn-temperature",
+                                        "--rope-scaling", "--endpoint", "--api"};
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int r;
+        if ((r = arg_value(argc, argv, &i, "--out", &o->out, err)) ||
+            (r = arg_value(argc, argv, &i, "--model", &o->model, err))) {
+            if (r < 0)
+                return LCX_EINPUT;
+            continue;
+        }
+        if ((r = arg_value(argc, argv, &i, "--yarn-factors", &v, err)) > 0) {
+            if (parse_list("--yarn-factors", v, o->factors, &o->n_factors, err))
+                return LCX_EINPUT;
+            continue;
+        }
+        if (r == 0 && (r = arg_value(argc, argv, &i, "--attn-temperatures", &v, err)) > 0) {
+            if (parse_list("--attn-temperatures", v, o->temps, &o->n_temps, err))
+                return LCX_EINPUT;
+            continue;
+        }
+        if (r < 0)
+            return LCX_EINPUT;
+        for (size_t k = 0; k < sizeof owned / sizeof owned[0]; k++) {
+            size_t n = strlen(owned[k]);
+            if (!strncmp(argv[i], owned[k], n) && (argv[i][n] == '\0' || argv[i][n] == '='))
+                return lcx_errf(err, LCX_EINPUT, "%s: not an lcx sweep option (the sweep sets the "
+                                "RoPE of each setting; a sweep runs the local --model)", owned[k]);
+        }
+        if (!strcmp(argv[i], "--quiet"))
+            o->quiet = 1;
+        /* Remember --lengths for sweep.json; everything else goes to lcx run as is. */
+        int j = i;
+        if ((r = arg_value(argc, argv, &j, "--lengths", &v, err)) > 0)
+            o->lengths = v;
+        else if (r < 0)
+            return LCX_EINPUT;
+        for (; i <= j; i++)
+            o->pass[o->n_pass++] = argv[i];
+        i = j;
+    }
+    if (!o->out)
+        return lcx_errf(err, LCX_EINPUT, "--out DIR is required");
+    if (!o->model)
+        return lcx_errf(err, LCX_EINPUT, "--model DIR is required (a sweep runs the local engine)");
+    if (!o->n_factors && !o->n_temps)
+        return lcx_errf(err, LCX_EINPUT, "give --yarn-factors and/or --attn-temperatures");
+    return 0;
+}
+
+/* The name of a setting's directory: yarn4-temp1, config-temp1.2, ... */
+static void cell_name(char *buf, size_t n, const sweep_opts *o, double f, double t)
+{
+    char fs[32] = "config", ts[32] = "config";
+    if (o->n_factors)
+        snprintf(fs, sizeof fs, "%g", f);
+    if (o->n_temps)
+        snprintf(ts, sizeof ts, "%g", t);
+    snprintf(buf, n, "yarn%s-temp%s", fs, ts);
+}
+
+static json_t *number_list(const double *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_real(v[i]));
+    return a;
+}
+
+/* sweep.json: the grid, its cells and their directories. */
+static json_t *sweep_record(const sweep_opts *o, const size_t *lengths, size_t n_lengths)
+{
+    json_t *r = json_object(), *ls = json_array(), *cells = json_array();
+    for (size_t i = 0; i < n_lengths; i++)
+        json_array_append_new(ls, json_integer((json_int_t)lengths[i]));
+    json_object_set_new(r, "kind", json_string("lcx-sweep"));
+    json_object_set_new(r, "version", json_integer(1));
+    json_object_set_new(r, "model", json_string(o->model));
+    json_object_set_new(r, "lengths", ls);
+    json_object_set_new(r, "yarn_factors", o->n_factors ? number_list(o->factors, o->n_factors) : json_null());
+    json_object_set_new(r, "attn_temperatures", o->n_temps ? number_list(o->temps, o->n_temps) : json_null());
+    size_t nf = o->n_factors ? o->n_factors : 1, nt = o->n_temps ? o->n_temps : 1;
+    for (size_t fi = 0; fi < nf; fi++)
+        for (size_t ti = 0; ti < nt; ti++) {
+            char name[96];
+            cell_name(name, sizeof name, o, o->factors[fi], o->temps[ti]);
+            json_t *c = json_object();
+            json_object_set_new(c, "yarn_factor", o->n_factors ? json_real(o->factors[fi]) : json_null());
+            json_object_set_new(c, "attn_temperature", o->n_temps ? json_real(o->temps[ti]) : json_null());
+            json_object_set_new(c, "dir", json_string(name));
+            json_array_append_new(cells, c);
+        }
+    json_object_set_new(r, "cells", cells);
+    return r;
+}
+
+/* Write sweep.json, or check that the one there describes the same grid. */
+static int sweep_store(const char *out, json_t *rec, lcx_err *err)
+{
+    int rc = lcx_mkdir_p(out, err);
+    if (rc)
+        return rc;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/sweep.json", out);
+    char *text = json_dumps(rec, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    if (!text)
+        return lcx_errf(err, LCX_ENOMEM, "out of memory");
+    if (access(path, F_OK) != 0) {
+        size_t len = strlen(text);
+        text[len] = '\n'; /* json_dumps leaves room for its NUL: overwrite it */
+        rc = lcx_write_file_atomic(path, text, len + 1, err);
+        free(text);
+        return rc;
+    }
+    json_error_t je;
+    json_t *want = json_loads(text, 0, &je); /* numbers as the file holds them */
+    free(text);
+    json_t *old = json_load_file(path, 0, &je);
+    if (!json_is_object(old)) {
+        rc = lcx_errf(err, LCX_EINPUT, "%s: line %d: not a sweep.json (%s)", path, je.line, je.text);
+    } else {
+        static const char *const keys[] = {"kind", "model", "lengths", "yarn_factors", "attn_temperatures"};
+        for (size_t k = 0; !rc && k < sizeof keys / sizeof keys[0]; k++)
+            if (!json_equal(json_object_get(old, keys[k]), json_object_get(want, keys[k])))
+                rc = lcx_errf(err, LCX_EINPUT, "%s holds a sweep with other %s; use another --out or "
+                              "the same options", out, keys[k]);
+    }
+    json_decref(old);
+    json_decref(want);
+    return rc;
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        }
+    lcx_err err = {0};
+    sweep_opts o;
+    int rc = parse_args(argc, argv, &o, &err);
+    size_t lengths[64], n_lengths = 0;
+    if (!rc) {
+        char *copy = strdup(o.lengths);
+        char *items[65];
+        size_t k = copy ? arg_split(copy, items, 65) : 0;
+        if (!copy)
+            rc = lcx_errf(&err, LCX_ENOMEM, "out of memory");
+        else if (k == 0 || k > 64)
+            rc = lcx_errf(&err, LCX_EINPUT, "--lengths: give 1 to 64 lengths");
+        for (size_t i = 0; !rc && i < k; i++)
+            if (!(rc = lcx_parse_length(items[i], &lengths[i], &err)))
+                n_lengths++;
+        free(copy);
+    }
+    json_t *rec = rc ? NULL : sweep_record(&o, lengths, n_lengths);
+    if (!rc)
+        rc = sweep_store(o.out, rec, &err);
+    size_t n_cells = rec ? json_array_size(json_object_get(rec, "cells")) : 0;
+    for (size_t c = 0; !rc && c < n_cells; c++) {
+        json_t *cell = json_array_get(json_object_get(rec, "cells"), c);
+        const char *name = json_string_value(json_object_get(cell, "dir"));
+        char dir[4200], fbuf[32], tbuf[32];
+        snprintf(dir, sizeof dir, "%s/%s", o.out, name);
+        if (!o.quiet)
+            fprintf(stderr, "lcx sweep: setting %zu/%zu: %s\n", c + 1, n_cells, name);
+        char **rargv = calloc((size_t)o.n_pass + 10, sizeof *rargv);
+        if (!rargv) {
+            rc = lcx_errf(&err, LCX_ENOMEM, "out of memory");
+            break;
+        }
+        int n = 0;
+        rargv[n++] = "run";
+        rargv[n++] = "--out";
+        rargv[n++] = dir;
+        rargv[n++] = "--model";
+        rargv[n++] = (char *)o.model;
+        json_t *f = json_object_get(cell, "yarn_factor"), *t = json_object_get(cell, "attn_temperature");
+        if (json_is_number(f)) {
+            snprintf(fbuf, sizeof fbuf, "%.17g", json_number_value(f));
+            rargv[n++] = "--yarn-factor";
+            rargv[n++] = fbuf;
+        }
+        if (json_is_number(t)) {
+            snprintf(tbuf, sizeof tbuf, "%.17g", json_number_value(t));
+            rargv[n++] = "--attn-temperature";
+            rargv[n++] = tbuf;
+        }
+        for (int k = 0; k < o.n_pass; k++)
+            rargv[n++] = o.pass[k];
+        int code = cmd_run(n, rargv);
+        free(rargv);
+        if (code) {
+            json_decref(rec);
+            free(o.pass);
+            fprintf(stderr, "lcx sweep: stopped at setting %s (rerun the same command to resume)\n", name);
+            return code;
+        }
+    }
+    if (!rc) {
+        lcx_sweep_grid g;
+        rc = lcx_sweep_grid_load(o.out, &g, &err);
+        if (!rc) {
+            lcx_sweep_grid_print(stdout, &g);
+            lcx_sweep_grid_free(&g);
+        }
+    }
+    json_decref(rec);
+    free(o.pass);
+    return rc ? arg_fail("sweep", &err) : 0;
+}

@@ -1,0 +1,187 @@
+/* report.h: runs side by side (`lcx report`), the report JSON that is also
+ * `lcx check`'s baseline format, and the sweep grid (`lcx sweep`).
+ *
+ * A run comes from a run directory (run.json + pred/<length>/<task>.jsonl,
+ * scored with results/score.h; probe.json when present) or from one entry of
+ * a report JSON. Figures, per run over its own lengths L_1 < ... < L_n:
+ *   - mean_j: RULER's score at L_j, the plain mean of the task scores;
+ *   - effective length: the longest L_j whose mean strictly exceeds the
+ *     threshold (RULER: 85.6), or none;
+ *   - wAvg inc = sum_j j * mean_j / (n(n+1)/2), wAvg dec = sum_j (n+1-j) *
+ *     mean_j / (n(n+1)/2);
+ *   - deltas: run minus the first run (the reference), per cell, per mean
+ *     and per wAvg, rounded to 2 decimals.
+ *
+ * The report JSON (--format json), version 1:
+ *   {"kind": "lcx-report", "version": 1, "threshold": 85.6,
+ *    "reference": "<name of runs[0]>",
+ *    "runs": [{"name", "path", "model" (or null), "samples" (config.samples,
+ *              or null), "original_context" (or null),
+ *              "rope": {"type", "factor" (number or "auto"), "factors",
+ *                       "attention_temperature"} (or null),
+ *              "lengths": [L...], "tasks": [task...],
+ *              "cells": [{"task", "length", "score" (0..100, 2 decimals),
+ *                         "samples" (n scored), "nulls",
+ *                         "delta" (runs after the first; null when the
+ *                         reference lacks the cell)}],
+ *              "means": [per length], "nulls": [per length],
+ *              "effective_length": L or null, "wavg_inc", "wavg_dec",
+ *              "mean_deltas", "wavg_inc_delta", "wavg_dec_delta" (runs after
+ *              the first),
+ *              "probe": {"model", "gate", "tokens", "layers": n,
+ *                        "first_token_share" (0..1, mean over layers),
+ *                        "max_abs_hidden" (max over layers),
+ *                        "gate_mean" (mean over layers, null ungated),
+ *                        "per_layer": {"sink_share": [...],
+ *                                      "max_abs_hidden": [...],
+ *                                      "gate_mean": [...] or null}}
+ *                       (only when the run has probe.json)}]}
+ * Reading one back (lcx check --baseline) needs only kind, version, and per
+ * run name, lengths and cells (task, length, score, samples, nulls). */
+#ifndef LCX_REPORT_H
+#define LCX_REPORT_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "common/err.h"
+#include "results/score.h"
+
+#define LCX_REPORT_VERSION 1
+#define LCX_DEFAULT_THRESHOLD 85.6
+
+/* probe.json of a run, per layer and summarised. */
+typedef struct lcx_probe_sum {
+    int present;
+    char model[512];
+    char gate[32];            /* "none", "headwise", "elementwise", ... */
+    size_t tokens;
+    size_t n_layers;
+    double *sink_share;       /* per layer, 0..1 */
+    double *max_abs_hidden;   /* per layer */
+    double *gate_mean;        /* per layer; NULL when ungated */
+    double mean_sink_share;   /* mean over layers, 0..1 */
+    double max_hidden;        /* max over layers */
+    double mean_gate;         /* mean over layers; NAN when ungated */
+} lcx_probe_sum;
+
+typedef struct lcx_run {
+    char name[256];
+    char path[4096];
+    char model[512];          /* "" when unknown */
+    char rope_factor[64];     /* "4", "auto", "" when unknown */
+    double attn_temperature;  /* 0 when unknown */
+    size_t orig_ctx;          /* original context; 0 when unknown */
+    size_t samples;           /* config.samples; 0 when unknown */
+    json_t *rope;             /* the rope summary for the JSON, or NULL */
+    size_t n_lengths;
+    size_t *lengths;          /* ascending */
+    size_t n_tasks;
+    char **tasks;             /* standard task order */
+    lcx_table table;          /* exactly the cells of tasks x lengths */
+    int *length_complete;     /* per length: every task's cell complete */
+    /* Figures (lcx_run_compute). */
+    double *means;            /* per length; mean over the run's tasks */
+    size_t *nulls;            /* per length */
+    size_t *scored;           /* per length: samples scored over all tasks */
+    long effective;           /* index into lengths; -1 when none qualifies */
+    double wavg_inc, wavg_dec;
+    lcx_probe_sum probe;
+} lcx_run;
+
+void lcx_run_init(lcx_run *r);
+void lcx_run_free(lcx_run *r);
+
+/* Load a run directory. Refuses (LCX_EINPUT, one line naming the run and
+ * the cell) a missing directory or run.json, a missing pred file, a cell
+ * with fewer records than config.samples (records with "error" count as not
+ * done) or a torn last record. The figures are computed with threshold. */
+int lcx_run_load(const char *dir, double threshold, lcx_run *r, lcx_err *err);
+
+/* The same, but an incomplete cell is not an error: length_complete says
+ * which lengths are whole (the sweep grid uses it). A missing directory or
+ * run.json leaves every length incomplete (n_lengths stays 0). */
+int lcx_run_load_lenient(const char *dir, double threshold, lcx_run *r, lcx_err *err);
+
+/* Read a report JSON: every run in it (caller frees each and the array).
+ * A JSON file of another kind is refused naming what it is (a
+ * summary.json, sweep.json, run.json, probe.json). */
+int lcx_report_file_load(const char *path, double threshold, lcx_run **runs, size_t *n,
+                         lcx_err *err);
+
+/* A run directory, or a report JSON file holding exactly one run. */
+int lcx_run_load_any(const char *path, double threshold, lcx_run *r, lcx_err *err);
+
+/* Cell of a run (NULL when the run does not have it). */
+const lcx_cell *lcx_run_cell(const lcx_run *r, const char *task, size_t length);
+
+/* (Re)compute means, nulls, effective length and wAvg. */
+void lcx_run_compute(lcx_run *r, double threshold);
+
+/* Index of the longest length whose mean strictly exceeds threshold; -1
+ * when none does. means[i] belongs to the i-th length, ascending. */
+long lcx_effective_length(const double *means, size_t n, double threshold);
+/* RULER's weighted average over n lengths: weights 1..n (increasing = 1)
+ * or n..1, divided by n(n+1)/2. 0 when n == 0. */
+double lcx_wavg(const double *means, size_t n, int increasing);
+/* cur - ref rounded to 2 decimals, as the report shows it. */
+double lcx_score_delta(double cur, double ref);
+
+/* Default names: the directory basenames, or as many trailing path
+ * components as it takes to tell them apart. Runs that already have a name
+ * (from a report JSON) keep it. */
+void lcx_run_default_names(lcx_run *runs, size_t n);
+
+/* Every run covers the lengths of the first; else LCX_EINPUT naming both. */
+int lcx_runs_check_lengths(const lcx_run *runs, size_t n, lcx_err *err);
+
+typedef enum { LCX_FMT_TABLE, LCX_FMT_MARKDOWN, LCX_FMT_CSV, LCX_FMT_JSON } lcx_report_format;
+/* "table", "markdown" (or "md"), "csv", "json"; -1 when unknown. */
+int lcx_report_format_parse(const char *s);
+
+/* The report of runs (runs[0] is the reference) in a format. */
+json_t *lcx_report_json(const lcx_run *runs, size_t n, double threshold);
+void lcx_report_print(FILE *fp, const lcx_run *runs, size_t n, double threshold,
+                      lcx_report_format fmt);
+
+/* DIR/scores.svg (mean score against length, one line per run, shaded
+ * beyond orig_ctx when > 0) and DIR/probe.svg when every run has a probe
+ * (creates DIR). */
+int lcx_report_plot(const char *dir, const lcx_run *runs, size_t n, double orig_ctx,
+                    lcx_err *err);
+
+/* ---- the sweep grid ------------------------------------------------------- */
+
+/* DIR/sweep.json = {"kind": "lcx-sweep", "model", "lengths": [...],
+ * "cells": [{"yarn_factor", "attn_temperature", "dir"}]}; each cell dir (relative
+ * to DIR) a run directory. Rows are settings, columns lengths, a value the mean
+ * score over the tasks at that length, NAN while the length is not complete
+ * in that cell's run. best marks the highest complete value of each column
+ * (every setting that reaches it). */
+typedef struct lcx_sweep_grid {
+    char model[512];
+    size_t rows, cols;
+    char **row_labels;        /* "yarn 4, temp 1" ("yarn 4" / "temp 1" when the
+                                 sweep varies one; "default" when neither) */
+    char **col_labels;        /* "4096" */
+    char **dirs;              /* run directory per row (joined with DIR) */
+    double *yarn_factor;      /* per row; NAN when the cell has none */
+    double *attn_temperature; /* per row; NAN when the cell has none */
+    size_t *lengths;          /* per column */
+    double *values;           /* rows x cols */
+    int *best;                /* rows x cols */
+    size_t n_tasks;           /* tasks of the first loaded run (for the caption) */
+} lcx_sweep_grid;
+
+/* 1 when dir holds a sweep.json. */
+int lcx_is_sweep_dir(const char *dir);
+int lcx_sweep_grid_load(const char *sweep_dir, lcx_sweep_grid *g, lcx_err *err);
+void lcx_sweep_grid_print(FILE *fp, const lcx_sweep_grid *g);
+/* The grid in another format (table = lcx_sweep_grid_print). */
+void lcx_sweep_grid_write(FILE *fp, const lcx_sweep_grid *g, lcx_report_format fmt);
+json_t *lcx_sweep_grid_json(const lcx_sweep_grid *g);
+/* The heatmap, one file. */
+int lcx_sweep_grid_plot(const char *path, const lcx_sweep_grid *g, lcx_err *err);
+void lcx_sweep_grid_free(lcx_sweep_grid *g);
+
+#endif
