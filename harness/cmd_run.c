@@ -48,7 +48,9 @@ static void usage(FILE *fp)
             "decoding:\n"
             "  --temperature T     default 0 (greedy)\n"
             "output:\n"
-            "  --quiet             no progress, no table\n",
+            "  --quiet             no progress, no table\n"
+            "  --skip-unfit        skip the task x length cells whose smallest prompt does\n"
+            "                      not fit (recorded in run.json) instead of refusing to run\n",
             lcx_rope_opts_usage());
 }
 
@@ -56,7 +58,7 @@ typedef struct run_opts {
     lcx_suite_opts suite;
     lcx_backend_opts backend;
     const char *out, *data, *api;
-    int remote_tokenize, quiet;
+    int remote_tokenize, quiet, skip_unfit;
 } run_opts;
 
 /* A numeric option: "--name V"; returns 1 consumed, 0 not ours, -1 bad. */
@@ -101,6 +103,8 @@ static int parse_args(int argc, char **argv, run_opts *o, lcx_err *err)
             o->quiet = r = 1;
         else if (!strcmp(argv[i], "--remote-tokenize"))
             o->remote_tokenize = r = 1;
+        else if (!strcmp(argv[i], "--skip-unfit"))
+            o->skip_unfit = r = 1;
         else if (!strcmp(argv[i], "--fail-fast"))
             o->backend.fail_fast = r = 1;
         for (size_t k = 0; !r && k < sizeof strings / sizeof strings[0]; k++)
@@ -202,7 +206,8 @@ static json_t *file_fingerprint(const char *path)
     return o;
 }
 
-static json_t *run_config(const run_opts *o, const lcx_suite *s, json_t *backend, const char *counter)
+static json_t *run_config(const run_opts *o, const lcx_suite *s, json_t *backend, const char *counter,
+                          const unsigned char *skip)
 {
     json_t *c = json_object(), *tasks = json_array(), *lengths = json_array();
     for (size_t i = 0; i < s->n_tasks; i++)
@@ -221,6 +226,17 @@ static json_t *run_config(const run_opts *o, const lcx_suite *s, json_t *backend
     json_object_set_new(c, "squad", file_fingerprint(o->suite.squad));
     json_object_set_new(c, "hotpotqa", file_fingerprint(o->suite.hotpotqa));
     json_object_set_new(c, "backend", backend);
+    if (o->skip_unfit) {
+        json_t *sk = json_array();
+        for (size_t l = 0; l < s->n_lengths; l++)
+            for (size_t t = 0; t < s->n_tasks; t++)
+                if (skip[l * s->n_tasks + t]) {
+                    char cell[128];
+                    snprintf(cell, sizeof cell, "%s@%zu", s->tasks[t]->name, s->lengths[l]);
+                    json_array_append_new(sk, json_string(cell));
+                }
+        json_object_set_new(c, "skipped", sk);
+    }
     return c;
 }
 
@@ -449,16 +465,16 @@ static int on_answer(void *arg, const lcx_request *req, lcx_response *resp, lcx_
 }
 
 /* Run every cell, lengths outer, tasks inner. */
-static int run_cells(const run_opts *o, lcx_suite *s, lcx_backend *b, lcx_progress *prog,
-                     size_t *errors, lcx_err *err)
+static int run_cells(const run_opts *o, lcx_suite *s, const unsigned char *skip, lcx_backend *b,
+                     lcx_progress *prog, size_t *errors, lcx_err *err)
 {
-    run_state st = {o, s, calloc(s->n_tasks * s->n_lengths, sizeof(cell)), s->n_tasks * s->n_lengths,
-                    0, prog, 0};
+    run_state st = {o, s, calloc(s->n_tasks * s->n_lengths, sizeof(cell)), 0, 0, prog, 0};
     if (!st.cells)
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
     for (size_t li = 0; li < s->n_lengths; li++)
         for (size_t ti = 0; ti < s->n_tasks; ti++)
-            st.cells[li * s->n_tasks + ti] = (cell){.ti = ti, .li = li};
+            if (!skip[li * s->n_tasks + ti])
+                st.cells[st.n_cells++] = (cell){.ti = ti, .li = li};
     int rc = lcx_backend_run(b, next_request, on_answer, &st, err);
     for (size_t k = 0; k < st.n_cells; k++) {
         lcx_err e = {0};
@@ -511,8 +527,24 @@ int cmd_run(int argc, char **argv)
                                : o.remote_tokenize  ? "remote /tokenize"
                                : o.backend.model_dir ? "model tokenizer"
                                                     : "bytes";
-    if (!rc && !o.data)
-        rc = lcx_suite_check_fits(&s, &err);
+    /* Cells too short for their task: refused, or skipped with --skip-unfit. */
+    unsigned char *skip = calloc(LCX_MAX_TASKS * LCX_MAX_LENGTHS, 1);
+    size_t n_skipped = 0;
+    if (!skip && !rc)
+        rc = lcx_errf(&err, LCX_ENOMEM, "out of memory");
+    for (size_t l = 0; !rc && !o.data && l < s.n_lengths; l++)
+        for (size_t t = 0; !rc && t < s.n_tasks; t++) {
+            lcx_gen_ctx ctx = lcx_suite_ctx(&s, t, l);
+            rc = lcx_gen_check_length(&ctx, &err);
+            if (rc == LCX_EINPUT && o.skip_unfit) {
+                skip[l * s.n_tasks + t] = 1;
+                n_skipped++;
+                rc = 0;
+            } else if (rc == LCX_EINPUT) {
+                size_t n = strlen(err.msg);
+                snprintf(err.msg + n, sizeof err.msg - n, " (--skip-unfit runs the other cells)");
+            }
+        }
     json_t *config = NULL;
     if (!rc) {
         /* How a chat server takes the answer prefix is learnt while running:
@@ -524,16 +556,16 @@ int cmd_run(int argc, char **argv)
         json_object_del(desc, "endpoint");
         if (o.backend.rope.factor_auto)
             describe_auto_rope(desc, b, &s);
-        config = run_config(&o, &s, desc, counter_name);
+        config = run_config(&o, &s, desc, counter_name, skip);
         json_t *run = run_json(argc, argv, config);
         rc = run_store_open(o.out, run, &err);
         json_decref(run);
     }
     size_t errors = 0;
     lcx_progress prog;
-    lcx_progress_init(&prog, stderr, s.n_tasks * s.n_lengths * s.samples, o.quiet);
+    lcx_progress_init(&prog, stderr, (s.n_tasks * s.n_lengths - n_skipped) * s.samples, o.quiet);
     if (!rc)
-        rc = run_cells(&o, &s, b, &prog, &errors, &err);
+        rc = run_cells(&o, &s, skip, b, &prog, &errors, &err);
     lcx_err cerr;
     if (rcount && remote_count_error(rcount, &cerr))
         rc = cerr.code, err = cerr;
@@ -558,6 +590,7 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "lcx run: %zu sample%s failed at the backend (recorded with 'error', not "
                 "scored; rerun the same command to retry them)\n", errors, errors == 1 ? "" : "s");
     json_decref(config);
+    free(skip);
     if (suite_open)
         lcx_suite_close(&s);
     remote_count_close(rcount);

@@ -85,6 +85,18 @@ static void probe_free(lcx_probe_sum *p)
     memset(p, 0, sizeof *p);
 }
 
+int lcx_run_skips(const lcx_run *r, const char *task, size_t length)
+{
+    char cell[128];
+    snprintf(cell, sizeof cell, "%s@%zu", task, length);
+    size_t i;
+    json_t *v;
+    json_array_foreach(r->skipped, i, v)
+        if (json_is_string(v) && !strcmp(json_string_value(v), cell))
+            return 1;
+    return 0;
+}
+
 void lcx_run_free(lcx_run *r)
 {
     if (!r)
@@ -98,6 +110,7 @@ void lcx_run_free(lcx_run *r)
     free(r->nulls);
     free(r->scored);
     json_decref(r->rope);
+    json_decref(r->skipped);
     lcx_table_free(&r->table);
     probe_free(&r->probe);
     lcx_run_init(r);
@@ -314,6 +327,12 @@ static int parse_run_json(const char *dir, lcx_run *r, lcx_err *err)
         r->n_tasks++;
     }
     qsort(r->tasks, r->n_tasks, sizeof *r->tasks, cmp_task_name);
+    json_t *skipped = json_object_get(config, "skipped");
+    if (skipped && !json_is_array(skipped)) {
+        rc = lcx_errf(err, LCX_EINPUT, "%s: field 'config.skipped' is not an array", path);
+        goto done;
+    }
+    r->skipped = json_incref(skipped);
 
     /* The backend: a model name, the RoPE setting, the original context. */
     json_t *b = json_object_get(config, "backend");
@@ -438,6 +457,8 @@ static int run_load(const char *dir, double threshold, int strict, lcx_run *r, l
     for (size_t j = 0; !rc && j < r->n_lengths; j++) {
         r->length_complete[j] = 1;
         for (size_t i = 0; !rc && i < r->n_tasks; i++) {
+            if (lcx_run_skips(r, r->tasks[i], r->lengths[j]))
+                continue; /* too short for the task: never run, shown as "-" */
             char why[1100];
             lcx_err cell_err = {0};
             rc = load_cell(r->path, r, r->tasks[i], r->lengths[j], why, sizeof why, &cell_err);
@@ -966,6 +987,12 @@ static void print_table(FILE *fp, const lcx_run *runs, size_t n, double threshol
     }
     if (multi)
         fprintf(fp, "deltas: each run minus %s (the first)\n", ref->name);
+    for (size_t i = 0; i < n; i++)
+        if (json_array_size(runs[i].skipped)) {
+            fprintf(fp, "-: a cell too short for the task's smallest prompt (lcx run --skip-unfit); "
+                        "the mean at that length is over the other tasks\n");
+            break;
+        }
     fputc('\n', fp);
     fprintf(fp, "%-18s", "task");
     if (multi)

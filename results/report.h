@@ -87,10 +87,13 @@ typedef struct lcx_run {
     long effective;           /* index into lengths; -1 when none qualifies */
     double wavg_inc, wavg_dec;
     lcx_probe_sum probe;
+    json_t *skipped;          /* config.skipped ("task@length" cells lcx run --skip-unfit left out), or NULL */
 } lcx_run;
 
 void lcx_run_init(lcx_run *r);
 void lcx_run_free(lcx_run *r);
+/* 1 when lcx run --skip-unfit left the cell out (config.skipped). */
+int lcx_run_skips(const lcx_run *r, const char *task, size_t length);
 
 /* Load a run directory. Refuses (LCX_EINPUT, one line naming the run and
  * the cell) a missing directory or run.json, a missing pred file, a cell
