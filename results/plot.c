@@ -285,6 +285,13 @@ int lcx_plot_scores_svg(const char *path, const char *title, const lcx_plot_seri
 
 /* ---- heatmap ---- */
 
+/* A 14 px key square drawn with attrs, its label to the right. */
+static void key_box(strbuf *sb, double x, double y, const char *attrs, const char *label)
+{
+    sb_printf(sb, "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"14\" %s/>\n", x, y, attrs);
+    lcx_svg_text(sb, x + 20, y + 11, "start", "font-size=\"11\"", label);
+}
+
 int lcx_plot_heatmap_svg_str(const char *title, const char *xlabel, const char *ylabel,
                              size_t rows, const char *const *row_labels, size_t cols,
                              const char *const *col_labels, const double *values,
@@ -400,20 +407,11 @@ int lcx_plot_heatmap_svg_str(const char *title, const char *xlabel, const char *
     /* key: the best mark and a missing cell */
     double ky = TOP + bh + 16;
     if (best) {
-        sb_printf(&sb,
-                  "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"14\" fill=\"#3e4989\" "
-                  "stroke=\"black\" stroke-width=\"2.5\"/>\n",
-                  bx, ky);
-        lcx_svg_text(&sb, bx + 20, ky + 11, "start", "font-size=\"11\"", "best");
+        key_box(&sb, bx, ky, "fill=\"#3e4989\" stroke=\"black\" stroke-width=\"2.5\"", "best");
         ky += 22;
     }
-    if (any_missing) {
-        sb_printf(&sb,
-                  "<rect x=\"%.1f\" y=\"%.1f\" width=\"14\" height=\"14\" fill=\"#f2f2f2\" "
-                  "stroke=\"#999\"/>\n",
-                  bx, ky);
-        lcx_svg_text(&sb, bx + 20, ky + 11, "start", "font-size=\"11\"", "n/a: no data");
-    }
+    if (any_missing)
+        key_box(&sb, bx, ky, "fill=\"#f2f2f2\" stroke=\"#999\"", "n/a: no data");
     lcx_svg_end(&sb);
     return finish(&sb, svg, err);
 }

@@ -254,21 +254,34 @@ static int probe_load(const char *dir, lcx_probe_sum *p, lcx_err *err)
 
 /* ---- run directories -------------------------------------------------------- */
 
+/* DIR/name as a JSON object into *root (path gets the file's path); a
+ * missing file is "not <what> directory". */
+static int load_dir_json(const char *dir, const char *name, const char *what, char *path, size_t n,
+                         json_t **root, lcx_err *err)
+{
+    *root = NULL;
+    snprintf(path, n, "%s/%s", dir, name);
+    if (!path_exists(path))
+        return lcx_errf(err, LCX_EINPUT, "%s: no %s (not %s directory)", dir, name, what);
+    json_error_t je;
+    json_t *j = json_load_file(path, 0, &je);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return lcx_errf(err, LCX_EINPUT, "%s: not a JSON object: line %d: %s", path, je.line,
+                        j ? "wrong type" : je.text);
+    }
+    *root = j;
+    return 0;
+}
+
 /* The parts of run.json the report uses. */
 static int parse_run_json(const char *dir, lcx_run *r, lcx_err *err)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/run.json", dir);
-    if (!path_exists(path))
-        return lcx_errf(err, LCX_EINPUT, "%s: no run.json (not an lcx run directory)", dir);
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!json_is_object(root)) {
-        json_decref(root);
-        return lcx_errf(err, LCX_EINPUT, "%s: not a JSON object: line %d: %s", path, je.line,
-                        root ? "wrong type" : je.text);
-    }
-    int rc = 0;
+    json_t *root;
+    int rc = load_dir_json(dir, "run.json", "an lcx run", path, sizeof path, &root, err);
+    if (rc)
+        return rc;
     json_t *config = json_object_get(root, "config");
     json_t *tasks = json_object_get(config, "tasks"), *lengths = json_object_get(config, "lengths"),
            *samples = json_object_get(config, "samples");
@@ -1434,17 +1447,10 @@ int lcx_sweep_grid_load(const char *sweep_dir, lcx_sweep_grid *g, lcx_err *err)
 {
     memset(g, 0, sizeof *g);
     char path[4200];
-    snprintf(path, sizeof path, "%s/sweep.json", sweep_dir);
-    if (!path_exists(path))
-        return lcx_errf(err, LCX_EINPUT, "%s: no sweep.json (not an lcx sweep directory)", sweep_dir);
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!json_is_object(root)) {
-        json_decref(root);
-        return lcx_errf(err, LCX_EINPUT, "%s: not a JSON object: line %d: %s", path, je.line,
-                        root ? "wrong type" : je.text);
-    }
-    int rc = 0;
+    json_t *root;
+    int rc = load_dir_json(sweep_dir, "sweep.json", "an lcx sweep", path, sizeof path, &root, err);
+    if (rc)
+        return rc;
     json_t *kind = json_object_get(root, "kind"), *model = json_object_get(root, "model"),
            *lengths = json_object_get(root, "lengths"), *cells = json_object_get(root, "cells");
     if (!json_is_string(kind) || strcmp(json_string_value(kind), "lcx-sweep"))
