@@ -983,6 +983,14 @@ static size_t name_width(const lcx_run *runs, size_t n, size_t min)
     return w;
 }
 
+/* The start of a table row: its label, then the run's name when there are several. */
+static void row_head(FILE *fp, const char *label, int multi, size_t nw, const char *name)
+{
+    fprintf(fp, "%-18s", label);
+    if (multi)
+        fprintf(fp, " %-*s", (int)nw, name);
+}
+
 static void print_table(FILE *fp, const lcx_run *runs, size_t n, double threshold)
 {
     const char *tasks[MAX_TASKS];
@@ -1015,9 +1023,7 @@ static void print_table(FILE *fp, const lcx_run *runs, size_t n, double threshol
     fputc('\n', fp);
     for (size_t t = 0; t < nt; t++)
         for (size_t i = 0; i < n; i++) {
-            fprintf(fp, "%-18s", i == 0 ? tasks[t] : "");
-            if (multi)
-                fprintf(fp, " %-*s", (int)nw, runs[i].name);
+            row_head(fp, i == 0 ? tasks[t] : "", multi, nw, runs[i].name);
             for (size_t j = 0; j < nl; j++) {
                 cell_text(buf, sizeof buf, lcx_run_cell(&runs[i], tasks[t], ref->lengths[j]),
                           lcx_run_cell(ref, tasks[t], ref->lengths[j]), i > 0);
@@ -1026,9 +1032,7 @@ static void print_table(FILE *fp, const lcx_run *runs, size_t n, double threshol
             fputc('\n', fp);
         }
     for (size_t i = 0; i < n; i++) {
-        fprintf(fp, "%-18s", i == 0 ? "mean" : "");
-        if (multi)
-            fprintf(fp, " %-*s", (int)nw, runs[i].name);
+        row_head(fp, i == 0 ? "mean" : "", multi, nw, runs[i].name);
         for (size_t j = 0; j < nl; j++) {
             value_text(buf, sizeof buf, runs[i].means[j], ref->means[j], i > 0);
             fprintf(fp, " %*s", cw, buf);
@@ -1036,9 +1040,7 @@ static void print_table(FILE *fp, const lcx_run *runs, size_t n, double threshol
         fputc('\n', fp);
     }
     for (size_t i = 0; i < n; i++) {
-        fprintf(fp, "%-18s", i == 0 ? "nulls" : "");
-        if (multi)
-            fprintf(fp, " %-*s", (int)nw, runs[i].name);
+        row_head(fp, i == 0 ? "nulls" : "", multi, nw, runs[i].name);
         for (size_t j = 0; j < nl; j++) {
             snprintf(buf, sizeof buf, "%zu/%zu", runs[i].nulls[j], runs[i].scored[j]);
             fprintf(fp, " %*s", cw, buf);
