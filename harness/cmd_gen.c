@@ -127,7 +127,7 @@ int cmd_gen(int argc, char **argv)
     lcx_suite suite;
     if (lcx_suite_open(&so, &suite, &err))
         return arg_fail("gen", &err);
-    int rc = lcx_suite_check_fits(&suite, &err);
+    int rc = lcx_suite_check_fits(&suite, NULL, NULL, &err);
     int existed = lcx_is_dir(out);
     if (!rc)
         rc = lcx_mkdir_p(out, &err);

@@ -528,23 +528,15 @@ int cmd_run(int argc, char **argv)
                                : o.backend.model_dir ? "model tokenizer"
                                                     : "bytes";
     /* Cells too short for their task: refused, or skipped with --skip-unfit. */
-    unsigned char *skip = calloc(LCX_MAX_TASKS * LCX_MAX_LENGTHS, 1);
+    unsigned char skip[LCX_MAX_TASKS * LCX_MAX_LENGTHS] = {0};
     size_t n_skipped = 0;
-    if (!skip && !rc)
-        rc = lcx_errf(&err, LCX_ENOMEM, "out of memory");
-    for (size_t l = 0; !rc && !o.data && l < s.n_lengths; l++)
-        for (size_t t = 0; !rc && t < s.n_tasks; t++) {
-            lcx_gen_ctx ctx = lcx_suite_ctx(&s, t, l);
-            rc = lcx_gen_check_length(&ctx, &err);
-            if (rc == LCX_EINPUT && o.skip_unfit) {
-                skip[l * s.n_tasks + t] = 1;
-                n_skipped++;
-                rc = 0;
-            } else if (rc == LCX_EINPUT) {
-                size_t n = strlen(err.msg);
-                snprintf(err.msg + n, sizeof err.msg - n, " (--skip-unfit runs the other cells)");
-            }
+    if (!rc && !o.data) {
+        rc = lcx_suite_check_fits(&s, o.skip_unfit ? skip : NULL, &n_skipped, &err);
+        if (rc == LCX_EINPUT) {
+            size_t n = strlen(err.msg);
+            snprintf(err.msg + n, sizeof err.msg - n, " (--skip-unfit runs the other cells)");
         }
+    }
     json_t *config = NULL;
     if (!rc) {
         /* How a chat server takes the answer prefix is learnt while running:
@@ -590,7 +582,6 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "lcx run: %zu sample%s failed at the backend (recorded with 'error', not "
                 "scored; rerun the same command to retry them)\n", errors, errors == 1 ? "" : "s");
     json_decref(config);
-    free(skip);
     if (suite_open)
         lcx_suite_close(&s);
     remote_count_close(rcount);

@@ -19,8 +19,8 @@
 #include "common/fsio.h"
 #include "harness/args.h"
 #include "harness/commands.h"
+#include "harness/suite.h"
 #include "results/report.h"
-#include "tasks/tasks.h"
 
 enum { MAX_GRID = 32 };
 
@@ -223,20 +223,9 @@ int cmd_sweep(int argc, char **argv)
     lcx_err err = {0};
     sweep_opts o;
     int rc = parse_args(argc, argv, &o, &err);
-    size_t lengths[64], n_lengths = 0;
-    if (!rc) {
-        char *copy = strdup(o.lengths);
-        char *items[65];
-        size_t k = copy ? arg_split(copy, items, 65) : 0;
-        if (!copy)
-            rc = lcx_errf(&err, LCX_ENOMEM, "out of memory");
-        else if (k == 0 || k > 64)
-            rc = lcx_errf(&err, LCX_EINPUT, "--lengths: give 1 to 64 lengths");
-        for (size_t i = 0; !rc && i < k; i++)
-            if (!(rc = lcx_parse_length(items[i], &lengths[i], &err)))
-                n_lengths++;
-        free(copy);
-    }
+    size_t lengths[LCX_MAX_LENGTHS], n_lengths = 0;
+    if (!rc)
+        rc = lcx_suite_parse_lengths(o.lengths, lengths, &n_lengths, &err);
     json_t *rec = rc ? NULL : sweep_record(&o, lengths, n_lengths);
     if (!rc)
         rc = sweep_store(o.out, rec, &err);

@@ -68,21 +68,22 @@ static int parse_tasks(const char *spec, lcx_suite *s, lcx_err *err)
     return 0;
 }
 
-static int parse_lengths(const char *spec, lcx_suite *s, lcx_err *err)
+int lcx_suite_parse_lengths(const char *spec, size_t *lengths, size_t *n_lengths, lcx_err *err)
 {
     char buf[4096], *items[LCX_MAX_LENGTHS];
     snprintf(buf, sizeof buf, "%s", spec);
     size_t n = arg_split(buf, items, LCX_MAX_LENGTHS);
+    *n_lengths = 0;
     if (n == 0)
         return lcx_errf(err, LCX_EINPUT, "--lengths: no length given");
     for (size_t i = 0; i < n; i++) {
         size_t v;
         if (lcx_parse_length(items[i], &v, err))
             return lcx_err_prefix(err, "--lengths");
-        for (size_t k = 0; k < s->n_lengths; k++)
-            if (s->lengths[k] == v)
+        for (size_t k = 0; k < *n_lengths; k++)
+            if (lengths[k] == v)
                 return lcx_errf(err, LCX_EINPUT, "--lengths: %zu named twice", v);
-        s->lengths[s->n_lengths++] = v;
+        lengths[(*n_lengths)++] = v;
     }
     return 0;
 }
@@ -93,7 +94,7 @@ int lcx_suite_open(const lcx_suite_opts *o, lcx_suite *s, lcx_err *err)
     unsigned long long seed;
     int rc = parse_tasks(o->tasks, s, err);
     if (!rc)
-        rc = parse_lengths(o->lengths, s, err);
+        rc = lcx_suite_parse_lengths(o->lengths, s->lengths, &s->n_lengths, err);
     if (!rc)
         rc = arg_size("--samples", o->samples, &s->samples, err);
     if (!rc && s->samples == 0)
@@ -120,14 +121,22 @@ int lcx_suite_open(const lcx_suite_opts *o, lcx_suite *s, lcx_err *err)
     return rc;
 }
 
-int lcx_suite_check_fits(const lcx_suite *s, lcx_err *err)
+int lcx_suite_check_fits(const lcx_suite *s, unsigned char *skip, size_t *n_skipped, lcx_err *err)
 {
+    if (skip) {
+        memset(skip, 0, LCX_MAX_TASKS * LCX_MAX_LENGTHS);
+        *n_skipped = 0;
+    }
     for (size_t l = 0; l < s->n_lengths; l++)
         for (size_t t = 0; t < s->n_tasks; t++) {
             lcx_gen_ctx ctx = lcx_suite_ctx(s, t, l);
             int rc = lcx_gen_check_length(&ctx, err);
-            if (rc)
+            if (rc == LCX_EINPUT && skip) {
+                skip[l * s->n_tasks + t] = 1;
+                ++*n_skipped;
+            } else if (rc) {
                 return rc;
+            }
         }
     return 0;
 }

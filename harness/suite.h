@@ -39,11 +39,16 @@ typedef struct lcx_suite {
     lcx_task_data *data;
 } lcx_suite;
 
+/* Parse a --lengths list ("4k,8192,...") into lengths[LCX_MAX_LENGTHS]. */
+int lcx_suite_parse_lengths(const char *spec, size_t *lengths, size_t *n_lengths, lcx_err *err);
+
 /* Validate the options and load the data and counter. */
 int lcx_suite_open(const lcx_suite_opts *o, lcx_suite *s, lcx_err *err);
 /* Fail early, before anything is written, when a length is too short for
- * a task's smallest prompt. */
-int lcx_suite_check_fits(const lcx_suite *s, lcx_err *err);
+ * a task's smallest prompt. With skip (LCX_MAX_TASKS * LCX_MAX_LENGTHS
+ * entries, index length * n_tasks + task), such cells are marked 1 there
+ * and counted in *n_skipped instead. */
+int lcx_suite_check_fits(const lcx_suite *s, unsigned char *skip, size_t *n_skipped, lcx_err *err);
 lcx_gen_ctx lcx_suite_ctx(const lcx_suite *s, size_t task, size_t length);
 void lcx_suite_close(lcx_suite *s);
 
