@@ -983,6 +983,19 @@ static size_t name_width(const lcx_run *runs, size_t n, size_t min)
     return w;
 }
 
+#define SKIPPED_NOTE                                                                               \
+    "a cell too short for the task's smallest prompt (lcx run --skip-unfit); the mean at that "  \
+    "length is over the other tasks"
+
+/* 1 when a run left cells out with lcx run --skip-unfit. */
+static int any_skipped(const lcx_run *runs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (json_array_size(runs[i].skipped))
+            return 1;
+    return 0;
+}
+
 /* The start of a table row: its label, then the run's name when there are several. */
 static void row_head(FILE *fp, const char *label, int multi, size_t nw, const char *name)
 {
@@ -1008,12 +1021,8 @@ static void print_table(FILE *fp, const lcx_run *runs, size_t n, double threshol
     }
     if (multi)
         fprintf(fp, "deltas: each run minus %s (the first)\n", ref->name);
-    for (size_t i = 0; i < n; i++)
-        if (json_array_size(runs[i].skipped)) {
-            fprintf(fp, "-: a cell too short for the task's smallest prompt (lcx run --skip-unfit); "
-                        "the mean at that length is over the other tasks\n");
-            break;
-        }
+    if (any_skipped(runs, n))
+        fprintf(fp, "-: %s\n", SKIPPED_NOTE);
     fputc('\n', fp);
     fprintf(fp, "%-18s", "task");
     if (multi)
@@ -1093,6 +1102,8 @@ static void print_markdown(FILE *fp, const lcx_run *runs, size_t n, double thres
     }
     if (multi)
         fprintf(fp, "\nDeltas in parentheses: each run minus **%s**.\n", ref->name);
+    if (any_skipped(runs, n))
+        fprintf(fp, "\n`-`: %s.\n", SKIPPED_NOTE);
     fprintf(fp, "\n| task |%s", multi ? " run |" : "");
     for (size_t j = 0; j < nl; j++)
         fprintf(fp, " %zu |", ref->lengths[j]);
@@ -1294,6 +1305,8 @@ json_t *lcx_report_json(const lcx_run *runs, size_t n, double threshold)
         }
         json_object_set_new(o, "lengths", lengths);
         json_object_set_new(o, "tasks", tasks);
+        if (r->skipped)
+            json_object_set_new(o, "skipped", json_deep_copy(r->skipped));
         json_object_set_new(o, "cells", cells);
         json_object_set_new(o, "means", means);
         json_object_set_new(o, "nulls", nulls);

@@ -24,6 +24,8 @@ expect_error "skipped" $LCX run $ARGS --skip-unfit --lengths 2500 --out "$tmp/r"
 
 # The report: the cell is "-", the run is not partial, the mean at 600 is niah_single_1's.
 $LCX report "$tmp/r" --format json >"$tmp/rep.json" || fail "report of a run with a skipped cell"
+tr -d ' \n' <"$tmp/rep.json" | grep -q '"skipped":\["vt@600"\]' || fail "report JSON does not list the skipped cell"
+$LCX report "$tmp/r" --format markdown | grep -q 'too short for the task' || fail "markdown does not explain the skipped cell"
 $LCX report "$tmp/r" >"$tmp/rep.txt" || fail "report table"
 grep -q 'too short for the task' "$tmp/rep.txt" || fail "the table does not explain the skipped cell"
 grep -E '^vt ' "$tmp/rep.txt" | grep -q -- ' -  *[0-9]' || { cat "$tmp/rep.txt"; fail "vt@600 is not shown as -"; }
