@@ -38,6 +38,8 @@ static void usage(FILE *fp)
             "  --lr --warmup --min-lr --weight-decay --clip   AdamW, warmup + cosine, clipping\n"
             "  --seed N            training seed, 1000000000 to 1999999999\n"
             "  --prompt-weight W   loss weight of prompt tokens (answers weigh 1)\n"
+            "  --rounds N          extra questions about the other keys of a multi-key niah\n"
+            "                      sequence, 0 to 16 (training only; held-out has none)\n"
             "  --mix all|TASK:W,.. task mix of the training (and held-out) sequences\n"
             "  --eval-every N --eval-samples N   held-out exact-match accuracy\n"
             "  --ckpt-every N      checkpoint period in steps (and at the end)\n"

@@ -282,3 +282,64 @@ static void niah_limits(const lcx_gen_ctx *ctx, size_t *unit, size_t *min_haysta
 }
 
 const family_ops niah_ops = {.limits = niah_limits, .build = niah_build};
+
+/* The template's text between placeholder `from` (NULL: the start) and
+ * placeholder `to` (NULL: the end). */
+static int template_piece(const char *from, const char *to, const char **start, size_t *len)
+{
+    const char *a = NIAH_NEEDLE;
+    if (from) {
+        a = strstr(NIAH_NEEDLE, from);
+        if (!a)
+            return -1;
+        a += strlen(from);
+    }
+    const char *b = to ? strstr(a, to) : a + strlen(a);
+    if (!b)
+        return -1;
+    *start = a;
+    *len = (size_t)(b - a);
+    return 0;
+}
+
+static size_t run_of_nonspace(const char *p)
+{
+    size_t n = 0;
+    while (p[n] && !strchr(" \t\r\n", p[n]))
+        n++;
+    return n;
+}
+
+size_t lcx_niah_needles(const char *text, lcx_needle_span *out, size_t max)
+{
+    const char *head, *mid, *is, *tail;
+    size_t head_len, mid_len, is_len, tail_len;
+    if (template_piece(NULL, "{type_needle_v}", &head, &head_len) ||
+        template_piece("{type_needle_v}", "{key}", &mid, &mid_len) ||
+        template_piece("{key}", "{value}", &is, &is_len) || template_piece("{value}", NULL, &tail, &tail_len) ||
+        !head_len || !mid_len || !is_len)
+        return 0;
+    size_t n = 0, left = strlen(text);
+    const char *p = text, *end = text + left;
+    while ((p = memmem(p, (size_t)(end - p), head, head_len)) != NULL) {
+        const char *t = p + head_len;
+        p++;
+        while (*t >= 'a' && *t <= 'z')
+            t++;
+        if (strncmp(t, mid, mid_len))
+            continue;
+        const char *key = t + mid_len;
+        size_t key_len = run_of_nonspace(key);
+        if (!key_len || strncmp(key + key_len, is, is_len))
+            continue;
+        const char *value = key + key_len + is_len;
+        size_t run = run_of_nonspace(value);
+        if (run <= tail_len || strncmp(value + run - tail_len, tail, tail_len))
+            continue;
+        if (n < max)
+            out[n] = (lcx_needle_span){key, value, key_len, run - tail_len};
+        n++;
+        p = value + run;
+    }
+    return n;
+}

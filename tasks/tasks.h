@@ -120,6 +120,17 @@ int lcx_gen_samples(const lcx_gen_ctx *ctx, size_t n, lcx_sample *out,
 struct json_t;
 struct json_t *lcx_sample_json(const lcx_sample *s, const char *task);
 
+/* The niah needles written in `text`: every sentence of the needle template
+ * ("One of the special magic {type_needle_v} for {key} is: {value}.") with a
+ * key and a value free of white space, in order of appearance. Keys and
+ * values are spans of `text`. Returns how many were found; at most `max` are
+ * stored. (Training asks extra questions about them, train/data.h.) */
+typedef struct lcx_needle_span {
+    const char *key, *value;
+    size_t key_len, value_len;
+} lcx_needle_span;
+size_t lcx_niah_needles(const char *text, lcx_needle_span *out, size_t max);
+
 /* Parse "4k", "128K", "4096" into tokens (k = 1024). */
 int lcx_parse_length(const char *s, size_t *out, lcx_err *err);
 

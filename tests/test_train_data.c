@@ -241,6 +241,145 @@ TEST(short_sequences_for_a_curriculum)
     lcx_data_stream_free(s);
 }
 
+/* text with every `from` replaced by `to` (caller frees) */
+static char *replaced(const char *text, const char *from, const char *to)
+{
+    size_t nf = strlen(from), nt = strlen(to), cap = strlen(text) * (nt / (nf ? nf : 1) + 2) + 1;
+    char *out = malloc(cap), *o = out;
+    for (const char *p = text; *p;) {
+        if (!strncmp(p, from, nf)) {
+            memcpy(o, to, nt);
+            o += nt;
+            p += nf;
+        } else
+            *o++ = *p++;
+    }
+    *o = 0;
+    return out;
+}
+
+/* Extra questions on the multi-key tasks (data.h): between the context and
+ * the final question, each line is the final question with the key swapped
+ * for another needle's key, then that needle's value; those values (and only
+ * they, in the prompt) weigh 1; the final question and answer are the
+ * sample's own. Checked against the sample text, not against data.c. */
+TEST(extra_questions_about_other_keys)
+{
+    lcx_data_mix mix[] = {{"niah_multikey_1", 1.0}, {"niah_multikey_2", 1.0}, {"niah_multikey_3", 1.0}};
+    lcx_data_stream_opts o = {.mix = mix, .n_mix = 3, .prompt_weight = 0.05f, .rounds = 8};
+    lcx_data_stream *s = NULL;
+    lcx_err err = {0};
+    CHECK_INT(lcx_data_stream_new(tok, data, &o, &s, &err), 0);
+    if (!s)
+        return;
+    size_t total_rounds = 0, n_seq = 0;
+    static const size_t lengths[] = {512, 1024};
+    for (size_t l = 0; l < 2; l++) {
+        size_t T = lengths[l];
+        for (uint64_t i = 0; i < 12; i++) {
+            int32_t ids[LCX_DATA_MAX_T];
+            float w[LCX_DATA_MAX_T];
+            lcx_data_info info;
+            lcx_sample smp;
+            int rc = lcx_data_sequence(s, i, T, ids, w, &info, &smp, &err);
+            CHECK_MSG(rc == 0, "%s", err.msg);
+            if (rc)
+                continue;
+            n_seq++;
+            total_rounds += info.n_rounds;
+            CHECK_MSG(info.n_rounds >= 1, "%s sequence %llu at %zu: no extra question", info.task,
+                      (unsigned long long)i, T);
+            CHECK_INT(info.n_prompt + info.n_answer + info.n_pad, T);
+            /* the prompt: input up to its last newline, the rounds, the final line + answer prefix */
+            char *prompt = decode(ids + 1, info.n_prompt - 1);
+            const char *nl = strrchr(smp.input, '\n');
+            size_t head = (size_t)(nl + 1 - smp.input);
+            char final[1024];
+            snprintf(final, sizeof final, "%s%s", nl + 1, smp.answer_prefix);
+            size_t np = prompt ? strlen(prompt) : 0, nf = strlen(final);
+            CHECK(prompt && np > head + nf && !strncmp(prompt, smp.input, head) &&
+                  !strcmp(prompt + np - nf, final));
+            /* the queried key: the word after "for " in the final question */
+            char qkey[128] = "";
+            const char *f = strstr(final, " for ");
+            if (f)
+                sscanf(f + 5, "%127s", qkey);
+            CHECK(qkey[0] != 0);
+            /* hot (weight 1) prompt tokens, decoded: the round values */
+            char hot[4096] = "";
+            for (size_t t = 1; t < info.n_prompt; t++) {
+                CHECK(w[t] == 1.0f || w[t] == 0.05f);
+                if (w[t] == 1.0f) {
+                    char *piece = decode(ids + t, 1);
+                    strncat(hot, piece ? piece : "?", sizeof hot - strlen(hot) - 1);
+                    free(piece);
+                }
+            }
+            char want_hot[4096] = "";
+            /* each round line */
+            size_t rounds = 0;
+            char *mid = prompt ? strndup(prompt + head, np - head - nf) : NULL;
+            for (char *line = mid ? strtok(mid, "\n") : NULL; line; line = strtok(NULL, "\n"), rounds++) {
+                char *sp = strrchr(line, ' ');
+                CHECK(sp != NULL);
+                if (!sp)
+                    break;
+                const char *value = sp + 1;
+                *sp = 0;
+                /* the key of this question, from the line itself */
+                char key[128] = "";
+                const char *k = strstr(line, " for ");
+                if (k)
+                    sscanf(k + 5, "%127s", key);
+                CHECK(strcmp(key, qkey) != 0);
+                char *q = replaced(final, qkey, key);
+                CHECK_STR(line, q);
+                free(q);
+                /* the context says: "... for KEY is: VALUE." */
+                char needle[256];
+                snprintf(needle, sizeof needle, " for %s is: %s.", key, value);
+                CHECK_MSG(strstr(smp.input, needle) != NULL, "no needle%s", needle);
+                strncat(want_hot, " ", sizeof want_hot - strlen(want_hot) - 1);
+                strncat(want_hot, value, sizeof want_hot - strlen(want_hot) - 1);
+            }
+            CHECK_INT(rounds, info.n_rounds);
+            CHECK_STR(hot, want_hot);
+            /* the answer is the sample's */
+            char *answer = decode(ids + info.n_prompt, info.n_answer - 1);
+            char want[256];
+            snprintf(want, sizeof want, " %s", smp.n_outputs ? smp.outputs[0] : "");
+            CHECK(smp.n_outputs == 1);
+            CHECK_STR(answer, want);
+            if (i == 0 && l == 0)
+                printf("     %s at %zu: %zu extra questions, e.g. \"%.*s\"\n", info.task, T, info.n_rounds,
+                       (int)strcspn(prompt + head, "\n"), prompt + head);
+            free(answer);
+            free(mid);
+            free(prompt);
+            lcx_sample_free(&smp);
+        }
+    }
+    printf("     %.2f extra questions per sequence\n", n_seq ? (double)total_rounds / (double)n_seq : 0.0);
+    lcx_data_stream_free(s);
+    /* rounds on a task without other keys changes nothing */
+    lcx_data_mix single[] = {{"niah_single_2", 1.0}};
+    lcx_data_stream_opts o0 = {.mix = single, .n_mix = 1, .prompt_weight = 0.05f};
+    lcx_data_stream_opts o8 = o0;
+    o8.rounds = 8;
+    lcx_data_stream *s0 = NULL, *s8 = NULL;
+    CHECK_INT(lcx_data_stream_new(tok, data, &o0, &s0, &err), 0);
+    CHECK_INT(lcx_data_stream_new(tok, data, &o8, &s8, &err), 0);
+    if (s0 && s8) {
+        int32_t a[512], b[512];
+        float wa[512], wb[512];
+        CHECK_INT(lcx_data_sequence(s0, 5, 512, a, wa, NULL, NULL, &err), 0);
+        CHECK_INT(lcx_data_sequence(s8, 5, 512, b, wb, NULL, NULL, &err), 0);
+        CHECK(!memcmp(a, b, sizeof a) && !memcmp(wa, wb, sizeof wa));
+    }
+    lcx_data_stream_free(s0);
+    lcx_data_stream_free(s8);
+}
+
 TEST(bad_options)
 {
     lcx_data_stream *s = NULL;
@@ -257,6 +396,9 @@ TEST(bad_options)
     CHECK(strstr(err.msg, "weight") != NULL);
     o = (lcx_data_stream_opts){.prompt_weight = 2.0f};
     CHECK_INT(lcx_data_stream_new(tok, data, &o, &s, &err), LCX_EINPUT);
+    o = (lcx_data_stream_opts){.rounds = 17};
+    CHECK_INT(lcx_data_stream_new(tok, data, &o, &s, &err), LCX_EINPUT);
+    CHECK(strstr(err.msg, "rounds 17") != NULL);
     CHECK(s == NULL);
     s = stream(0.05f);
     if (s) {
@@ -276,6 +418,7 @@ int main(void)
     RUN(sequences_have_the_format);
     RUN(deterministic_and_distinct);
     RUN(short_sequences_for_a_curriculum);
+    RUN(extra_questions_about_other_keys);
     RUN(bad_options);
     lcx_tokenizer_free(tok);
     lcx_task_data_free(data);

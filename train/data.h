@@ -23,6 +23,22 @@
  * sequences s*B onwards. Which task sequence i holds is drawn from the mix
  * (weights), among the tasks whose smallest prompt fits T.
  *
+ * Extra questions (opts.rounds > 0): a niah sequence with several keys and a
+ * single queried value (niah_multikey_1/2/3) also asks about other needles of
+ * its context, so that every distractor is a target too and the sequence
+ * carries several answers instead of one. Such a sample is generated with a
+ * third of T held back; then up to `rounds` questions, in random order over
+ * the other needles, go between the context and the final question, each
+ * the final question and answer prefix with the key swapped, then " " value
+ * "\n":
+ *
+ *     ...context\n  Q(k2) A(k2) " v2\n"  Q(k3) A(k3) " v3\n"  Q(k1) A(k1)  " v1"  EOS
+ *
+ * The values v2, v3 weigh 1 like the answer; their questions weigh
+ * prompt_weight. Only as many as fit T are asked. The final question is the
+ * generator's own, so scoring the last answer is scoring the RULER sample; a
+ * held-out stream is built with rounds = 0, exactly the evaluation format.
+ *
  * Fitting: tasks/ reserves tokens_to_generate (up to 128) after the prompt;
  * the stream instead fits the whole sequence to T. It asks tasks/ for
  * max_length = T - 2 - r + tokens_to_generate, with r an allowance for the
@@ -53,6 +69,7 @@ typedef struct lcx_data_stream_opts {
     size_t n_mix;
     float prompt_weight;        /* loss weight of prompt tokens, in [0, 1] */
     const char *template_name;  /* model template; NULL = "base" */
+    int rounds;                 /* extra questions per multi-key niah sequence, 0 to 16; 0 = none */
 } lcx_data_stream_opts;
 
 typedef struct lcx_data_stream lcx_data_stream;
@@ -66,7 +83,8 @@ void lcx_data_stream_free(lcx_data_stream *s);
 /* What one sequence holds. */
 typedef struct lcx_data_info {
     const char *task;  /* the task's name (static) */
-    size_t n_prompt;   /* prompt ids, BOS included */
+    size_t n_prompt;   /* prompt ids, BOS and extra questions included */
+    size_t n_rounds;   /* extra questions asked */
     size_t n_answer;   /* answer ids, EOS included */
     size_t n_pad;      /* T - n_prompt - n_answer */
 } lcx_data_info;

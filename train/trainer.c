@@ -45,6 +45,7 @@ void trainer_opts_default(trainer_opts *o)
     o->clip = 1.0;
     o->seed = LCX_TRAIN_SEED_MIN;
     o->prompt_weight = 0.05;
+    o->rounds = 8;
     o->eval_every = 200;
     o->ckpt_every = 100;
     o->eval_samples = 64;
@@ -183,6 +184,8 @@ int trainer_check(const trainer_opts *o, lcx_err *err)
         return lcx_errf(err, LCX_EINPUT, "option --clip: %g is not >= 0 (0 turns clipping off)", o->clip);
     if (!(o->prompt_weight >= 0 && o->prompt_weight <= 1))
         return lcx_errf(err, LCX_EINPUT, "option --prompt-weight: %g is not in [0, 1]", o->prompt_weight);
+    if (o->rounds < 0 || o->rounds > 16)
+        return lcx_errf(err, LCX_EINPUT, "option --rounds: %d is not in [0, 16]", o->rounds);
     if (o->seed < LCX_TRAIN_SEED_MIN || o->seed >= LCX_TRAIN_SEED_MIN + SEED_SPAN)
         return lcx_errf(err, LCX_EINPUT, "option --seed: %llu is not a training seed (%llu to %llu)",
                         (unsigned long long)o->seed, LCX_TRAIN_SEED_MIN,
@@ -236,6 +239,7 @@ static const setting settings[] = {
     S("warmup", K_LONG, warmup),       S("min_lr", K_DOUBLE, min_lr),
     S("weight_decay", K_DOUBLE, weight_decay), S("clip", K_DOUBLE, clip),
     S("seed", K_U64, seed),            S("prompt_weight", K_DOUBLE, prompt_weight),
+    S("rounds", K_INT, rounds),
     S("eval_every", K_LONG, eval_every), S("ckpt_every", K_LONG, ckpt_every),
     S("eval_samples", K_INT, eval_samples), S("mix", K_STRING, mix),
 };
@@ -833,11 +837,12 @@ int trainer_run(const trainer_opts *o, const trainer_run_opts *ro, lcx_err *err)
     if (!rc)
         rc = trainer_parse_mix(o->mix, mix, 64, &n_mix, err);
     lcx_data_stream_opts so = {.seed = o->seed, .mix = n_mix ? mix : NULL, .n_mix = n_mix,
-                               .prompt_weight = (float)o->prompt_weight};
+                               .prompt_weight = (float)o->prompt_weight, .rounds = o->rounds};
     if (!rc)
         rc = lcx_data_stream_new(tok, data, &so, &stream, err);
     lcx_data_stream_opts ho = so;
     ho.seed = trainer_heldout_seed(o->seed);
+    ho.rounds = 0; /* held-out sequences are RULER samples as evaluated */
     if (!rc)
         rc = lcx_data_stream_new(tok, data, &ho, &held_stream, err);
 

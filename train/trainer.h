@@ -53,6 +53,7 @@ typedef struct trainer_opts {
     long warmup;
     uint64_t seed; /* data, vocabulary text and initialisation; in [1e9, 2e9) */
     double prompt_weight;
+    int rounds; /* extra questions per multi-key niah sequence (train/data.h); held-out has none */
     long eval_every, ckpt_every; /* 0 = only at the end */
     int eval_samples;
     /* task mix of the training stream: "all" (the 13 tasks, weight 1 each)
