@@ -189,6 +189,32 @@ TEST(too_short_length_is_an_error)
     CHECK_INT(lcx_gen_check_length(&ctx, &err), LCX_EINPUT);
 }
 
+/* lcx_niah_needles: written by hand from the spec's needle sentence. */
+TEST(needles_are_found_in_text)
+{
+    const char *text =
+        "Intro. One of the special magic numbers for calm-river is: 1234567. Filler text.\n"
+        "One of the special magic uuids for 3f63ddc6-3b6e-491c-83d1-e1e8abfb33ae is: "
+        "54c94971-75ae-4a17-9689-e631904739bb.\n"
+        "One of the special magic numbers for two words is: 7654321.\n" /* a key with a space */
+        "One of the special magic numbers for dry-leaf is: 42\n"        /* no full stop */
+        "One of the special magic numbers for last-one is: 7000001.";
+    lcx_needle_span nd[4];
+    size_t n = lcx_niah_needles(text, nd, 4);
+    CHECK_INT(n, 3);
+    if (n != 3)
+        return;
+    CHECK(nd[0].key_len == 10 && !strncmp(nd[0].key, "calm-river", 10));
+    CHECK(nd[0].value_len == 7 && !strncmp(nd[0].value, "1234567", 7));
+    CHECK(nd[1].key_len == 36 && !strncmp(nd[1].key, "3f63ddc6-3b6e-491c-83d1-e1e8abfb33ae", 36));
+    CHECK(nd[1].value_len == 36 && !strncmp(nd[1].value, "54c94971-75ae-4a17-9689-e631904739bb", 36));
+    CHECK(nd[2].key_len == 8 && !strncmp(nd[2].key, "last-one", 8));
+    CHECK(nd[2].value_len == 7 && !strncmp(nd[2].value, "7000001", 7));
+    /* counted beyond max, stored up to it */
+    CHECK_INT(lcx_niah_needles(text, nd, 1), 3);
+    CHECK_INT(lcx_niah_needles("no needles here", nd, 4), 0);
+}
+
 int main(void)
 {
     RUN(single_1_prompt_is_singularised_noise);
@@ -201,6 +227,7 @@ int main(void)
     RUN(chat_templates_wrap_and_answer_prefix_goes_in_the_assistant_turn);
     RUN(same_seed_same_bytes_other_seed_other_bytes);
     RUN(too_short_length_is_an_error);
+    RUN(needles_are_found_in_text);
     lcx_task_data_free(fixture_data());
     return check_summary();
 }
