@@ -21,7 +21,7 @@ MIX=$MIX,niah_multikey_3:2,niah_multivalue:2,niah_multiquery:3,vt:1,cwe:1,fwe:1,
 SETTINGS="--dim 192 --layers 4 --heads 6 --kv-heads 2 --ffn 512 --vocab-merges 2000
           --steps 2400 --batch 16 --seq-len 128:0,256:300,512:900 --mix $MIX
           --lr 2e-3 --warmup 100 --min-lr 2e-4 --weight-decay 0.1 --clip 1
-          --seed 1000000000 --prompt-weight 0.05 --eval-every 200 --eval-samples 64 --ckpt-every 100"
+          --seed 1000000000 --prompt-weight 0.05 --rounds 8 --eval-every 200 --eval-samples 64 --ckpt-every 100"
 # The two train at once, one thread each: on 2 cores that is about 1.4x the
 # throughput of one after the other with 2 threads, and the same bits
 # (training does not depend on the thread count). MODELS_JOBS=1: in turn.
