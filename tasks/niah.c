@@ -319,8 +319,8 @@ size_t lcx_niah_needles(const char *text, lcx_needle_span *out, size_t max)
         template_piece("{key}", "{value}", &is, &is_len) || template_piece("{value}", NULL, &tail, &tail_len) ||
         !head_len || !mid_len || !is_len)
         return 0;
-    size_t n = 0, left = strlen(text);
-    const char *p = text, *end = text + left;
+    size_t n = 0;
+    const char *p = text, *end = text + strlen(text);
     while ((p = memmem(p, (size_t)(end - p), head, head_len)) != NULL) {
         const char *t = p + head_len;
         p++;

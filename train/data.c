@@ -176,7 +176,7 @@ static int encode_sample(const lcx_data_stream *s, const lcx_sample *smp, encode
     return rc;
 }
 
-/* Fit task t's sample i into T - reserve ids. Returns 0 with *e and *smp
+/* Fit task t's sample i into T - reserve ids. Returns 0 with *e and *keep
  * filled (the caller frees both), 1 when the task cannot fit, or an error
  * code. */
 static int fit_task(const lcx_data_stream *s, const lcx_task *t, uint64_t i, size_t T, size_t reserve,
@@ -266,6 +266,11 @@ static int idbuf_encode(const lcx_data_stream *s, idbuf *b, const char *text, si
     return rc;
 }
 
+static int same_key(const lcx_needle_span *a, const lcx_needle_span *b)
+{
+    return a->key_len == b->key_len && !memcmp(a->key, b->key, a->key_len);
+}
+
 /* The queried needle of a one-answer niah sample: the one whose value is the
  * answer (NULL when there is not exactly one such key). */
 static const lcx_needle_span *queried_needle(const lcx_sample *smp, const lcx_needle_span *nd, size_t n)
@@ -277,7 +282,7 @@ static const lcx_needle_span *queried_needle(const lcx_sample *smp, const lcx_ne
     for (size_t k = 0; k < n; k++) {
         if (nd[k].value_len != strlen(v) || memcmp(nd[k].value, v, nd[k].value_len))
             continue;
-        if (q && (q->key_len != nd[k].key_len || memcmp(q->key, nd[k].key, q->key_len)))
+        if (q && !same_key(q, &nd[k]))
             return NULL;
         q = &nd[k];
     }
@@ -306,9 +311,9 @@ static int add_rounds(const lcx_data_stream *s, const lcx_sample *smp, size_t T,
     /* other keys, each once, in random order */
     size_t n_other = 0;
     for (size_t k = 0; q && k < n; k++) {
-        int seen = nd[k].key_len == q->key_len && !memcmp(nd[k].key, q->key, q->key_len);
+        int seen = same_key(&nd[k], q);
         for (size_t j = 0; !seen && j < n_other; j++)
-            seen = nd[order[j]].key_len == nd[k].key_len && !memcmp(nd[order[j]].key, nd[k].key, nd[k].key_len);
+            seen = same_key(&nd[order[j]], &nd[k]);
         if (!seen)
             order[n_other++] = k;
     }
@@ -327,10 +332,12 @@ static int add_rounds(const lcx_data_stream *s, const lcx_sample *smp, size_t T,
     sb_init(&text);
     sb_puts(&final, nl + 1);
     sb_puts(&final, smp->answer_prefix);
-    idbuf tail = {0}, b = {0};
+    idbuf tail = {0}, b = {0}, newline = {0};
     size_t n_rounds = 0;
     rc = final.oom ? lcx_errf(err, LCX_ENOMEM, "data: out of memory")
                    : idbuf_encode(s, &tail, sb_str(&final), final.len, 0, NULL, err);
+    if (!rc)
+        rc = idbuf_encode(s, &newline, "\n", 1, 0, NULL, err);
     /* the prompt up to and with its last newline */
     if (!rc)
         rc = idbuf_encode(s, &b, smp->input, (size_t)(nl + 1 - smp->input), 0, NULL, err);
@@ -349,12 +356,13 @@ static int add_rounds(const lcx_data_stream *s, const lcx_sample *smp, size_t T,
             rc = lcx_errf(err, LCX_ENOMEM, "data: out of memory");
             break;
         }
-        size_t before = b.n, nq, nv, nn;
+        size_t before = b.n, nq, nv, nn = newline.n;
         rc = idbuf_encode(s, &b, sb_str(&text), qlen, 0, &nq, err);
         if (!rc)
             rc = idbuf_encode(s, &b, sb_str(&text) + qlen, text.len - qlen, 1, &nv, err);
-        if (!rc)
-            rc = idbuf_encode(s, &b, "\n", 1, 0, &nn, err);
+        idbuf_add(&b, newline.ids, nn, 0);
+        if (!rc && b.oom)
+            rc = lcx_errf(err, LCX_ENOMEM, "data: out of memory");
         if (!rc && used + nq + nv + nn > T) {
             b.n = before; /* does not fit: stop here */
             break;
@@ -381,6 +389,8 @@ static int add_rounds(const lcx_data_stream *s, const lcx_sample *smp, size_t T,
     free(b.hot);
     free(tail.ids);
     free(tail.hot);
+    free(newline.ids);
+    free(newline.hot);
     free(qkey);
     sb_free(&final);
     sb_free(&text);
