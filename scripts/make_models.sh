@@ -19,7 +19,7 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 MIX=niah_single_1:2,niah_single_2:2,niah_single_3:2,niah_multikey_1:3,niah_multikey_2:3
 MIX=$MIX,niah_multikey_3:2,niah_multivalue:2,niah_multiquery:3,vt:1,cwe:1,fwe:1,qa_1:1,qa_2:1
 SETTINGS="--dim 192 --layers 4 --heads 6 --kv-heads 2 --ffn 512 --vocab-merges 2000
-          --steps 2400 --batch 16 --seq-len 128:0,256:300,512:900 --mix $MIX
+          --steps 4000 --batch 16 --seq-len 128:0,256:300,512:900 --mix $MIX
           --lr 2e-3 --warmup 100 --min-lr 2e-4 --weight-decay 0.1 --clip 1
           --seed 1000000000 --prompt-weight 0.05 --rounds 8 --eval-every 200 --eval-samples 64 --ckpt-every 100"
 # The two train at once, one thread each: on 2 cores that is about 1.4x the
