@@ -7,7 +7,7 @@
 #include "common/strbuf.h"
 #include "train/data.h"
 
-enum { MAX_MIX = 64, FIT_ATTEMPTS = 8, ANSWER_ALLOWANCE = 8, MAX_ROUNDS = 16, MAX_NEEDLES = 256 };
+enum { MAX_MIX = 64, FIT_ATTEMPTS = 8, ANSWER_ALLOWANCE = 8, MAX_NEEDLES = 256 };
 
 struct lcx_data_stream {
     const lcx_tokenizer *tok;
@@ -38,8 +38,8 @@ int lcx_data_stream_new(const lcx_tokenizer *tok, const lcx_task_data *data, con
         return rc;
     if (!(o.prompt_weight >= 0.0f && o.prompt_weight <= 1.0f))
         return lcx_errf(err, LCX_EINPUT, "data: prompt_weight %g is not in [0, 1]", (double)o.prompt_weight);
-    if (o.rounds < 0 || o.rounds > MAX_ROUNDS)
-        return lcx_errf(err, LCX_EINPUT, "data: rounds %d is not in [0, %d]", o.rounds, MAX_ROUNDS);
+    if (o.rounds < 0 || o.rounds > LCX_DATA_MAX_ROUNDS)
+        return lcx_errf(err, LCX_EINPUT, "data: rounds %d is not in [0, %d]", o.rounds, LCX_DATA_MAX_ROUNDS);
     const lcx_template *tmpl = lcx_template_find(o.template_name ? o.template_name : "base");
     if (!tmpl)
         return lcx_errf(err, LCX_EINPUT, "data: unknown template \"%.60s\"", o.template_name);

@@ -57,6 +57,7 @@
 #include "train/vocab.h"
 
 #define LCX_DATA_MAX_T 1024
+#define LCX_DATA_MAX_ROUNDS 16 /* extra questions per sequence (opts.rounds) */
 
 typedef struct lcx_data_mix {
     const char *task; /* a RULER task name, e.g. "niah_single_1" */
@@ -69,7 +70,7 @@ typedef struct lcx_data_stream_opts {
     size_t n_mix;
     float prompt_weight;        /* loss weight of prompt tokens, in [0, 1] */
     const char *template_name;  /* model template; NULL = "base" */
-    int rounds;                 /* extra questions per multi-key niah sequence, 0 to 16; 0 = none */
+    int rounds;                 /* extra questions per multi-key niah sequence, 0 to LCX_DATA_MAX_ROUNDS */
 } lcx_data_stream_opts;
 
 typedef struct lcx_data_stream lcx_data_stream;

@@ -184,8 +184,8 @@ int trainer_check(const trainer_opts *o, lcx_err *err)
         return lcx_errf(err, LCX_EINPUT, "option --clip: %g is not >= 0 (0 turns clipping off)", o->clip);
     if (!(o->prompt_weight >= 0 && o->prompt_weight <= 1))
         return lcx_errf(err, LCX_EINPUT, "option --prompt-weight: %g is not in [0, 1]", o->prompt_weight);
-    if (o->rounds < 0 || o->rounds > 16)
-        return lcx_errf(err, LCX_EINPUT, "option --rounds: %d is not in [0, 16]", o->rounds);
+    if (o->rounds < 0 || o->rounds > LCX_DATA_MAX_ROUNDS)
+        return lcx_errf(err, LCX_EINPUT, "option --rounds: %d is not in [0, %d]", o->rounds, LCX_DATA_MAX_ROUNDS);
     if (o->seed < LCX_TRAIN_SEED_MIN || o->seed >= LCX_TRAIN_SEED_MIN + SEED_SPAN)
         return lcx_errf(err, LCX_EINPUT, "option --seed: %llu is not a training seed (%llu to %llu)",
                         (unsigned long long)o->seed, LCX_TRAIN_SEED_MIN,
