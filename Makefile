@@ -5,32 +5,72 @@
 #   make bench      benchmarks (figures go to bench/RESULTS.md by hand)
 #   make fuzz       time-bounded libFuzzer runs (clang)
 #   make deps       install (as root) or name the missing Debian packages
+#
+# The build does not depend on the host's CPU: every kernel variant of the
+# target architecture is compiled (engine/kernels.c and train/ops.c once per
+# instruction set, each with its own flags) and the binary picks one at run
+# time (LCX_ISA=generic|avx2|avx512|neon forces one). ARCH=native opts into
+# -march=native for the rest of the code. Cross builds: CC=<triplet>-gcc
+# PKG_CONFIG=<triplet>-pkg-config (see scripts/cross-aarch64.sh).
 
 CC      ?= cc
+HOSTCC  ?= cc
+PKG_CONFIG ?= pkg-config
 SAN     ?= 0
+ARCH    ?=
 PKGS    := libcurl jansson libpcre2-8
 
-ifeq ($(SAN),1)
-  BUILD   := build-san
-  OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-  LCX_BIN := $(BUILD)/lcx
+# Objects of another compiler go to their own folder (build-clang, ...).
+ifeq ($(CC),cc)
+  CC_TAG :=
 else
-  BUILD   := build
+  CC_TAG := -$(notdir $(firstword $(CC)))
+endif
+ifeq ($(SAN),1)
+  BUILD   ?= build-san$(CC_TAG)
+  OPT     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+  LCX_BIN ?= $(BUILD)/lcx
+else
+  BUILD   ?= build$(CC_TAG)
   OPT     := -O2 -g
-  LCX_BIN := lcx
+  LCX_BIN ?= lcx
 endif
 
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
-CFLAGS  = -std=c11 -D_GNU_SOURCE $(OPT) -march=native -fopenmp \
+# The target's base instruction set, and its kernel variants with their flags.
+MACHINE := $(shell $(CC) -dumpmachine 2>/dev/null)
+ifneq ($(ARCH),)
+  ARCH_FLAGS := -march=$(ARCH)
+else ifneq ($(filter x86_64-%,$(MACHINE)),)
+  ARCH_FLAGS := -march=x86-64-v2 -mtune=generic
+else
+  ARCH_FLAGS :=
+endif
+ifneq ($(filter x86_64-%,$(MACHINE)),)
+  VARIANTS := generic avx2 avx512
+else ifneq ($(filter aarch64-%,$(MACHINE)),)
+  VARIANTS := generic neon
+else
+  VARIANTS := generic
+endif
+VFLAGS_generic := -DLCX_KV_GENERIC -ffp-contract=off
+VFLAGS_avx2    := -DLCX_KV_AVX2 -mavx2 -mfma -mf16c -ffp-contract=fast
+VFLAGS_avx512  := -DLCX_KV_AVX512 -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma \
+                  -mf16c -ffp-contract=fast
+VFLAGS_neon    := -DLCX_KV_NEON -ffp-contract=fast
+
+CFLAGS  = -std=c11 -D_GNU_SOURCE $(OPT) $(ARCH_FLAGS) -fopenmp \
            -Wall -Wextra -Werror -I. $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LDFLAGS := $(OPT) -fopenmp
 LDLIBS  = $(PKG_LIBS) -lm
 
 MODULES  := common yarn engine tasks results harness train
-LIB_SRCS := $(filter-out harness/main.c,$(wildcard $(addsuffix /*.c,$(MODULES))))
-LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/gen/embedded_data.o
+VARIANT_SRCS := engine/kernels.c train/ops.c
+LIB_SRCS := $(filter-out harness/main.c $(VARIANT_SRCS),$(wildcard $(addsuffix /*.c,$(MODULES))))
+LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/gen/embedded_data.o \
+            $(foreach v,$(VARIANTS),$(BUILD)/obj/isa/$(v)/engine/kernels.o $(BUILD)/obj/isa/$(v)/train/ops.o)
 LIB      := $(BUILD)/liblcx.a
 
 TEST_SRCS  := $(wildcard tests/test_*.c)
@@ -43,7 +83,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 # Data compiled into the binary, so ./lcx runs from anywhere.
 EMBED := $(sort $(wildcard tasks/data/words/*.txt tasks/data/essays/*.txt tasks/data/qa/*.json))
 
-.PHONY: all test demo bench fuzz deps clean models
+.PHONY: all test test-bins demo bench fuzz deps clean models
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/.deps-ok $(LCX_BIN)
@@ -59,9 +99,19 @@ $(BUILD)/obj/%.o: %.c | $(BUILD)/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# One object per kernel variant, each with that instruction set's flags.
+$(BUILD)/obj/isa/%/engine/kernels.o: engine/kernels.c | $(BUILD)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(VFLAGS_$*) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/isa/%/train/ops.o: train/ops.c | $(BUILD)/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(VFLAGS_$*) -MMD -MP -c $< -o $@
+
+# bin2c runs during the build, so it is built for the build machine.
 $(BUILD)/tools/bin2c: scripts/bin2c.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -O2 -Wall -Wextra -Werror $< -o $@
+	$(HOSTCC) -std=c11 -O2 -Wall -Wextra -Werror $< -o $@
 
 $(BUILD)/gen/embedded_data.c: $(BUILD)/tools/bin2c $(EMBED) Makefile
 	@mkdir -p $(dir $@)
@@ -97,6 +147,9 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $< $(LIB) $(LDLIBS) -o $@
 
+# The test programs without running them (cross builds run them elsewhere).
+test-bins: all $(LCX_BIN) $(TEST_BINS) $(TOOL_BINS)
+
 test: all $(LCX_BIN) $(TEST_BINS) $(TOOL_BINS)
 	@LCX=$(abspath $(LCX_BIN)) BUILD=$(abspath $(BUILD)) sh tests/run.sh $(TEST_BINS)
 
@@ -111,7 +164,7 @@ models: all
 	@sh scripts/make_models.sh
 
 clean:
-	rm -rf build build-san lcx
+	rm -rf build build-* lcx
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

@@ -1,6 +1,7 @@
 /* forward.c: sessions (KV cache + activations) and the forward pass, in the
  * order of the math. Chunked prefill: each chunk of up to C tokens goes
- * through every layer; attention reads the KV cache with attention_tiled. */
+ * through every layer; attention reads the KV cache with the tiled
+ * attention kernel. The kernels (K->matmul, ...) are the model's variant. */
 #include "model_internal.h"
 
 #include <math.h>
@@ -76,6 +77,12 @@ int lcx_session_new(const lcx_model *m, int max_seq, int chunk, lcx_session **ou
         return lcx_errf(err, LCX_ENOMEM, "out of memory for a %d-position session (KV cache %zu "
                         "MiB)", max_seq, kv >> 20);
     }
+    rc = lcx_kscratch_init(&st->scratch, omp_get_max_threads(), c->head_dim,
+                           c->n_heads / c->n_kv_heads, err);
+    if (rc) {
+        lcx_session_free(s);
+        return rc;
+    }
     memset(st->q, 0, C * c->n_heads * hdp * sizeof(float)); /* pad dims stay 0 */
     *out = s;
     return 0;
@@ -91,6 +98,7 @@ void lcx_session_free(lcx_session *s)
                      st->rope_cos, st->rope_sin, st->sink, st->key_cache, st->value_cache};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         free(bufs[i]);
+    lcx_kscratch_free(&st->scratch);
     free(s->inv_freq);
     free(s);
 }
@@ -217,20 +225,22 @@ static void forward(lcx_session *s, const int32_t *tokens, int n, int pos0, int 
     const int gw = p->gate == LCX_GATE_HEADWISE ? 1 : hd;
     const float eps = (float)p->norm_eps;
     const size_t head_floats = (size_t)s->kv_blocks * LCX_KBLOCK * hdp;
+    const lcx_kernels *K = m->kern; /* this CPU's kernel variant */
+    const lcx_kscratch *ks = &st->scratch;
 
     /* token embeddings */
     for (int t = 0; t < n; t++)
-        weight_row_f32(st->x + (size_t)t * dim, &w->token_embedding, tokens[t]);
+        lcx_weight_row_f32(st->x + (size_t)t * dim, &w->token_embedding, tokens[t]);
     rope_tables(s, pos0, n);
 
     for (int l = 0; l < p->n_layers; l++) {
         const LayerWeights *lw = &w->layers[l];
 
         /* attention: rmsnorm, q (+gate) k v projections */
-        rmsnorm(st->xb, st->x, lw->rms_att, n, dim, eps);
-        matmul(st->qg, st->xb, &lw->wq, lw->bq, n);
-        matmul(st->k, st->xb, &lw->wk, lw->bk, n);
-        matmul(st->v, st->xb, &lw->wv, lw->bv, n);
+        K->rmsnorm(st->xb, st->x, lw->rms_att, n, dim, eps);
+        K->matmul(st->qg, st->xb, &lw->wq, lw->bq, n, ks);
+        K->matmul(st->k, st->xb, &lw->wk, lw->bk, n, ks);
+        K->matmul(st->v, st->xb, &lw->wv, lw->bv, n, ks);
         split_query_gate(st->q, st->gate, st->qg, n, p);
 
         /* Qwen3 q/k RMSNorm per head, then RoPE */
@@ -238,21 +248,21 @@ static void forward(lcx_session *s, const int32_t *tokens, int n, int pos0, int 
             for (int t = 0; t < n; t++)
                 for (int h = 0; h < H; h++) {
                     float *qh = st->q + ((size_t)t * H + h) * hdp;
-                    rmsnorm(qh, qh, lw->q_norm, 1, hd, eps);
+                    K->rmsnorm(qh, qh, lw->q_norm, 1, hd, eps);
                 }
-            rmsnorm(st->k, st->k, lw->k_norm, n * KV, hd, eps);
+            K->rmsnorm(st->k, st->k, lw->k_norm, n * KV, hd, eps);
         }
-        rope_apply(st->q, st->rope_cos, st->rope_sin, n, H, hdp, s->rot_dim);
-        rope_apply(st->k, st->rope_cos, st->rope_sin, n, KV, hd, s->rot_dim);
+        K->rope_apply(st->q, st->rope_cos, st->rope_sin, n, H, hdp, s->rot_dim);
+        K->rope_apply(st->k, st->rope_cos, st->rope_sin, n, KV, hd, s->rot_dim);
         for (size_t i = 0; i < (size_t)n * H * hdp; i++)
             st->q[i] *= s->q_scale; /* 1/sqrt(head_dim) / temperature */
         kv_cache_store(s, l, st->k, st->v, pos0, n);
 
         /* causal attention over the cache, tiled with an online softmax */
         double t_attn = omp_get_wtime();
-        attention_tiled(st->att, st->q, st->key_cache + (size_t)l * KV * head_floats,
+        K->attention(st->att, st->q, st->key_cache + (size_t)l * KV * head_floats,
                         st->value_cache + (size_t)l * KV * head_floats, n, pos0, H, KV, hd,
-                        s->kv_blocks, p->sliding_window, probe ? st->sink : NULL);
+                        s->kv_blocks, p->sliding_window, probe ? st->sink : NULL, &st->scratch);
         s->stats.attn_seconds += omp_get_wtime() - t_attn;
         s->stats.attn_flops += 4.0 * hd * H * attention_pairs(pos0, n, p->sliding_window);
 
@@ -268,19 +278,19 @@ static void forward(lcx_session *s, const int32_t *tokens, int n, int pos0, int 
         }
 
         /* output projection and residual */
-        matmul(st->xb2, st->att, &lw->wo, lw->bo, n);
+        K->matmul(st->xb2, st->att, &lw->wo, lw->bo, n, ks);
         for (size_t i = 0; i < (size_t)n * dim; i++)
             st->x[i] += st->xb2[i];
 
         /* FFN: rmsnorm, down(silu(gate(x)) * up(x)), residual */
-        rmsnorm(st->xb, st->x, lw->rms_ffn, n, dim, eps);
-        matmul(st->hb, st->xb, &lw->w1, NULL, n);
-        matmul(st->hb2, st->xb, &lw->w3, NULL, n);
+        K->rmsnorm(st->xb, st->x, lw->rms_ffn, n, dim, eps);
+        K->matmul(st->hb, st->xb, &lw->w1, NULL, n, ks);
+        K->matmul(st->hb2, st->xb, &lw->w3, NULL, n, ks);
         for (size_t i = 0; i < (size_t)n * hidden; i++) {
             float g = st->hb[i];
             st->hb[i] = g / (1.0f + expf(-g)) * st->hb2[i];
         }
-        matmul(st->xb2, st->hb, &lw->w2, NULL, n);
+        K->matmul(st->xb2, st->hb, &lw->w2, NULL, n, ks);
         for (size_t i = 0; i < (size_t)n * dim; i++)
             st->x[i] += st->xb2[i];
 
@@ -308,8 +318,8 @@ static void forward(lcx_session *s, const int32_t *tokens, int n, int pos0, int 
     if (want == 0)
         return;
     int first = want == 1 ? n - 1 : 0, rows = n - first;
-    rmsnorm(st->xb, st->x + (size_t)first * dim, w->rms_final, rows, dim, eps);
-    matmul(st->logits, st->xb, &w->lm_head, NULL, rows);
+    K->rmsnorm(st->xb, st->x + (size_t)first * dim, w->rms_final, rows, dim, eps);
+    K->matmul(st->logits, st->xb, &w->lm_head, NULL, rows, ks);
 }
 
 int lcx_session_eval(lcx_session *s, const int32_t *tokens, int n, float *last_logits,

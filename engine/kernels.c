@@ -1,145 +1,139 @@
-/* kernels.c: matmul, rmsnorm, rope_apply and attention_tiled (see kernels.h).
- * Written with GCC/Clang vector extensions (16 floats, one AVX-512 register);
- * FMA through intrinsics because -std=c11 turns off FP contraction. */
-#include "kernels.h"
+/* kernels.c: matmul, rmsnorm, rope_apply and attention (see kernels.h),
+ * written once over a vector type `vf` of VL floats (GCC/Clang vector
+ * extensions) and compiled once per instruction set by the Makefile, with
+ * -DLCX_KV_<VARIANT> and that variant's target flags:
+ *
+ *   variant  vector       FMA                 flags
+ *   generic  16 B (4 f)   no (separate mul, add)  the base flags only
+ *   avx2     32 B (8 f)   yes (contracted)    -mavx2 -mfma -mf16c
+ *   avx512   64 B (16 f)  yes (contracted)    -mavx512f/bw/dq/vl + avx2 set
+ *   neon     16 B (4 f)   yes (contracted)    aarch64 base
+ *
+ * Only the table lcx_kernels_<variant> is visible outside this file. The
+ * register blocking of each loop nest is chosen per variant below so that
+ * the accumulators and their operands fit the register file (16 vector
+ * registers on x86 before AVX-512, 32 with AVX-512 and on aarch64). FMA
+ * comes from -ffp-contract=fast in the FMA variants; the generic variant
+ * compiles with -ffp-contract=off, the portable reference. */
+#include "engine/kernels.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__AVX512F__) || defined(__FMA__) || defined(__F16C__)
+#if defined(LCX_KV_AVX512)
+#if !defined(__AVX512F__) || !defined(__AVX2__) || !defined(__FMA__) || !defined(__F16C__)
+#error "the avx512 variant needs -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma -mf16c"
+#endif
 #include <immintrin.h>
+#define VBYTES 64
+#define KV_TABLE lcx_kernels_avx512
+#define KV_ISA LCX_ISA_AVX512
+enum { MM_NV = 2, MM_TT = 8, QK_R = 8, PV_NV = 4 };
+#elif defined(LCX_KV_AVX2)
+#if !defined(__AVX2__) || !defined(__FMA__) || !defined(__F16C__)
+#error "the avx2 variant needs -mavx2 -mfma -mf16c"
+#endif
+#include <immintrin.h>
+#define VBYTES 32
+#define KV_TABLE lcx_kernels_avx2
+#define KV_ISA LCX_ISA_AVX2
+enum { MM_NV = 2, MM_TT = 6, QK_R = 4, PV_NV = 2 };
+#elif defined(LCX_KV_NEON)
+#if !defined(__aarch64__)
+#error "the neon variant is for aarch64"
+#endif
+#include <arm_neon.h>
+#define VBYTES 16
+#define KV_TABLE lcx_kernels_neon
+#define KV_ISA LCX_ISA_NEON
+enum { MM_NV = 4, MM_TT = 6, QK_R = 4, PV_NV = 4 };
+#elif defined(LCX_KV_GENERIC)
+#define VBYTES 16
+#define KV_TABLE lcx_kernels_generic
+#define KV_ISA LCX_ISA_GENERIC
+enum { MM_NV = 2, MM_TT = 6, QK_R = 2, PV_NV = 2 };
+#else
+#error "compile engine/kernels.c with one of -DLCX_KV_GENERIC, _AVX2, _AVX512, _NEON"
 #endif
 
-typedef float v16 __attribute__((vector_size(64)));
+typedef float vf __attribute__((vector_size(VBYTES)));
+typedef int32_t vi __attribute__((vector_size(VBYTES)));
+enum { VL = VBYTES / 4 };
 
-static inline v16 vload(const float *p)
+/* panel widths: the matmul's output rows per panel, the key vectors of one
+ * K block */
+enum { MM_NB = MM_NV * VL, KB_NV = LCX_KBLOCK / VL };
+_Static_assert(MM_NB <= LCX_MM_NB_MAX, "matmul panel wider than the scratch");
+_Static_assert(LCX_KBLOCK % VL == 0, "a K block is whole vectors");
+
+static inline vf vload(const float *p)
 {
-    v16 v;
+    vf v;
     memcpy(&v, p, sizeof v);
     return v;
 }
 
-static inline void vstore(float *p, v16 v)
+static inline void vstore(float *p, vf v)
 {
     memcpy(p, &v, sizeof v);
 }
 
-static inline v16 vset1(float x)
+static inline vf vset1(float x)
 {
-#if defined(__AVX512F__)
-    return (v16)_mm512_set1_ps(x);
-#else
-    return (v16){x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x};
-#endif
+    return (vf){0} + x;
 }
 
-#if defined(__AVX512F__)
-static inline v16 vfma(v16 a, v16 b, v16 c)
-{
-    return (v16)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
-}
-#elif defined(__FMA__)
-static inline v16 vfma(v16 a, v16 b, v16 c)
-{
-    union {
-        v16 v;
-        __m256 h[2];
-    } A = {a}, B = {b}, C = {c};
-    C.h[0] = _mm256_fmadd_ps(A.h[0], B.h[0], C.h[0]);
-    C.h[1] = _mm256_fmadd_ps(A.h[1], B.h[1], C.h[1]);
-    return C.v;
-}
-#else
-static inline v16 vfma(v16 a, v16 b, v16 c)
+/* a * b + c: one fused instruction in the FMA variants (-ffp-contract=fast). */
+static inline vf vfma(vf a, vf b, vf c)
 {
     return a * b + c;
 }
-#endif
 
-static inline float vsum(v16 v)
+static inline float vsum(vf v)
 {
-#if defined(__AVX512F__)
-    return _mm512_reduce_add_ps((__m512)v);
-#endif
     float s = 0;
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < VL; i++)
         s += v[i];
     return s;
 }
 
-static inline float vmax(v16 v)
+static inline float vmax(vf v)
 {
-#if defined(__AVX512F__)
-    return _mm512_reduce_max_ps((__m512)v);
-#endif
     float m = v[0];
-    for (int i = 1; i < 16; i++)
+    for (int i = 1; i < VL; i++)
         m = v[i] > m ? v[i] : m;
     return m;
 }
 
-/* exp(x) for 16 lanes, relative error ~2e-7; x below -87.3 (and -inf) -> 0. */
-static inline v16 vexp(v16 x)
+/* exp(x) per lane, relative error ~2e-7; x below -87.3 (and -inf) -> 0. */
+static inline vf vexp(vf x)
 {
-    typedef int32_t v16i __attribute__((vector_size(64)));
-    const v16 hi = vset1(88.3762626647949f), lo = vset1(-87.3365447504f);
-    v16i under = x < lo;
-    v16i over = x > hi;
-    x = (v16)(((v16i)x & ~over) | ((v16i)hi & over));
-    x = (v16)(((v16i)x & ~under) | ((v16i)lo & under));
-    const v16 magic = vset1(12582912.0f); /* 1.5 * 2^23: round to nearest */
-    v16 t = vfma(x, vset1(1.44269504088896341f), magic);
-    v16 n = t - magic;
-    v16i ni = (v16i)t - (v16i)magic;
-    v16 r = vfma(n, vset1(-0.693359375f), x);
+    const vf hi = vset1(88.3762626647949f), lo = vset1(-87.3365447504f);
+    vi under = x < lo;
+    vi over = x > hi;
+    x = (vf)(((vi)x & ~over) | ((vi)hi & over));
+    x = (vf)(((vi)x & ~under) | ((vi)lo & under));
+    const vf magic = vset1(12582912.0f); /* 1.5 * 2^23: round to nearest */
+    vf t = vfma(x, vset1(1.44269504088896341f), magic);
+    vf n = t - magic;
+    vi ni = (vi)t - (vi)magic;
+    vf r = vfma(n, vset1(-0.693359375f), x);
     r = vfma(n, vset1(2.12194440e-4f), r);
-    v16 p = vset1(1.9875691500E-4f);
+    vf p = vset1(1.9875691500E-4f);
     p = vfma(p, r, vset1(1.3981999507E-3f));
     p = vfma(p, r, vset1(8.3334519073E-3f));
     p = vfma(p, r, vset1(4.1665795894E-2f));
     p = vfma(p, r, vset1(1.6666665459E-1f));
     p = vfma(p, r, vset1(5.0000001201E-1f));
-    v16 y = vfma(p * r, r, r) + vset1(1.0f);
-    v16i e = (ni + 127) << 23;
-    y = y * (v16)e;
-    return (v16)((v16i)y & ~under);
+    vf y = vfma(p * r, r, r) + vset1(1.0f);
+    vi e = (ni + 127) << 23;
+    y = y * (vf)e;
+    return (vf)((vi)y & ~under);
 }
 
-/* ---- conversions ---- */
-
-float lcx_bf16_to_f32(uint16_t h)
-{
-    uint32_t u = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-float lcx_f16_to_f32(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, u;
-    if (exp == 0) {
-        if (mant == 0) {
-            u = sign;
-        } else { /* subnormal: normalise */
-            exp = 127 - 15 + 1;
-            while (!(mant & 0x400)) {
-                mant <<= 1;
-                exp--;
-            }
-            mant &= 0x3ff;
-            u = sign | (exp << 23) | (mant << 13);
-        }
-    } else if (exp == 31) {
-        u = sign | 0x7f800000u | (mant << 13);
-    } else {
-        u = sign | ((exp - 15 + 127) << 23) | (mant << 13);
-    }
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
+/* ---- weights ---- */
 
 /* dst[0..n) = w[row][k0 .. k0+n) as F32. */
 static void weight_segment_f32(float *dst, const lcx_weight *w, int row, int k0, int n)
@@ -160,9 +154,18 @@ static void weight_segment_f32(float *dst, const lcx_weight *w, int row, int k0,
     case LCX_DT_F16: {
         const uint16_t *src = (const uint16_t *)w->data + off;
         int i = 0;
-#if defined(__AVX512F__)
+#if defined(LCX_KV_AVX512)
         for (; i + 16 <= n; i += 16)
             _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(src + i))));
+#elif defined(LCX_KV_AVX2)
+        for (; i + 8 <= n; i += 8)
+            _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + i))));
+#elif defined(LCX_KV_NEON)
+        for (; i + 4 <= n; i += 4) {
+            float16x4_t h;
+            memcpy(&h, src + i, sizeof h);
+            vst1q_f32(dst + i, vcvt_f32_f16(h));
+        }
 #endif
         for (; i < n; i++)
             dst[i] = lcx_f16_to_f32(src[i]);
@@ -173,16 +176,7 @@ static void weight_segment_f32(float *dst, const lcx_weight *w, int row, int k0,
     }
 }
 
-void weight_row_f32(float *dst, const lcx_weight *w, int row)
-{
-    weight_segment_f32(dst, w, row, 0, w->cols);
-}
-
 /* ---- matmul ---- */
-
-#define MM_NB 32  /* output rows per panel (two vectors) */
-#define MM_KB 256 /* inner dimension per panel */
-#define MM_TT 8   /* tokens per micro tile */
 
 /* panel[k][MM_NB] = w[n0 + n][k0 + k], zero for n >= nn. */
 static void mm_pack(float *panel, float *rowbuf, const lcx_weight *w, int n0, int nn, int k0,
@@ -199,61 +193,58 @@ static void mm_pack(float *panel, float *rowbuf, const lcx_weight *w, int n0, in
 }
 
 /* y[t][0..nn) (+)= sum_k x[t][k] panel[k][.] for MM_TT tokens (rows past nt
- * are duplicates whose results are dropped). */
+ * are duplicates whose results are dropped): MM_TT x MM_NV accumulators. */
 static void mm_micro(float *y, int ldy, const float *const xr[MM_TT], const float *panel, int kb,
                      int nt, int nn, const float *init)
 {
-    v16 c[MM_TT][2];
+    vf c[MM_TT][MM_NV];
     float tmp[MM_NB];
 #pragma GCC unroll 8
     for (int t = 0; t < MM_TT; t++) {
-        if (init) {
-            c[t][0] = vload(init);
-            c[t][1] = vload(init + 16);
-        } else if (t < nt) {
-            if (nn == MM_NB) {
-                c[t][0] = vload(y + (size_t)t * ldy);
-                c[t][1] = vload(y + (size_t)t * ldy + 16);
-            } else {
+        const float *src = init;
+        if (!init && t < nt) {
+            src = y + (size_t)t * ldy;
+            if (nn < MM_NB) {
                 memset(tmp, 0, sizeof tmp);
-                memcpy(tmp, y + (size_t)t * ldy, (size_t)nn * sizeof(float));
-                c[t][0] = vload(tmp);
-                c[t][1] = vload(tmp + 16);
+                memcpy(tmp, src, (size_t)nn * sizeof(float));
+                src = tmp;
             }
-        } else {
-            c[t][0] = c[t][1] = vset1(0);
         }
+#pragma GCC unroll 4
+        for (int v = 0; v < MM_NV; v++)
+            c[t][v] = src ? vload(src + v * VL) : vset1(0);
     }
     for (int k = 0; k < kb; k++) {
-        v16 w0 = vload(panel + k * MM_NB), w1 = vload(panel + k * MM_NB + 16);
+        vf w[MM_NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < MM_NV; v++)
+            w[v] = vload(panel + k * MM_NB + v * VL);
 #pragma GCC unroll 8
         for (int t = 0; t < MM_TT; t++) {
-            v16 xt = vset1(xr[t][k]);
-            c[t][0] = vfma(xt, w0, c[t][0]);
-            c[t][1] = vfma(xt, w1, c[t][1]);
+            vf xt = vset1(xr[t][k]);
+#pragma GCC unroll 4
+            for (int v = 0; v < MM_NV; v++)
+                c[t][v] = vfma(xt, w[v], c[t][v]);
         }
     }
     for (int t = 0; t < nt; t++) {
-        if (nn == MM_NB) {
-            vstore(y + (size_t)t * ldy, c[t][0]);
-            vstore(y + (size_t)t * ldy + 16, c[t][1]);
-        } else {
-            vstore(tmp, c[t][0]);
-            vstore(tmp + 16, c[t][1]);
+        float *dst = nn == MM_NB ? y + (size_t)t * ldy : tmp;
+        for (int v = 0; v < MM_NV; v++)
+            vstore(dst + v * VL, c[t][v]);
+        if (nn < MM_NB)
             memcpy(y + (size_t)t * ldy, tmp, (size_t)nn * sizeof(float));
-        }
     }
 }
 
 static float dot_f32(const float *a, const float *b, int n)
 {
-    v16 acc0 = vset1(0), acc1 = vset1(0);
+    vf acc0 = vset1(0), acc1 = vset1(0);
     int i = 0;
-    for (; i + 32 <= n; i += 32) {
+    for (; i + 2 * VL <= n; i += 2 * VL) {
         acc0 = vfma(vload(a + i), vload(b + i), acc0);
-        acc1 = vfma(vload(a + i + 16), vload(b + i + 16), acc1);
+        acc1 = vfma(vload(a + i + VL), vload(b + i + VL), acc1);
     }
-    for (; i + 16 <= n; i += 16)
+    for (; i + VL <= n; i += VL)
         acc0 = vfma(vload(a + i), vload(b + i), acc0);
     float s = vsum(acc0 + acc1);
     for (; i < n; i++)
@@ -262,12 +253,13 @@ static float dot_f32(const float *a, const float *b, int n)
 }
 
 /* Few tokens (decode): one pass over the weights, rows converted in pieces. */
-static void matmul_gemv(float *y, const float *x, const lcx_weight *w, const float *bias, int n_tok)
+static void matmul_gemv(float *y, const float *x, const lcx_weight *w, const float *bias, int n_tok,
+                        const lcx_kscratch *ks)
 {
     int n_out = w->rows, n_in = w->cols;
-#pragma omp parallel
+#pragma omp parallel num_threads(ks->n_threads)
     {
-        float seg[MM_KB] __attribute__((aligned(64)));
+        float seg[LCX_MM_KB] __attribute__((aligned(64)));
 #pragma omp for schedule(static)
         for (int n = 0; n < n_out; n++) {
             float acc[4] = {0, 0, 0, 0};
@@ -276,8 +268,8 @@ static void matmul_gemv(float *y, const float *x, const lcx_weight *w, const flo
                 for (int t = 0; t < n_tok; t++)
                     acc[t] = dot_f32(row, x + (size_t)t * n_in, n_in);
             } else {
-                for (int k0 = 0; k0 < n_in; k0 += MM_KB) {
-                    int kb = n_in - k0 < MM_KB ? n_in - k0 : MM_KB;
+                for (int k0 = 0; k0 < n_in; k0 += LCX_MM_KB) {
+                    int kb = n_in - k0 < LCX_MM_KB ? n_in - k0 : LCX_MM_KB;
                     weight_segment_f32(seg, w, n, k0, kb);
                     for (int t = 0; t < n_tok; t++)
                         acc[t] += dot_f32(seg, x + (size_t)t * n_in + k0, kb);
@@ -289,30 +281,29 @@ static void matmul_gemv(float *y, const float *x, const lcx_weight *w, const flo
     }
 }
 
-void matmul(float *y, const float *x, const lcx_weight *w, const float *bias, int n_tok)
+static void matmul(float *y, const float *x, const lcx_weight *w, const float *bias, int n_tok,
+                   const lcx_kscratch *ks)
 {
     int n_out = w->rows, n_in = w->cols;
     if (n_tok <= 0)
         return;
     if (n_tok < 4) {
-        matmul_gemv(y, x, w, bias, n_tok);
+        matmul_gemv(y, x, w, bias, n_tok, ks);
         return;
     }
     int n_blocks = (n_out + MM_NB - 1) / MM_NB;
-#pragma omp parallel
+#pragma omp parallel num_threads(ks->n_threads)
     {
-        float *panel = aligned_alloc(64, MM_KB * MM_NB * sizeof(float));
-        float rowbuf[MM_KB] __attribute__((aligned(64)));
+        float *panel = ks->mem + (size_t)omp_get_thread_num() * ks->stride;
+        float rowbuf[LCX_MM_KB] __attribute__((aligned(64)));
         float init[MM_NB] __attribute__((aligned(64)));
 #pragma omp for schedule(dynamic, 1)
         for (int b = 0; b < n_blocks; b++) {
-            if (!panel)
-                continue;
             int n0 = b * MM_NB, nn = n_out - n0 < MM_NB ? n_out - n0 : MM_NB;
             for (int n = 0; n < MM_NB; n++)
                 init[n] = (bias && n < nn) ? bias[n0 + n] : 0.0f;
-            for (int k0 = 0; k0 < n_in; k0 += MM_KB) {
-                int kb = n_in - k0 < MM_KB ? n_in - k0 : MM_KB;
+            for (int k0 = 0; k0 < n_in; k0 += LCX_MM_KB) {
+                int kb = n_in - k0 < LCX_MM_KB ? n_in - k0 : LCX_MM_KB;
                 mm_pack(panel, rowbuf, w, n0, nn, k0, kb);
                 for (int t0 = 0; t0 < n_tok; t0 += MM_TT) {
                     int nt = n_tok - t0 < MM_TT ? n_tok - t0 : MM_TT;
@@ -324,13 +315,12 @@ void matmul(float *y, const float *x, const lcx_weight *w, const float *bias, in
                 }
             }
         }
-        free(panel);
     }
 }
 
 /* ---- rmsnorm, rope ---- */
 
-void rmsnorm(float *out, const float *x, const float *weight, int n, int dim, float eps)
+static void rmsnorm(float *out, const float *x, const float *weight, int n, int dim, float eps)
 {
 #pragma omp parallel for schedule(static) if ((size_t)n * dim > (1u << 20))
     for (int t = 0; t < n; t++) {
@@ -345,8 +335,8 @@ void rmsnorm(float *out, const float *x, const float *weight, int n, int dim, fl
     }
 }
 
-void rope_apply(float *vec, const float *cos_t, const float *sin_t, int n_tok, int n_heads,
-                int stride, int rot_dim)
+static void rope_apply(float *vec, const float *cos_t, const float *sin_t, int n_tok, int n_heads,
+                       int stride, int rot_dim)
 {
     int half = rot_dim / 2;
 #pragma omp parallel for schedule(static) if ((size_t)n_tok * n_heads * rot_dim > (1u << 20))
@@ -366,34 +356,47 @@ void rope_apply(float *vec, const float *cos_t, const float *sin_t, int n_tok, i
 /* ---- attention ---- */
 
 #define AT_KT 32 /* keys per tile: two K blocks */
-#define AT_MR 8  /* query rows per micro tile */
-#define AT_QB 64 /* query rows per work item (positions x heads of a KV group) */
+#define AT_MR LCX_AT_MR
+#define AT_QB LCX_AT_QB
+enum { AT_NV = AT_KT / VL }; /* vectors across one tile's scores */
 
-/* s[r][0..32) = q_r . k_j for 8 rows against one tile of transposed keys. */
+/* s[r][0..32) = q_r . k_j for AT_MR rows against one tile of transposed
+ * keys, QK_R rows x one K block (KB_NV vectors) at a time. */
 static void at_qk(float s[AT_MR][AT_KT], const float *const qr[AT_MR], const float *kt0,
                   const float *kt1, int hdp)
 {
-    v16 acc[AT_MR][2];
+    for (int half = 0; half < 2; half++) {
+        const float *kt = half ? kt1 : kt0;
+        for (int r0 = 0; r0 < AT_MR; r0 += QK_R) {
+            vf acc[QK_R][KB_NV];
 #pragma GCC unroll 8
-    for (int r = 0; r < AT_MR; r++)
-        acc[r][0] = acc[r][1] = vset1(0);
-    for (int d = 0; d < hdp; d++) {
-        v16 k0 = vload(kt0 + d * LCX_KBLOCK), k1 = vload(kt1 + d * LCX_KBLOCK);
+            for (int r = 0; r < QK_R; r++)
+#pragma GCC unroll 4
+                for (int v = 0; v < KB_NV; v++)
+                    acc[r][v] = vset1(0);
+            for (int d = 0; d < hdp; d++) {
+                vf kv[KB_NV];
+#pragma GCC unroll 4
+                for (int v = 0; v < KB_NV; v++)
+                    kv[v] = vload(kt + d * LCX_KBLOCK + v * VL);
 #pragma GCC unroll 8
-        for (int r = 0; r < AT_MR; r++) {
-            v16 qd = vset1(qr[r][d]);
-            acc[r][0] = vfma(qd, k0, acc[r][0]);
-            acc[r][1] = vfma(qd, k1, acc[r][1]);
+                for (int r = 0; r < QK_R; r++) {
+                    vf qd = vset1(qr[r0 + r][d]);
+#pragma GCC unroll 4
+                    for (int v = 0; v < KB_NV; v++)
+                        acc[r][v] = vfma(qd, kv[v], acc[r][v]);
+                }
+            }
+#pragma GCC unroll 8
+            for (int r = 0; r < QK_R; r++)
+#pragma GCC unroll 4
+                for (int v = 0; v < KB_NV; v++)
+                    vstore(s[r0 + r] + half * LCX_KBLOCK + v * VL, acc[r][v]);
         }
-    }
-#pragma GCC unroll 8
-    for (int r = 0; r < AT_MR; r++) {
-        vstore(s[r], acc[r][0]);
-        vstore(s[r] + 16, acc[r][1]);
     }
 }
 
-/* o_r[dc .. dc + 16 NV) = o_r * corr_r + sum_j p[r][j] v_j[...] for 4 rows;
+/* o_r[dc .. dc + VL NV) = o_r * corr_r + sum_j p[r][j] v_j[...] for 4 rows;
  * NV is a constant at every call, so the 4 x NV accumulators stay in registers. */
 static inline __attribute__((always_inline)) void at_pv_part(float *const orow[4],
                                                             const float corr[4],
@@ -401,21 +404,21 @@ static inline __attribute__((always_inline)) void at_pv_part(float *const orow[4
                                                             const float *v, int hdp, int dc,
                                                             const int NV)
 {
-    v16 acc[4][4];
+    vf acc[4][PV_NV];
 #pragma GCC unroll 4
     for (int r = 0; r < 4; r++)
 #pragma GCC unroll 4
         for (int i = 0; i < NV; i++)
-            acc[r][i] = vload(orow[r] + dc + 16 * i) * corr[r];
+            acc[r][i] = vload(orow[r] + dc + VL * i) * corr[r];
     for (int j = 0; j < AT_KT; j++) {
         const float *vj = v + (size_t)j * hdp + dc;
-        v16 vv[4];
+        vf vv[PV_NV];
 #pragma GCC unroll 4
         for (int i = 0; i < NV; i++)
-            vv[i] = vload(vj + 16 * i);
+            vv[i] = vload(vj + VL * i);
 #pragma GCC unroll 4
         for (int r = 0; r < 4; r++) {
-            v16 pr = vset1(p[r][j]);
+            vf pr = vset1(p[r][j]);
 #pragma GCC unroll 4
             for (int i = 0; i < NV; i++)
                 acc[r][i] = vfma(pr, vv[i], acc[r][i]);
@@ -425,46 +428,46 @@ static inline __attribute__((always_inline)) void at_pv_part(float *const orow[4
     for (int r = 0; r < 4; r++)
 #pragma GCC unroll 4
         for (int i = 0; i < NV; i++)
-            vstore(orow[r] + dc + 16 * i, acc[r][i]);
+            vstore(orow[r] + dc + VL * i, acc[r][i]);
 }
 
-/* o_r = o_r * corr_r + sum_j p[r][j] v_j for 4 rows over all hdp dims. */
+/* o_r = o_r * corr_r + sum_j p[r][j] v_j for 4 rows over all hdp dims
+ * (hdp is a multiple of 16, so of VL). */
 static void at_pv(float *const orow[4], const float corr[4], const float p[4][AT_KT],
                   const float *v, int hdp)
 {
     int dc = 0;
-    for (; dc + 64 <= hdp; dc += 64)
-        at_pv_part(orow, corr, p, v, hdp, dc, 4);
-    switch ((hdp - dc) / 16) {
-    case 3: at_pv_part(orow, corr, p, v, hdp, dc, 3); break;
-    case 2: at_pv_part(orow, corr, p, v, hdp, dc, 2); break;
+    for (; dc + PV_NV * VL <= hdp; dc += PV_NV * VL)
+        at_pv_part(orow, corr, p, v, hdp, dc, PV_NV);
+    switch ((hdp - dc) / VL) { /* fewer than PV_NV vectors left */
+    case 3: at_pv_part(orow, corr, p, v, hdp, dc, 3 < PV_NV ? 3 : PV_NV); break;
+    case 2: at_pv_part(orow, corr, p, v, hdp, dc, 2 < PV_NV ? 2 : PV_NV); break;
     case 1: at_pv_part(orow, corr, p, v, hdp, dc, 1); break;
     default: break;
     }
 }
 
-void attention_tiled(float *out, const float *q, const float *k_cache, const float *v_cache,
-                     int n_q, int pos0, int n_heads, int n_kv_heads, int hd, int kv_blocks,
-                     int window, float *sink)
+static void attention(float *out, const float *q, const float *k_cache, const float *v_cache,
+                      int n_q, int pos0, int n_heads, int n_kv_heads, int hd, int kv_blocks,
+                      int window, float *sink, const lcx_kscratch *ks)
 {
     const int G = n_heads / n_kv_heads, hdp = lcx_hd_pad(hd);
     const int ppi = G >= AT_QB ? 1 : AT_QB / G; /* positions per work item */
     const int rmax = ppi * G + AT_MR;           /* + dummy rows for the last micro tile */
     const int n_pblocks = (n_q + ppi - 1) / ppi;
     const int n_items = n_kv_heads * n_pblocks;
-#pragma omp parallel
+#pragma omp parallel num_threads(ks->n_threads)
     {
-        float *qbuf = aligned_alloc(64, (size_t)rmax * hdp * sizeof(float));
-        float *obuf = aligned_alloc(64, (size_t)rmax * hdp * sizeof(float));
-        float *m = malloc((size_t)rmax * sizeof(float) * 3);
-        int *rowpos = malloc((size_t)rmax * sizeof(int));
+        /* this thread's scratch: queries, outputs, m, l, s0 and positions */
+        float *qbuf = ks->mem + (size_t)omp_get_thread_num() * ks->stride;
+        float *obuf = qbuf + (size_t)rmax * hdp;
+        float *m = obuf + (size_t)rmax * hdp;
+        float *l = m + rmax, *s0 = m + 2 * rmax;
+        int *rowpos = (int *)(m + 3 * rmax);
         float s[AT_MR][AT_KT] __attribute__((aligned(64)));
         float p[AT_MR][AT_KT] __attribute__((aligned(64)));
 #pragma omp for schedule(dynamic, 1)
         for (int item = n_items - 1; item >= 0; item--) { /* longest rows first */
-            if (!qbuf || !obuf || !m || !rowpos)
-                continue;
-            float *l = m + rmax, *s0 = m + 2 * rmax;
             int g = item / n_pblocks, pb = item % n_pblocks;
             int t0 = pb * ppi, npos = n_q - t0 < ppi ? n_q - t0 : ppi, R = npos * G;
             int nr_pad = (R + AT_MR - 1) / AT_MR * AT_MR;
@@ -513,8 +516,12 @@ void attention_tiled(float *out, const float *q, const float *k_cache, const flo
                             }
                         if (kt == 0)
                             s0[rr] = s[r][0];
-                        v16 sa = vload(s[r]), sb = vload(s[r] + 16);
-                        float mt = fmaxf(vmax(sa), vmax(sb));
+                        vf sv[AT_NV];
+                        float mt = -INFINITY;
+                        for (int i = 0; i < AT_NV; i++) {
+                            sv[i] = vload(s[r] + i * VL);
+                            mt = fmaxf(mt, vmax(sv[i]));
+                        }
                         if (mt == -INFINITY) {
                             memset(p[r], 0, sizeof p[r]);
                             corr[r] = 1.0f;
@@ -522,11 +529,13 @@ void attention_tiled(float *out, const float *q, const float *k_cache, const flo
                         }
                         float m_new = fmaxf(m[rr], mt);
                         corr[r] = expf(m[rr] - m_new);
-                        v16 mv = vset1(m_new);
-                        v16 pa = vexp(sa - mv), pb2 = vexp(sb - mv);
-                        vstore(p[r], pa);
-                        vstore(p[r] + 16, pb2);
-                        l[rr] = l[rr] * corr[r] + vsum(pa + pb2);
+                        vf mv = vset1(m_new), psum = vset1(0);
+                        for (int i = 0; i < AT_NV; i++) {
+                            vf pv = vexp(sv[i] - mv);
+                            vstore(p[r] + i * VL, pv);
+                            psum += pv;
+                        }
+                        l[rr] = l[rr] * corr[r] + vsum(psum);
                         m[rr] = m_new;
                     }
                     for (int r4 = 0; r4 < AT_MR; r4 += 4) {
@@ -548,9 +557,13 @@ void attention_tiled(float *out, const float *q, const float *k_cache, const flo
                     sink[(size_t)h * n_q + t] = l[r] > 0 ? expf(s0[r] - m[r]) * inv : 0.0f;
             }
         }
-        free(qbuf);
-        free(obuf);
-        free(m);
-        free(rowpos);
     }
 }
+
+const lcx_kernels KV_TABLE = {
+    .isa = KV_ISA,
+    .matmul = matmul,
+    .rmsnorm = rmsnorm,
+    .rope_apply = rope_apply,
+    .attention = attention,
+};

@@ -1,11 +1,18 @@
 /* kernels.h: the engine's compute kernels, one operation per function, F32
- * compute. Shapes are in the comments; "rows" are tokens. OpenMP inside. */
+ * compute, shapes in the comments ("rows" are tokens), OpenMP inside.
+ *
+ * engine/kernels.c holds them once and is compiled once per instruction set
+ * (generic, avx2, avx512 on x86-64; generic, neon on aarch64), each time
+ * with its own target flags, into a table lcx_kernels. A model picks its
+ * table when it loads (common/isa.h: the best the CPU runs, or LCX_ISA). */
 #ifndef LCX_KERNELS_H
 #define LCX_KERNELS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/err.h"
+#include "common/isa.h"
 #include "engine/safetensors.h"
 
 /* A weight matrix [rows, cols] as stored in the file (F32, F16 or BF16),
@@ -24,35 +31,65 @@ typedef struct lcx_weight {
 /* head_dim rounded up to a multiple of 16 (cache and query padding). */
 static inline int lcx_hd_pad(int hd) { return (hd + 15) / 16 * 16; }
 
-/* dst[0..n) = row `row` of w as F32. */
-void weight_row_f32(float *dst, const lcx_weight *w, int row);
+/* Blocking shared by every variant (the scratch is sized from them). */
+#define LCX_MM_KB 256    /* matmul: inner dimension per packed panel */
+#define LCX_MM_NB_MAX 32 /* matmul: widest panel (output rows) of any variant */
+#define LCX_AT_MR 8      /* attention: query rows per micro tile */
+#define LCX_AT_QB 64     /* attention: query rows per work item */
 
-/* matmul: y[n_tok, w.rows] = x[n_tok, w.cols] . w^T (+ bias[w.rows] if not NULL). */
-void matmul(float *y, const float *x, const lcx_weight *w, const float *bias, int n_tok);
+/* Per-thread work memory of the kernels, allocated once per session so a
+ * kernel never allocates (and never fails) mid-pass. Thread i of a kernel's
+ * team uses mem + i * stride; the team has at most n_threads threads. */
+typedef struct lcx_kscratch {
+    int n_threads;
+    int head_dim, group; /* the attention shape it was sized for */
+    size_t stride;       /* floats per thread, a multiple of 16 */
+    float *mem;          /* n_threads * stride floats, 64-byte aligned */
+} lcx_kscratch;
 
-/* rmsnorm: out[n, dim] = x / sqrt(mean(x^2) + eps) * weight[dim], per row.
- * out may equal x. */
-void rmsnorm(float *out, const float *x, const float *weight, int n, int dim, float eps);
+/* Size and allocate for n_threads threads and attention with head_dim and
+ * group = n_heads / n_kv_heads. */
+int lcx_kscratch_init(lcx_kscratch *ks, int n_threads, int head_dim, int group, lcx_err *err);
+void lcx_kscratch_free(lcx_kscratch *ks);
 
-/* rope_apply: rotate vec[n_tok][n_heads][stride] in place, the first rot_dim
- * dims of each head, pairing i with i + rot_dim/2 (HF rotate_half).
- * cos/sin are [n_tok][rot_dim/2] and already carry the magnitude factor. */
-void rope_apply(float *vec, const float *cos_t, const float *sin_t, int n_tok, int n_heads,
-                int stride, int rot_dim);
+typedef struct lcx_kernels {
+    lcx_isa isa;
 
-/* attention_tiled: causal softmax(q.k) v for a chunk of queries, tiled with
- * an online softmax (memory linear in the context).
- *   q        [n_q][n_heads][hd_pad], roped and already multiplied by the
- *            softmax scale; pad dims are 0
- *   k_cache  [n_kv_heads][kv_blocks][hd_pad][LCX_KBLOCK] (transposed blocks)
- *   v_cache  [n_kv_heads][kv_blocks * LCX_KBLOCK][hd_pad]
- *   out      [n_q][n_heads][hd]  (unpadded)
- * Query t sits at position pos0 + t and sees keys j <= pos0 + t (and
- * j > pos - window when window > 0). Keys [0, pos0 + n_q) must be cached.
- * sink: NULL or [n_heads][n_q], receives the softmax weight on key 0. */
-void attention_tiled(float *out, const float *q, const float *k_cache, const float *v_cache,
-                     int n_q, int pos0, int n_heads, int n_kv_heads, int hd, int kv_blocks,
-                     int window, float *sink);
+    /* y[n_tok, w.rows] = x[n_tok, w.cols] . w^T (+ bias[w.rows] if not NULL). */
+    void (*matmul)(float *y, const float *x, const lcx_weight *w, const float *bias, int n_tok,
+                   const lcx_kscratch *ks);
+
+    /* out[n, dim] = x / sqrt(mean(x^2) + eps) * weight[dim], per row; out may
+     * equal x. */
+    void (*rmsnorm)(float *out, const float *x, const float *weight, int n, int dim, float eps);
+
+    /* Rotate vec[n_tok][n_heads][stride] in place, the first rot_dim dims of
+     * each head, pairing i with i + rot_dim/2 (HF rotate_half). cos/sin are
+     * [n_tok][rot_dim/2] and already carry the magnitude factor. */
+    void (*rope_apply)(float *vec, const float *cos_t, const float *sin_t, int n_tok,
+                       int n_heads, int stride, int rot_dim);
+
+    /* Causal softmax(q.k) v for a chunk of queries, tiled with an online
+     * softmax (memory linear in the context).
+     *   q        [n_q][n_heads][hd_pad], roped and already multiplied by the
+     *            softmax scale; pad dims are 0
+     *   k_cache  [n_kv_heads][kv_blocks][hd_pad][LCX_KBLOCK] (transposed blocks)
+     *   v_cache  [n_kv_heads][kv_blocks * LCX_KBLOCK][hd_pad]
+     *   out      [n_q][n_heads][hd]  (unpadded)
+     * Query t sits at position pos0 + t and sees keys j <= pos0 + t (and
+     * j > pos - window when window > 0). Keys [0, pos0 + n_q) must be cached.
+     * sink: NULL or [n_heads][n_q], receives the softmax weight on key 0.
+     * ks must have been sized for hd and n_heads / n_kv_heads. */
+    void (*attention)(float *out, const float *q, const float *k_cache, const float *v_cache,
+                      int n_q, int pos0, int n_heads, int n_kv_heads, int hd, int kv_blocks,
+                      int window, float *sink, const lcx_kscratch *ks);
+} lcx_kernels;
+
+/* The table of a variant, NULL when this build does not contain it. */
+const lcx_kernels *lcx_kernels_get(lcx_isa isa);
+
+/* dst[0..w.cols) = row `row` of w as F32 (portable, any variant). */
+void lcx_weight_row_f32(float *dst, const lcx_weight *w, int row);
 
 /* Scalar conversions. */
 float lcx_bf16_to_f32(uint16_t h);

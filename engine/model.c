@@ -176,11 +176,11 @@ static int load_vector(loader *L, const char *name, int n, float **out, lcx_err 
             return lcx_errf(err, LCX_ENOMEM, "out of memory");
         memcpy(tmp, p, (size_t)n * t->elsize);
         w.data = tmp;
-        weight_row_f32(dst, &w, 0);
+        lcx_weight_row_f32(dst, &w, 0);
         free(tmp);
     } else {
         w.data = p;
-        weight_row_f32(dst, &w, 0);
+        lcx_weight_row_f32(dst, &w, 0);
     }
     L->small_used += n;
     L->m->weight_bytes += t->end - t->begin;
@@ -325,6 +325,10 @@ int lcx_model_load(const char *dir, const lcx_rope_opts *rope, lcx_model **out, 
         rc = lcx_errf(err, LCX_EINPUT, "%s: not a model directory", dir);
         goto out;
     }
+    lcx_isa isa;
+    if ((rc = lcx_isa_from_env(&isa, err)))
+        goto out;
+    m->kern = lcx_kernels_get(isa);
     if ((rc = lcx_read_file(cfg_path, &text, &len, err)))
         goto out;
     if ((rc = lcx_config_parse(text, len, cfg_path, &m->config, err)))
@@ -410,6 +414,11 @@ const lcx_tokenizer *lcx_model_tokenizer(const lcx_model *m)
 const char *lcx_model_tokenizer_note(const lcx_model *m)
 {
     return m->tokenizer_note;
+}
+
+const char *lcx_model_isa(const lcx_model *m)
+{
+    return lcx_isa_name(m->kern->isa);
 }
 
 const char *lcx_model_weight_dtype(const lcx_model *m)

@@ -36,6 +36,9 @@ const lcx_tokenizer *lcx_model_tokenizer(const lcx_model *m);
 const char *lcx_model_tokenizer_note(const lcx_model *m);
 /* Dtype of the largest weights ("F32", "F16", "BF16", or "mixed"). */
 const char *lcx_model_weight_dtype(const lcx_model *m);
+/* The kernel variant the model runs ("generic", "avx2", "avx512", "neon"):
+ * the best this CPU runs, or the one LCX_ISA forces (common/isa.h). */
+const char *lcx_model_isa(const lcx_model *m);
 /* Bytes of weight data mapped. */
 size_t lcx_model_weight_bytes(const lcx_model *m);
 

@@ -42,6 +42,7 @@ struct lcx_model {
     lcx_tokenizer *tokenizer;   /* NULL if none */
     char tokenizer_note[1100];
     char weight_dtype[16];
+    const lcx_kernels *kern;    /* the kernel variant this CPU runs (or LCX_ISA) */
     size_t weight_bytes;
 };
 
@@ -64,6 +65,7 @@ typedef struct RunState {
     float *sink;     /* [n_heads, C] softmax weight on key 0 (probe) */
     float *key_cache;   /* [n_layers][n_kv_heads][kv_blocks][hd_pad][LCX_KBLOCK] */
     float *value_cache; /* [n_layers][n_kv_heads][kv_blocks * LCX_KBLOCK][hd_pad] */
+    lcx_kscratch scratch; /* the kernels' per-thread work memory */
 } RunState;
 
 struct lcx_session {

@@ -1,8 +1,10 @@
 /* main.c: the lcx command line. One table of subcommands; each lives in its
  * own harness/cmd_*.c and returns the exit code. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/isa.h"
 #include "harness/commands.h"
 #include "harness/version.h"
 
@@ -34,6 +36,30 @@ static void usage(FILE *fp)
         fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
 }
 
+/* The version, the commit, and the kernel variant this CPU runs (or the one
+ * LCX_ISA forces; an impossible one is an error). */
+static int print_version(void)
+{
+    lcx_err err = {0};
+    lcx_isa isa;
+    if (lcx_isa_from_env(&isa, &err)) {
+        fprintf(stderr, "lcx: %s\n", err.msg);
+        return 2;
+    }
+    char feats[160], built[64] = "";
+    for (int i = 0; i < LCX_ISA_COUNT; i++)
+        if (lcx_isa_built((lcx_isa)i)) {
+            if (built[0])
+                strcat(built, " ");
+            strcat(built, lcx_isa_name((lcx_isa)i));
+        }
+    printf("lcx %s (commit %s)\n", LCX_VERSION, lcx_commit());
+    printf("kernels: %s%s (built: %s; CPU: %s)\n", lcx_isa_name(isa),
+           getenv("LCX_ISA") && *getenv("LCX_ISA") ? ", forced by LCX_ISA" : "", built,
+           lcx_isa_cpu_features(feats, sizeof feats));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -44,10 +70,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return 0;
     }
-    if (!strcmp(argv[1], "--version")) {
-        printf("lcx %s\n", LCX_VERSION);
-        return 0;
-    }
+    if (!strcmp(argv[1], "--version"))
+        return print_version();
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].run(argc - 1, argv + 1);

@@ -67,9 +67,11 @@ static int engine_logits(const char *dir, const int32_t *tokens, float *out, lcx
 static double rel_diff(const float *a, const float *b, size_t n)
 {
     double md = 0, mb = 0;
-    for (size_t i = 0; i < n; i++) {
-        md = fmax(md, fabs((double)a[i] - b[i]));
-        mb = fmax(mb, fabs((double)b[i]));
+    for (size_t i = 0; i < n; i++) { /* comparisons, not fmax: GCC 12's aarch64 vectoriser
+                                       * crashes on an fmax reduction here */
+        double d = fabs((double)a[i] - b[i]), m = fabs((double)b[i]);
+        md = d > md ? d : md;
+        mb = m > mb ? m : mb;
     }
     return md / mb;
 }

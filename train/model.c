@@ -246,6 +246,10 @@ int train_model_init(train_model *m, const train_config *c, int B, int T, uint64
         return lcx_errf(err, LCX_EINPUT, "batch shape [%d, %d] out of range", B, T);
     if (T > c->max_seq)
         return lcx_errf(err, LCX_EINPUT, "sequence length %d exceeds max_seq %d", T, c->max_seq);
+    lcx_isa isa;
+    if ((rc = lcx_isa_from_env(&isa, err)))
+        return rc;
+    m->ops = lcx_train_ops_get(isa);
     m->config = *c;
     m->B = B;
     m->T = T;
@@ -272,7 +276,7 @@ int train_model_init(train_model *m, const train_config *c, int B, int T, uint64
         return lcx_errf(err, LCX_ENOMEM, "out of memory for a model of batch [%d, %d] (about %zu "
                         "MiB)", B, T, mib);
     }
-    rope_tables(m->rope_cos, m->rope_sin, T, c->head_dim, c->rope_theta);
+    m->ops->rope_tables(m->rope_cos, m->rope_sin, T, c->head_dim, c->rope_theta);
     init_params(m, seed);
     return 0;
 }
@@ -283,6 +287,7 @@ int train_forward(train_model *m, const int32_t *tokens, const int32_t *targets,
                   const float *weights, double *loss, lcx_err *err)
 {
     const train_config *c = &m->config;
+    const lcx_train_ops *O = m->ops; /* this CPU's kernel variant */
     const int B = m->B, T = m->T, N = B * T, C = c->dim, F = c->hidden_dim, V = c->vocab_size;
     const int H = c->n_heads, KV = c->n_kv_heads, hd = c->head_dim, gw = train_gate_width(c);
     const int QR = train_q_rows(c), KVD = KV * hd, HD = H * hd;
@@ -308,7 +313,7 @@ int train_forward(train_model *m, const int32_t *tokens, const int32_t *targets,
 
     const train_params *p = &m->params;
     const train_acts *a = &m->acts;
-    encoder_forward(a->encoded, m->inputs, p->wte, N, C);
+    O->encoder_forward(a->encoded, m->inputs, p->wte, N, C);
     for (int l = 0; l < c->n_layers; l++) {
         const float *residual = l == 0 ? a->encoded : a->residual3 + (size_t)(l - 1) * N * C;
         /* this layer's parameters */
@@ -335,39 +340,39 @@ int train_forward(train_model *m, const int32_t *tokens, const int32_t *targets,
         float *l_residual3 = a->residual3 + (size_t)l * N * C;
 
         /* attention: rmsnorm, fused q (+gate), k, v */
-        rmsnorm_forward(l_ln1, l_ln1_rstd, residual, l_ln1w, N, C, eps);
-        matmul_forward(l_qg, l_ln1, l_wq, N, C, QR);
-        matmul_forward(l_k_pre, l_ln1, l_wk, N, C, KVD);
-        matmul_forward(l_v, l_ln1, l_wv, N, C, KVD);
-        qgate_split_forward(l_q_pre, l_gate_pre, l_qg, N, H, KV, hd, gw);
+        O->rmsnorm_forward(l_ln1, l_ln1_rstd, residual, l_ln1w, N, C, eps);
+        O->matmul_forward(l_qg, l_ln1, l_wq, N, C, QR);
+        O->matmul_forward(l_k_pre, l_ln1, l_wk, N, C, KVD);
+        O->matmul_forward(l_v, l_ln1, l_wv, N, C, KVD);
+        O->qgate_split_forward(l_q_pre, l_gate_pre, l_qg, N, H, KV, hd, gw);
         /* Qwen3 q/k RMSNorm per head, then RoPE */
-        head_rmsnorm_forward(l_q, l_q_rstd, l_q_pre, l_qnorm, N, H, hd, eps);
-        head_rmsnorm_forward(l_k, l_k_rstd, l_k_pre, l_knorm, N, KV, hd, eps);
-        rope_forward(l_q, l_q, m->rope_cos, m->rope_sin, N, T, H, hd);
-        rope_forward(l_k, l_k, m->rope_cos, m->rope_sin, N, T, KV, hd);
-        attention_forward(l_atty, l_att, l_q, l_k, l_v, B, T, H, KV, hd);
+        O->head_rmsnorm_forward(l_q, l_q_rstd, l_q_pre, l_qnorm, N, H, hd, eps);
+        O->head_rmsnorm_forward(l_k, l_k_rstd, l_k_pre, l_knorm, N, KV, hd, eps);
+        O->rope_forward(l_q, l_q, m->rope_cos, m->rope_sin, N, T, H, hd);
+        O->rope_forward(l_k, l_k, m->rope_cos, m->rope_sin, N, T, KV, hd);
+        O->attention_forward(l_atty, l_att, l_q, l_k, l_v, B, T, H, KV, hd);
         /* gated attention (G1): out *= sigmoid(gate), before o_proj */
         const float *attn_out = l_atty;
         if (gw) {
-            gate_forward(l_gated, l_atty, l_gate_pre, N, H, hd, gw);
+            O->gate_forward(l_gated, l_atty, l_gate_pre, N, H, hd, gw);
             attn_out = l_gated;
         }
-        matmul_forward(l_attproj, attn_out, l_wo, N, HD, C);
-        residual_forward(l_residual2, residual, l_attproj, (size_t)N * C);
+        O->matmul_forward(l_attproj, attn_out, l_wo, N, HD, C);
+        O->residual_forward(l_residual2, residual, l_attproj, (size_t)N * C);
 
         /* MLP: rmsnorm, down(silu(gate(x)) * up(x)) */
-        rmsnorm_forward(l_ln2, l_ln2_rstd, l_residual2, l_ln2w, N, C, eps);
-        matmul_forward(l_fc_gate, l_ln2, l_wgate, N, C, F);
-        matmul_forward(l_fc_up, l_ln2, l_wup, N, C, F);
-        swiglu_forward(l_swiglu, l_fc_gate, l_fc_up, (size_t)N * F);
-        matmul_forward(l_fcproj, l_swiglu, l_wdown, N, F, C);
-        residual_forward(l_residual3, l_residual2, l_fcproj, (size_t)N * C);
+        O->rmsnorm_forward(l_ln2, l_ln2_rstd, l_residual2, l_ln2w, N, C, eps);
+        O->matmul_forward(l_fc_gate, l_ln2, l_wgate, N, C, F);
+        O->matmul_forward(l_fc_up, l_ln2, l_wup, N, C, F);
+        O->swiglu_forward(l_swiglu, l_fc_gate, l_fc_up, (size_t)N * F);
+        O->matmul_forward(l_fcproj, l_swiglu, l_wdown, N, F, C);
+        O->residual_forward(l_residual3, l_residual2, l_fcproj, (size_t)N * C);
     }
     const float *residual = a->residual3 + (size_t)(c->n_layers - 1) * N * C;
-    rmsnorm_forward(a->lnf, a->lnf_rstd, residual, p->lnfw, N, C, eps);
-    matmul_forward(a->logits, a->lnf, c->tie_embeddings ? p->wte : p->lm_head, N, C, V);
+    O->rmsnorm_forward(a->lnf, a->lnf_rstd, residual, p->lnfw, N, C, eps);
+    O->matmul_forward(a->logits, a->lnf, c->tie_embeddings ? p->wte : p->lm_head, N, C, V);
     if (targets) {
-        m->mean_loss = crossentropy_forward(a->losses, a->probs, a->logits, m->targets,
+        m->mean_loss = O->crossentropy_forward(a->losses, a->probs, a->logits, m->targets,
                                             m->weights, N, V);
         if (loss)
             *loss = m->mean_loss;
@@ -387,6 +392,7 @@ int train_backward(train_model *m, lcx_err *err)
     if (!m->have_targets)
         return lcx_errf(err, LCX_EINTERNAL, "backward without a forward with targets");
     const train_config *c = &m->config;
+    const lcx_train_ops *O = m->ops; /* this CPU's kernel variant */
     const int B = m->B, T = m->T, N = B * T, C = c->dim, F = c->hidden_dim, V = c->vocab_size;
     const int H = c->n_heads, KV = c->n_kv_heads, hd = c->head_dim, gw = train_gate_width(c);
     const int QR = train_q_rows(c), KVD = KV * hd, HD = H * hd;
@@ -399,11 +405,11 @@ int train_backward(train_model *m, lcx_err *err)
     memset(m->grad_acts_memory, 0, (m->grad_act_sizes[0] + layer_floats) * sizeof(float));
 
     /* loss, head, final norm */
-    crossentropy_backward(d->dlogits, 1.0, a->probs, m->targets, m->weights, N, V);
+    O->crossentropy_backward(d->dlogits, 1.0, a->probs, m->targets, m->weights, N, V);
     const float *residual = a->residual3 + (size_t)(c->n_layers - 1) * N * C;
-    matmul_backward(d->dln, c->tie_embeddings ? g->wte : g->lm_head, d->dlogits, a->lnf,
+    O->matmul_backward(d->dln, c->tie_embeddings ? g->wte : g->lm_head, d->dlogits, a->lnf,
                     c->tie_embeddings ? p->wte : p->lm_head, N, C, V);
-    rmsnorm_backward(d->dresidual, g->lnfw, d->dln, residual, p->lnfw, a->lnf_rstd, N, C);
+    O->rmsnorm_backward(d->dresidual, g->lnfw, d->dln, residual, p->lnfw, a->lnf_rstd, N, C);
 
     for (int l = c->n_layers - 1; l >= 0; l--) {
         residual = l == 0 ? a->encoded : a->residual3 + (size_t)(l - 1) * N * C;
@@ -438,33 +444,33 @@ int train_backward(train_model *m, lcx_err *err)
 
         /* dresidual holds d(layer output). The residual adds pass it through
          * unchanged to both branches, so the norms' backwards add into it. */
-        matmul_backward(d->dswiglu, dl_wdown, d->dresidual, l_swiglu, l_wdown, N, F, C);
-        swiglu_backward(d->dfc_gate, d->dfc_up, d->dswiglu, l_fc_gate, l_fc_up, (size_t)N * F);
-        matmul_backward(d->dln, dl_wgate, d->dfc_gate, l_ln2, l_wgate, N, C, F);
-        matmul_backward(d->dln, dl_wup, d->dfc_up, l_ln2, l_wup, N, C, F);
-        rmsnorm_backward(d->dresidual, dl_ln2w, d->dln, l_residual2, l_ln2w, l_ln2_rstd, N, C);
+        O->matmul_backward(d->dswiglu, dl_wdown, d->dresidual, l_swiglu, l_wdown, N, F, C);
+        O->swiglu_backward(d->dfc_gate, d->dfc_up, d->dswiglu, l_fc_gate, l_fc_up, (size_t)N * F);
+        O->matmul_backward(d->dln, dl_wgate, d->dfc_gate, l_ln2, l_wgate, N, C, F);
+        O->matmul_backward(d->dln, dl_wup, d->dfc_up, l_ln2, l_wup, N, C, F);
+        O->rmsnorm_backward(d->dresidual, dl_ln2w, d->dln, l_residual2, l_ln2w, l_ln2_rstd, N, C);
 
         /* now d(residual2): o_proj, gate, attention */
         float *d_attn_out = gw ? d->dgated : d->datty;
-        matmul_backward(d_attn_out, dl_wo, d->dresidual, gw ? l_gated : l_atty, l_wo, N, HD, C);
+        O->matmul_backward(d_attn_out, dl_wo, d->dresidual, gw ? l_gated : l_atty, l_wo, N, HD, C);
         if (gw)
-            gate_backward(d->datty, d->dgate, d->dgated, l_atty, l_gate_pre, N, H, hd, gw);
-        attention_backward(d->dq, d->dk, d->dv, d->scratch, d->datty, l_q, l_k, l_v, l_att, B, T,
+            O->gate_backward(d->datty, d->dgate, d->dgated, l_atty, l_gate_pre, N, H, hd, gw);
+        O->attention_backward(d->dq, d->dk, d->dv, d->scratch, d->datty, l_q, l_k, l_v, l_att, B, T,
                            H, KV, hd);
-        rope_backward(d->dq_normed, d->dq, m->rope_cos, m->rope_sin, N, T, H, hd);
-        rope_backward(d->dk_normed, d->dk, m->rope_cos, m->rope_sin, N, T, KV, hd);
-        head_rmsnorm_backward(d->dq_pre, dl_qnorm, d->dq_normed, l_q_pre, l_qnorm, l_q_rstd, N, H,
+        O->rope_backward(d->dq_normed, d->dq, m->rope_cos, m->rope_sin, N, T, H, hd);
+        O->rope_backward(d->dk_normed, d->dk, m->rope_cos, m->rope_sin, N, T, KV, hd);
+        O->head_rmsnorm_backward(d->dq_pre, dl_qnorm, d->dq_normed, l_q_pre, l_qnorm, l_q_rstd, N, H,
                               hd);
-        head_rmsnorm_backward(d->dk_pre, dl_knorm, d->dk_normed, l_k_pre, l_knorm, l_k_rstd, N, KV,
+        O->head_rmsnorm_backward(d->dk_pre, dl_knorm, d->dk_normed, l_k_pre, l_knorm, l_k_rstd, N, KV,
                               hd);
-        qgate_split_backward(d->dqg, d->dq_pre, d->dgate, N, H, KV, hd, gw);
+        O->qgate_split_backward(d->dqg, d->dq_pre, d->dgate, N, H, KV, hd, gw);
         memset(d->dln, 0, (size_t)N * C * sizeof(float));
-        matmul_backward(d->dln, dl_wq, d->dqg, l_ln1, l_wq, N, C, QR);
-        matmul_backward(d->dln, dl_wk, d->dk_pre, l_ln1, l_wk, N, C, KVD);
-        matmul_backward(d->dln, dl_wv, d->dv, l_ln1, l_wv, N, C, KVD);
-        rmsnorm_backward(d->dresidual, dl_ln1w, d->dln, residual, l_ln1w, l_ln1_rstd, N, C);
+        O->matmul_backward(d->dln, dl_wq, d->dqg, l_ln1, l_wq, N, C, QR);
+        O->matmul_backward(d->dln, dl_wk, d->dk_pre, l_ln1, l_wk, N, C, KVD);
+        O->matmul_backward(d->dln, dl_wv, d->dv, l_ln1, l_wv, N, C, KVD);
+        O->rmsnorm_backward(d->dresidual, dl_ln1w, d->dln, residual, l_ln1w, l_ln1_rstd, N, C);
     }
-    encoder_backward(g->wte, d->dresidual, m->inputs, N, C);
+    O->encoder_backward(g->wte, d->dresidual, m->inputs, N, C);
     return 0;
 }
 

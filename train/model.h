@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "train/ops.h"
 
 typedef enum train_gate {
     TRAIN_GATE_NONE = 0,
@@ -122,6 +123,7 @@ typedef struct train_grad_acts {
 
 typedef struct train_model {
     train_config config;
+    const lcx_train_ops *ops; /* the kernel variant this CPU runs (or LCX_ISA) */
     int B, T; /* batch shape the activations are built for */
     size_t param_sizes[TRAIN_NUM_PARAMS];
     size_t num_params;

@@ -1,14 +1,22 @@
 /* ops.c: the trainer's operations (see ops.h). Each op's forward sits
  * directly above its backward, with the same argument order.
  *
- * Written over `real`: the library builds it as float (names as in ops.h);
- * tests/test_train_ops.c defines TRAIN_REAL double and TRAIN_OP(name)
- * name##_f64 and includes this file, so the gradient checks run the same
- * code in double precision. <tgmath.h> picks expf/exp by type. */
+ * Written over `real`: the library builds it as float, once per instruction
+ * set like engine/kernels.c (the Makefile passes -DLCX_KV_<VARIANT> and the
+ * variant's target flags; the FMA variants contract a * b + c into fused
+ * instructions, the generic one does not), each copy static behind its
+ * table lcx_train_ops_<variant>. tests/test_train_ops.c defines TRAIN_REAL
+ * double and TRAIN_OP(name) name##_f64 and includes this file, so the
+ * gradient checks run the same code in double precision. <tgmath.h> picks
+ * expf/exp by type. */
 #ifndef TRAIN_REAL
 #define TRAIN_REAL float
 #define TRAIN_OP(name) name
+#define TRAIN_API static
 #include "train/ops.h"
+#endif
+#ifndef TRAIN_API
+#define TRAIN_API
 #endif
 
 #include <math.h>
@@ -19,9 +27,17 @@
 
 typedef TRAIN_REAL real;
 
-/* One AVX-512 register of reals (GCC vector extension). */
-typedef real vreal __attribute__((vector_size(64)));
-enum { VL = 64 / sizeof(real) };
+/* One vector register of reals (GCC vector extension): 64 bytes with
+ * AVX-512, 32 with AVX2, 16 otherwise (generic, NEON, the double test). */
+#if defined(LCX_KV_AVX512)
+#define VBYTES 64
+#elif defined(LCX_KV_AVX2)
+#define VBYTES 32
+#else
+#define VBYTES 16
+#endif
+typedef real vreal __attribute__((vector_size(VBYTES)));
+enum { VL = VBYTES / sizeof(real) };
 
 static inline vreal vload(const real *p)
 {
@@ -42,20 +58,10 @@ static inline real dot(const real *a, const real *b, int n)
     int i = 0;
     for (; i + VL <= n; i += VL)
         acc += vload(a + i) * vload(b + i);
-    /* lanes summed by halving: 64 -> 32 -> 16 bytes, then scalars */
-    typedef real vhalf __attribute__((vector_size(32)));
-    typedef real vquarter __attribute__((vector_size(16)));
-    vhalf h0, h1;
-    memcpy(&h0, &acc, 32);
-    memcpy(&h1, (const char *)&acc + 32, 32);
-    h0 += h1;
-    vquarter q0, q1;
-    memcpy(&q0, &h0, 16);
-    memcpy(&q1, (const char *)&h0 + 16, 16);
-    q0 += q1;
+    /* lanes summed in a fixed order */
     real s = 0;
-    for (int l = 0; l < (int)(16 / sizeof(real)); l++)
-        s += q0[l];
+    for (int l = 0; l < VL; l++)
+        s += acc[l];
     for (; i < n; i++)
         s += a[i] * b[i];
     return s;
@@ -107,13 +113,13 @@ static inline real sigmoid(real x)
 
 /* ---- embedding ---- */
 
-void TRAIN_OP(encoder_forward)(real *out, const int32_t *tokens, const real *wte, int N, int C)
+TRAIN_API void TRAIN_OP(encoder_forward)(real *out, const int32_t *tokens, const real *wte, int N, int C)
 {
     for (int n = 0; n < N; n++)
         memcpy(out + (size_t)n * C, wte + (size_t)tokens[n] * C, (size_t)C * sizeof(real));
 }
 
-void TRAIN_OP(encoder_backward)(real *dwte, const real *dout, const int32_t *tokens, int N, int C)
+TRAIN_API void TRAIN_OP(encoder_backward)(real *dwte, const real *dout, const int32_t *tokens, int N, int C)
 {
     for (int n = 0; n < N; n++) /* serial: tokens repeat */
         axpy(dwte + (size_t)tokens[n] * C, 1, dout + (size_t)n * C, C);
@@ -121,7 +127,7 @@ void TRAIN_OP(encoder_backward)(real *dwte, const real *dout, const int32_t *tok
 
 /* ---- RMSNorm ---- */
 
-void TRAIN_OP(rmsnorm_forward)(real *out, real *rstd, const real *inp, const real *weight, int N,
+TRAIN_API void TRAIN_OP(rmsnorm_forward)(real *out, real *rstd, const real *inp, const real *weight, int N,
                                int C, real eps)
 {
 #pragma omp parallel for schedule(static) if ((size_t)N * C > (1u << 16))
@@ -140,7 +146,7 @@ void TRAIN_OP(rmsnorm_forward)(real *out, real *rstd, const real *inp, const rea
 
 /* y_j = w_j x_j r, r = (mean(x^2) + eps)^-1/2:
  * dx_j = r (g_j w_j - x_j r^2 mean_i(g_i w_i x_i)), dw_j = sum_n g_j x_j r. */
-void TRAIN_OP(rmsnorm_backward)(real *dinp, real *dweight, const real *dout, const real *inp,
+TRAIN_API void TRAIN_OP(rmsnorm_backward)(real *dinp, real *dweight, const real *dout, const real *inp,
                                 const real *weight, const real *rstd, int N, int C)
 {
 #pragma omp parallel for schedule(static) if ((size_t)N * C > (1u << 16))
@@ -167,13 +173,13 @@ void TRAIN_OP(rmsnorm_backward)(real *dinp, real *dweight, const real *dout, con
     }
 }
 
-void TRAIN_OP(head_rmsnorm_forward)(real *out, real *rstd, const real *inp, const real *weight,
+TRAIN_API void TRAIN_OP(head_rmsnorm_forward)(real *out, real *rstd, const real *inp, const real *weight,
                                     int N, int nh, int hd, real eps)
 {
     TRAIN_OP(rmsnorm_forward)(out, rstd, inp, weight, N * nh, hd, eps);
 }
 
-void TRAIN_OP(head_rmsnorm_backward)(real *dinp, real *dweight, const real *dout, const real *inp,
+TRAIN_API void TRAIN_OP(head_rmsnorm_backward)(real *dinp, real *dweight, const real *dout, const real *inp,
                                      const real *weight, const real *rstd, int N, int nh, int hd)
 {
     TRAIN_OP(rmsnorm_backward)(dinp, dweight, dout, inp, weight, rstd, N * nh, hd);
@@ -181,7 +187,7 @@ void TRAIN_OP(head_rmsnorm_backward)(real *dinp, real *dweight, const real *dout
 
 /* ---- RoPE ---- */
 
-void TRAIN_OP(rope_tables)(real *cos_t, real *sin_t, int T, int hd, double theta)
+TRAIN_API void TRAIN_OP(rope_tables)(real *cos_t, real *sin_t, int T, int hd, double theta)
 {
     int half = hd / 2;
     for (int t = 0; t < T; t++)
@@ -192,7 +198,7 @@ void TRAIN_OP(rope_tables)(real *cos_t, real *sin_t, int T, int hd, double theta
         }
 }
 
-void TRAIN_OP(rope_forward)(real *out, const real *inp, const real *cos_t, const real *sin_t,
+TRAIN_API void TRAIN_OP(rope_forward)(real *out, const real *inp, const real *cos_t, const real *sin_t,
                             int N, int T, int nh, int hd)
 {
     int half = hd / 2;
@@ -212,7 +218,7 @@ void TRAIN_OP(rope_forward)(real *out, const real *inp, const real *cos_t, const
 }
 
 /* The transpose of the rotation. */
-void TRAIN_OP(rope_backward)(real *dinp, const real *dout, const real *cos_t, const real *sin_t,
+TRAIN_API void TRAIN_OP(rope_backward)(real *dinp, const real *dout, const real *cos_t, const real *sin_t,
                              int N, int T, int nh, int hd)
 {
     int half = hd / 2;
@@ -232,7 +238,7 @@ void TRAIN_OP(rope_backward)(real *dinp, const real *dout, const real *cos_t, co
 
 /* ---- fused q_proj: queries and gate logits ---- */
 
-void TRAIN_OP(qgate_split_forward)(real *q, real *gate, const real *qg, int N, int H, int KV,
+TRAIN_API void TRAIN_OP(qgate_split_forward)(real *q, real *gate, const real *qg, int N, int H, int KV,
                                    int hd, int gw)
 {
     int G = H / KV, QR = H * hd + H * gw;
@@ -247,7 +253,7 @@ void TRAIN_OP(qgate_split_forward)(real *q, real *gate, const real *qg, int N, i
         }
 }
 
-void TRAIN_OP(qgate_split_backward)(real *dqg, const real *dq, const real *dgate, int N, int H,
+TRAIN_API void TRAIN_OP(qgate_split_backward)(real *dqg, const real *dq, const real *dgate, int N, int H,
                                     int KV, int hd, int gw)
 {
     int G = H / KV, QR = H * hd + H * gw;
@@ -262,7 +268,7 @@ void TRAIN_OP(qgate_split_backward)(real *dqg, const real *dq, const real *dgate
 
 /* ---- causal GQA attention ---- */
 
-void TRAIN_OP(attention_forward)(real *out, real *att, const real *q, const real *k,
+TRAIN_API void TRAIN_OP(attention_forward)(real *out, real *att, const real *q, const real *k,
                                  const real *v, int B, int T, int H, int KV, int hd)
 {
     int G = H / KV;
@@ -301,7 +307,7 @@ void TRAIN_OP(attention_forward)(real *out, real *att, const real *q, const real
 /* dp_j = dout . v_j; ds_j = p_j (dp_j - sum_i p_i dp_i) * scale;
  * dq += ds_j k_j, dk_j += ds_j q, dv_j += p_j dout. One task per (b, KV
  * head) owns its dk/dv rows. */
-void TRAIN_OP(attention_backward)(real *dq, real *dk, real *dv, real *scratch, const real *dout,
+TRAIN_API void TRAIN_OP(attention_backward)(real *dq, real *dk, real *dv, real *scratch, const real *dout,
                                   const real *q, const real *k, const real *v, const real *att,
                                   int B, int T, int H, int KV, int hd)
 {
@@ -334,7 +340,7 @@ void TRAIN_OP(attention_backward)(real *dq, real *dk, real *dv, real *scratch, c
 
 /* ---- SDPA-output gate ---- */
 
-void TRAIN_OP(gate_forward)(real *out, const real *inp, const real *gate, int N, int H, int hd,
+TRAIN_API void TRAIN_OP(gate_forward)(real *out, const real *inp, const real *gate, int N, int H, int hd,
                             int gw)
 {
 #pragma omp parallel for schedule(static) if ((size_t)N * H * hd > (1u << 16))
@@ -346,7 +352,7 @@ void TRAIN_OP(gate_forward)(real *out, const real *inp, const real *gate, int N,
         }
 }
 
-void TRAIN_OP(gate_backward)(real *dinp, real *dgate, const real *dout, const real *inp,
+TRAIN_API void TRAIN_OP(gate_backward)(real *dinp, real *dgate, const real *dout, const real *inp,
                              const real *gate, int N, int H, int hd, int gw)
 {
 #pragma omp parallel for schedule(static) if ((size_t)N * H * hd > (1u << 16))
@@ -364,14 +370,14 @@ void TRAIN_OP(gate_backward)(real *dinp, real *dgate, const real *dout, const re
 
 /* ---- SwiGLU ---- */
 
-void TRAIN_OP(swiglu_forward)(real *out, const real *gate, const real *up, size_t n)
+TRAIN_API void TRAIN_OP(swiglu_forward)(real *out, const real *gate, const real *up, size_t n)
 {
 #pragma omp parallel for schedule(static) if (n > (1u << 16))
     for (size_t i = 0; i < n; i++)
         out[i] = gate[i] / (1 + exp(-gate[i])) * up[i];
 }
 
-void TRAIN_OP(swiglu_backward)(real *dgate, real *dup, const real *dout, const real *gate,
+TRAIN_API void TRAIN_OP(swiglu_backward)(real *dgate, real *dup, const real *dout, const real *gate,
                                const real *up, size_t n)
 {
 #pragma omp parallel for schedule(static) if (n > (1u << 16))
@@ -390,7 +396,7 @@ void TRAIN_OP(swiglu_backward)(real *dgate, real *dup, const real *dout, const r
  * over it. Every C element sums p in increasing order: deterministic. */
 enum { MR = 6, NR = 2 * VL, KC = 256, MC = 96 };
 
-__attribute__((optimize("fp-contract=fast"))) static void gemm_micro(real *c, size_t ldc, int mr, int nr, int add, const real *a,
+static void gemm_micro(real *c, size_t ldc, int mr, int nr, int add, const real *a,
                        ptrdiff_t sa_i, ptrdiff_t sa_p, const real *panel, int kc)
 {
     vreal acc0[MR], acc1[MR];
@@ -419,7 +425,7 @@ __attribute__((optimize("fp-contract=fast"))) static void gemm_micro(real *c, si
     }
 }
 
-__attribute__((optimize("fp-contract=fast"))) static void gemm(real *c, size_t ldc, int accumulate, const real *a, ptrdiff_t sa_i,
+static void gemm(real *c, size_t ldc, int accumulate, const real *a, ptrdiff_t sa_i,
                  ptrdiff_t sa_p, const real *b, ptrdiff_t sb_p, ptrdiff_t sb_j, int M, int J, int P)
 {
     if (P == 0) {
@@ -454,13 +460,13 @@ __attribute__((optimize("fp-contract=fast"))) static void gemm(real *c, size_t l
     }
 }
 
-void TRAIN_OP(matmul_forward)(real *out, const real *inp, const real *weight, int N, int IC,
+TRAIN_API void TRAIN_OP(matmul_forward)(real *out, const real *inp, const real *weight, int N, int IC,
                               int OC)
 {
     gemm(out, (size_t)OC, 0, inp, IC, 1, weight, 1, IC, N, OC, IC);
 }
 
-void TRAIN_OP(matmul_backward)(real *dinp, real *dweight, const real *dout, const real *inp,
+TRAIN_API void TRAIN_OP(matmul_backward)(real *dinp, real *dweight, const real *dout, const real *inp,
                                const real *weight, int N, int IC, int OC)
 {
     if (dinp) /* dinp[N, IC] += dout[N, OC] . weight[OC, IC] */
@@ -471,13 +477,13 @@ void TRAIN_OP(matmul_backward)(real *dinp, real *dweight, const real *dout, cons
 
 /* ---- residual ---- */
 
-void TRAIN_OP(residual_forward)(real *out, const real *a, const real *b, size_t n)
+TRAIN_API void TRAIN_OP(residual_forward)(real *out, const real *a, const real *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = a[i] + b[i];
 }
 
-void TRAIN_OP(residual_backward)(real *da, real *db, const real *dout, size_t n)
+TRAIN_API void TRAIN_OP(residual_backward)(real *da, real *db, const real *dout, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         da[i] += dout[i];
@@ -487,7 +493,7 @@ void TRAIN_OP(residual_backward)(real *da, real *db, const real *dout, size_t n)
 
 /* ---- softmax cross-entropy ---- */
 
-double TRAIN_OP(crossentropy_forward)(real *losses, real *probs, const real *logits,
+TRAIN_API double TRAIN_OP(crossentropy_forward)(real *losses, real *probs, const real *logits,
                                       const int32_t *targets, const real *weights, int N, int V)
 {
 #pragma omp parallel for schedule(static) if ((size_t)N * V > (1u << 16))
@@ -517,7 +523,7 @@ double TRAIN_OP(crossentropy_forward)(real *losses, real *probs, const real *log
     return wsum > 0 ? total / wsum : 0.0;
 }
 
-void TRAIN_OP(crossentropy_backward)(real *dlogits, double dloss, const real *probs,
+TRAIN_API void TRAIN_OP(crossentropy_backward)(real *dlogits, double dloss, const real *probs,
                                      const int32_t *targets, const real *weights, int N, int V)
 {
     double wsum = 0;
@@ -534,3 +540,45 @@ void TRAIN_OP(crossentropy_backward)(real *dlogits, double dloss, const real *pr
             d[i] += (p[i] - (i == targets[n] ? 1 : 0)) * coef;
     }
 }
+
+#if defined(LCX_KV_GENERIC) || defined(LCX_KV_AVX2) || defined(LCX_KV_AVX512) || defined(LCX_KV_NEON)
+#if defined(LCX_KV_AVX512)
+#define OPS_TABLE lcx_train_ops_avx512
+#define OPS_ISA LCX_ISA_AVX512
+#elif defined(LCX_KV_AVX2)
+#define OPS_TABLE lcx_train_ops_avx2
+#define OPS_ISA LCX_ISA_AVX2
+#elif defined(LCX_KV_NEON)
+#define OPS_TABLE lcx_train_ops_neon
+#define OPS_ISA LCX_ISA_NEON
+#else
+#define OPS_TABLE lcx_train_ops_generic
+#define OPS_ISA LCX_ISA_GENERIC
+#endif
+const lcx_train_ops OPS_TABLE = {
+    .isa = OPS_ISA,
+    .encoder_forward = encoder_forward,
+    .encoder_backward = encoder_backward,
+    .rmsnorm_forward = rmsnorm_forward,
+    .rmsnorm_backward = rmsnorm_backward,
+    .head_rmsnorm_forward = head_rmsnorm_forward,
+    .head_rmsnorm_backward = head_rmsnorm_backward,
+    .rope_tables = rope_tables,
+    .rope_forward = rope_forward,
+    .rope_backward = rope_backward,
+    .qgate_split_forward = qgate_split_forward,
+    .qgate_split_backward = qgate_split_backward,
+    .attention_forward = attention_forward,
+    .attention_backward = attention_backward,
+    .gate_forward = gate_forward,
+    .gate_backward = gate_backward,
+    .swiglu_forward = swiglu_forward,
+    .swiglu_backward = swiglu_backward,
+    .matmul_forward = matmul_forward,
+    .matmul_backward = matmul_backward,
+    .residual_forward = residual_forward,
+    .residual_backward = residual_backward,
+    .crossentropy_forward = crossentropy_forward,
+    .crossentropy_backward = crossentropy_backward,
+};
+#endif

@@ -1,0 +1,123 @@
+/* kernels_common.c: what every kernel variant shares (see kernels.h): the
+ * variant tables, the per-session scratch, scalar conversions. */
+#include "engine/kernels.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Defined by engine/kernels.c, compiled once per variant. */
+extern const lcx_kernels lcx_kernels_generic;
+#if defined(__x86_64__)
+extern const lcx_kernels lcx_kernels_avx2;
+extern const lcx_kernels lcx_kernels_avx512;
+#endif
+#if defined(__aarch64__)
+extern const lcx_kernels lcx_kernels_neon;
+#endif
+
+const lcx_kernels *lcx_kernels_get(lcx_isa isa)
+{
+    switch (isa) {
+    case LCX_ISA_GENERIC:
+        return &lcx_kernels_generic;
+#if defined(__x86_64__)
+    case LCX_ISA_AVX2:
+        return &lcx_kernels_avx2;
+    case LCX_ISA_AVX512:
+        return &lcx_kernels_avx512;
+#endif
+#if defined(__aarch64__)
+    case LCX_ISA_NEON:
+        return &lcx_kernels_neon;
+#endif
+    default:
+        return NULL;
+    }
+}
+
+int lcx_kscratch_init(lcx_kscratch *ks, int n_threads, int head_dim, int group, lcx_err *err)
+{
+    memset(ks, 0, sizeof *ks);
+    if (n_threads < 1)
+        n_threads = 1;
+    if (head_dim < 1 || group < 1)
+        return lcx_errf(err, LCX_EINTERNAL, "kernel scratch: head_dim %d, group %d", head_dim,
+                        group);
+    size_t hdp = (size_t)lcx_hd_pad(head_dim);
+    /* matmul: one packed panel; attention: queries, outputs, 3 running
+     * statistics and a position per row, for up to rmax rows. */
+    size_t rmax = (size_t)(group > LCX_AT_QB ? group : LCX_AT_QB) + LCX_AT_MR;
+    size_t mm = (size_t)LCX_MM_KB * LCX_MM_NB_MAX;
+    size_t at = 2 * rmax * hdp + 4 * rmax;
+    size_t stride = mm > at ? mm : at;
+    stride = (stride + 15) / 16 * 16;
+    ks->mem = aligned_alloc(64, (size_t)n_threads * stride * sizeof(float));
+    if (!ks->mem)
+        return lcx_errf(err, LCX_ENOMEM, "out of memory for %d threads' kernel scratch (%zu KiB "
+                        "each)", n_threads, stride * sizeof(float) >> 10);
+    ks->n_threads = n_threads;
+    ks->head_dim = head_dim;
+    ks->group = group;
+    ks->stride = stride;
+    return 0;
+}
+
+void lcx_kscratch_free(lcx_kscratch *ks)
+{
+    free(ks->mem);
+    memset(ks, 0, sizeof *ks);
+}
+
+float lcx_bf16_to_f32(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+float lcx_f16_to_f32(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h >> 15) << 31, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, u;
+    if (exp == 0) {
+        if (mant == 0) {
+            u = sign;
+        } else { /* subnormal: normalise */
+            exp = 127 - 15 + 1;
+            while (!(mant & 0x400)) {
+                mant <<= 1;
+                exp--;
+            }
+            mant &= 0x3ff;
+            u = sign | (exp << 23) | (mant << 13);
+        }
+    } else if (exp == 31) {
+        u = sign | 0x7f800000u | (mant << 13);
+    } else {
+        u = sign | ((exp - 15 + 127) << 23) | (mant << 13);
+    }
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+void lcx_weight_row_f32(float *dst, const lcx_weight *w, int row)
+{
+    size_t off = (size_t)row * w->cols;
+    const uint16_t *h = (const uint16_t *)w->data + off;
+    switch (w->dtype) {
+    case LCX_DT_F32:
+        memcpy(dst, (const float *)w->data + off, (size_t)w->cols * sizeof(float));
+        break;
+    case LCX_DT_BF16:
+        for (int i = 0; i < w->cols; i++)
+            dst[i] = lcx_bf16_to_f32(h[i]);
+        break;
+    case LCX_DT_F16:
+        for (int i = 0; i < w->cols; i++)
+            dst[i] = lcx_f16_to_f32(h[i]);
+        break;
+    default:
+        memset(dst, 0, (size_t)w->cols * sizeof(float));
+    }
+}

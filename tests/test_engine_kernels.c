@@ -1,0 +1,262 @@
+/* test_engine_kernels.c: every kernel variant this build has and this CPU
+ * runs, against a plain double-precision reference written here (not
+ * against another variant): matmul with F32, BF16 and F16 weights over
+ * shapes that hit every tail (decode's few-token path, partial panels,
+ * partial inner blocks), and causal tiled attention with GQA, head sizes
+ * whose padding is not a whole register block, a sliding window, a start
+ * position inside the cache and the key-0 weight the sink probe reads.
+ * Variants the CPU cannot run are named as not run. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/rng.h"
+#include "engine/kernels.h"
+#include "tests/check.h"
+
+#define MM_TOL 2e-6  /* max |err| / max sum |x w| (measured ~3e-7) */
+#define AT_TOL 5e-6  /* max |err| / max |v| (measured ~1.2e-6) */
+
+static float urand(lcx_rng *r, float lo, float hi)
+{
+    return lo + (hi - lo) * (float)lcx_rng_double(r);
+}
+
+/* Weights as stored: F32, or 16-bit patterns; *vals gets their F32 values
+ * (BF16: the top half of the float; F16: decoded here by ldexp). */
+static void *make_weights(lcx_rng *r, lcx_dtype dt, int rows, int cols, double **vals)
+{
+    size_t n = (size_t)rows * cols;
+    *vals = malloc(n * sizeof(double));
+    if (dt == LCX_DT_F32) {
+        float *w = malloc(n * sizeof(float));
+        for (size_t i = 0; i < n; i++)
+            (*vals)[i] = w[i] = urand(r, -1, 1);
+        return w;
+    }
+    uint16_t *h = malloc(n * sizeof(uint16_t));
+    for (size_t i = 0; i < n; i++) {
+        if (dt == LCX_DT_BF16) {
+            float f = urand(r, -1, 1);
+            uint32_t u;
+            memcpy(&u, &f, 4);
+            h[i] = (uint16_t)(u >> 16);
+            u = (uint32_t)h[i] << 16;
+            memcpy(&f, &u, 4);
+            (*vals)[i] = f;
+        } else { /* F16: sign, exponent 0..29 (subnormals included), mantissa */
+            int sign = lcx_rng_double(r) < 0.5, e = (int)(lcx_rng_double(r) * 30);
+            int mant = (int)(lcx_rng_double(r) * 1024);
+            h[i] = (uint16_t)(sign << 15 | e << 10 | mant);
+            double v = e == 0 ? ldexp(mant, -24) : ldexp(1024 + mant, e - 25);
+            (*vals)[i] = sign ? -v : v;
+        }
+    }
+    return h;
+}
+
+static void check_matmul(const lcx_kernels *K, const lcx_kscratch *ks, lcx_rng *r, lcx_dtype dt,
+                         int n_out, int n_in, int n_tok, int with_bias, double *worst)
+{
+    double *wv;
+    void *wdata = make_weights(r, dt, n_out, n_in, &wv);
+    lcx_weight w = {.data = wdata, .dtype = dt, .rows = n_out, .cols = n_in};
+    float *x = malloc(sizeof(float) * n_tok * n_in), *bias = malloc(sizeof(float) * n_out);
+    float *y = malloc(sizeof(float) * n_tok * n_out);
+    for (int i = 0; i < n_tok * n_in; i++)
+        x[i] = urand(r, -1, 1);
+    for (int i = 0; i < n_out; i++)
+        bias[i] = urand(r, -1, 1);
+    K->matmul(y, x, &w, with_bias ? bias : NULL, n_tok, ks);
+    double err = 0, scale = 0;
+    for (int t = 0; t < n_tok; t++)
+        for (int o = 0; o < n_out; o++) {
+            double ref = with_bias ? bias[o] : 0, mag = fabs(ref);
+            for (int k = 0; k < n_in; k++) {
+                ref += (double)x[(size_t)t * n_in + k] * wv[(size_t)o * n_in + k];
+                mag += fabs((double)x[(size_t)t * n_in + k] * wv[(size_t)o * n_in + k]);
+            }
+            double e = fabs(y[(size_t)t * n_out + o] - ref);
+            if (!(e <= err)) /* NaN too */
+                err = e;
+            if (mag > scale)
+                scale = mag;
+        }
+    /* float sums of n_in products: error bounded by ~n_in * eps * sum |x w| */
+    double rel = err / (scale > 0 ? scale : 1);
+    if (rel > *worst || rel != rel)
+        *worst = rel;
+    CHECK_MSG(rel < MM_TOL, "%s matmul dtype %d %dx%d, %d tokens: rel err %.3g",
+              lcx_isa_name(K->isa), (int)dt, n_out, n_in, n_tok, rel);
+    free(wdata), free(wv), free(x), free(bias), free(y);
+}
+
+TEST(matmul_matches_reference)
+{
+    for (int i = 0; i < LCX_ISA_COUNT; i++) {
+        if (!lcx_isa_built((lcx_isa)i))
+            continue;
+        if (!lcx_isa_supported((lcx_isa)i)) {
+            printf("     %s: not run, this CPU lacks it\n", lcx_isa_name((lcx_isa)i));
+            continue;
+        }
+        const lcx_kernels *K = lcx_kernels_get((lcx_isa)i);
+        CHECK(K && K->isa == (lcx_isa)i);
+        if (!K)
+            continue;
+        lcx_kscratch ks;
+        lcx_err err = {0};
+        CHECK(lcx_kscratch_init(&ks, omp_get_max_threads(), 64, 2, &err) == 0);
+        lcx_rng r;
+        lcx_rng_seed(&r, 7 + i);
+        static const int outs[] = {1, 7, 33, 70}, ins[] = {5, 16, 300, 513};
+        static const int toks[] = {1, 2, 3, 4, 5, 13};
+        static const lcx_dtype dts[] = {LCX_DT_F32, LCX_DT_BF16, LCX_DT_F16};
+        double worst = 0;
+        for (int d = 0; d < 3; d++)
+            for (int a = 0; a < 4; a++)
+                for (int b = 0; b < 4; b++)
+                    for (int t = 0; t < 6; t++)
+                        check_matmul(K, &ks, &r, dts[d], outs[a], ins[b], toks[t], (a + t) % 2,
+                                     &worst);
+        printf("     %-8s matmul: worst rel err %.2e over 288 shapes (tol %g)\n",
+               lcx_isa_name(K->isa), worst, MM_TOL);
+        lcx_kscratch_free(&ks);
+    }
+}
+
+typedef struct at_case {
+    int H, KV, hd, n_q, pos0, window;
+} at_case;
+
+/* Fill a cache of P positions, run the kernel for the last n_q of them,
+ * compare with softmax(q.k) v in double. */
+static void check_attention(const lcx_kernels *K, lcx_rng *r, at_case c, double *worst)
+{
+    int hdp = lcx_hd_pad(c.hd), P = c.pos0 + c.n_q, G = c.H / c.KV;
+    int kv_blocks = (P + 31) / 32 * 2;
+    size_t head = (size_t)kv_blocks * LCX_KBLOCK * hdp;
+    float *kc = calloc((size_t)c.KV * head, sizeof(float));
+    float *vc = calloc((size_t)c.KV * head, sizeof(float));
+    float *keys = malloc(sizeof(float) * P * c.KV * c.hd), *vals = malloc(sizeof(float) * P * c.KV * c.hd);
+    float *q = calloc((size_t)c.n_q * c.H * hdp, sizeof(float));
+    float *out = malloc(sizeof(float) * c.n_q * c.H * c.hd);
+    float *sink = malloc(sizeof(float) * c.H * c.n_q);
+    for (int j = 0; j < P; j++)
+        for (int g = 0; g < c.KV; g++)
+            for (int d = 0; d < c.hd; d++) {
+                float kv = urand(r, -1, 1), vv = urand(r, -2, 2);
+                keys[((size_t)j * c.KV + g) * c.hd + d] = kv;
+                vals[((size_t)j * c.KV + g) * c.hd + d] = vv;
+                kc[g * head + (size_t)(j / LCX_KBLOCK) * hdp * LCX_KBLOCK + (size_t)d * LCX_KBLOCK +
+                   j % LCX_KBLOCK] = kv;
+                vc[g * head + (size_t)j * hdp + d] = vv;
+            }
+    for (int t = 0; t < c.n_q; t++)
+        for (int h = 0; h < c.H; h++)
+            for (int d = 0; d < c.hd; d++)
+                q[((size_t)t * c.H + h) * hdp + d] = urand(r, -0.6f, 0.6f);
+    lcx_kscratch ks;
+    lcx_err err = {0};
+    CHECK(lcx_kscratch_init(&ks, omp_get_max_threads(), c.hd, G, &err) == 0);
+    K->attention(out, q, kc, vc, c.n_q, c.pos0, c.H, c.KV, c.hd, kv_blocks, c.window, sink, &ks);
+    double e_out = 0, e_sink = 0;
+    double *p = malloc(sizeof(double) * P);
+    for (int t = 0; t < c.n_q; t++)
+        for (int h = 0; h < c.H; h++) {
+            int pos = c.pos0 + t, g = h / G;
+            int lo = c.window > 0 && pos - c.window + 1 > 0 ? pos - c.window + 1 : 0;
+            double mx = -INFINITY, sum = 0;
+            for (int j = lo; j <= pos; j++) {
+                double s = 0;
+                for (int d = 0; d < c.hd; d++)
+                    s += (double)q[((size_t)t * c.H + h) * hdp + d] *
+                         keys[((size_t)j * c.KV + g) * c.hd + d];
+                p[j] = s;
+                mx = s > mx ? s : mx;
+            }
+            for (int j = lo; j <= pos; j++)
+                sum += p[j] = exp(p[j] - mx);
+            for (int d = 0; d < c.hd; d++) {
+                double o = 0;
+                for (int j = lo; j <= pos; j++)
+                    o += p[j] / sum * vals[((size_t)j * c.KV + g) * c.hd + d];
+                double e = fabs(out[((size_t)t * c.H + h) * c.hd + d] - o);
+                if (!(e <= e_out))
+                    e_out = e;
+            }
+            double sink_ref = lo == 0 ? p[0] / sum : 0;
+            double e = fabs(sink[(size_t)h * c.n_q + t] - sink_ref);
+            if (!(e <= e_sink))
+                e_sink = e;
+        }
+    double rel = e_out / 2.0; /* |v| <= 2 */
+    if (rel > *worst || rel != rel)
+        *worst = rel;
+    CHECK_MSG(rel < AT_TOL && e_sink < 1e-6,
+              "%s attention H %d KV %d hd %d n_q %d pos0 %d window %d: out err %.3g sink err %.3g",
+              lcx_isa_name(K->isa), c.H, c.KV, c.hd, c.n_q, c.pos0, c.window, rel, e_sink);
+    lcx_kscratch_free(&ks);
+    free(kc), free(vc), free(keys), free(vals), free(q), free(out), free(sink), free(p);
+}
+
+TEST(attention_matches_reference)
+{
+    static const at_case cases[] = {
+        {4, 2, 16, 70, 0, 0},  {8, 1, 64, 5, 37, 0},  {6, 3, 80, 33, 0, 0},
+        {2, 2, 128, 1, 100, 0}, {4, 4, 48, 40, 10, 20}, {16, 8, 128, 20, 45, 0},
+        {3, 1, 32, 9, 0, 5},   {1, 1, 16, 1, 0, 0},   {80, 1, 16, 3, 2, 0},
+    };
+    for (int i = 0; i < LCX_ISA_COUNT; i++) {
+        if (!lcx_isa_built((lcx_isa)i) || !lcx_isa_supported((lcx_isa)i))
+            continue;
+        const lcx_kernels *K = lcx_kernels_get((lcx_isa)i);
+        CHECK(K != NULL);
+        if (!K)
+            continue;
+        lcx_rng r;
+        lcx_rng_seed(&r, 99 + i);
+        double worst = 0;
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+            check_attention(K, &r, cases[c], &worst);
+        printf("     %-8s attention: worst err %.2e over %zu cases (tol %g)\n",
+               lcx_isa_name(K->isa), worst, sizeof cases / sizeof cases[0], AT_TOL);
+    }
+}
+
+TEST(tables_and_choice)
+{
+    lcx_err err = {0};
+    lcx_isa isa;
+    CHECK(lcx_isa_choose("auto", &isa, &err) == 0 && isa == lcx_isa_best());
+    CHECK(lcx_isa_choose(NULL, &isa, &err) == 0 && isa == lcx_isa_best());
+    CHECK(lcx_isa_choose("generic", &isa, &err) == 0 && isa == LCX_ISA_GENERIC);
+    CHECK(lcx_isa_supported(lcx_isa_best()));
+    CHECK_INT(lcx_isa_choose("avx3", &isa, &err), LCX_EINPUT);
+    CHECK(strstr(err.msg, "unknown kernel variant") != NULL);
+    int refused = 0;
+    for (int i = 0; i < LCX_ISA_COUNT; i++) {
+        const char *name = lcx_isa_name((lcx_isa)i);
+        lcx_err_clear(&err);
+        int rc = lcx_isa_choose(name, &isa, &err);
+        if (lcx_isa_built((lcx_isa)i) && lcx_isa_supported((lcx_isa)i)) {
+            CHECK(rc == 0 && isa == (lcx_isa)i);
+        } else {
+            refused++;
+            CHECK_INT(rc, LCX_EINPUT);
+            CHECK(strstr(err.msg, name) != NULL && strchr(err.msg, '\n') == NULL);
+        }
+        CHECK((lcx_kernels_get((lcx_isa)i) != NULL) == lcx_isa_built((lcx_isa)i));
+    }
+    CHECK(refused >= 1); /* no CPU is both x86-64 and aarch64 */
+}
+
+int main(void)
+{
+    RUN(tables_and_choice);
+    RUN(matmul_matches_reference);
+    RUN(attention_matches_reference);
+    return check_summary();
+}
