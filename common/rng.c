@@ -80,6 +80,17 @@ void lcx_rng_shuffle(lcx_rng *r, void *base, size_t n, size_t size)
         return;
     unsigned char *a = base;
     unsigned char tmp[256];
+    if (size == 8) { /* pointers and indices: the same swaps, without calls */
+        for (size_t i = n - 1; i > 0; i--) {
+            size_t j = (size_t)lcx_rng_below(r, i + 1);
+            uint64_t x, y;
+            memcpy(&x, a + i * 8, 8);
+            memcpy(&y, a + j * 8, 8);
+            memcpy(a + i * 8, &y, 8);
+            memcpy(a + j * 8, &x, 8);
+        }
+        return;
+    }
     for (size_t i = n - 1; i > 0; i--) {
         size_t j = (size_t)lcx_rng_below(r, i + 1);
         if (j == i)

@@ -428,11 +428,11 @@ int http_backend_run(http_backend *b, lcx_next_fn next, lcx_done_fn done, void *
             if (!w && !exhausted && in_flight + n_waiting < conc) {
                 w = calloc(1, sizeof *w);
                 int got = w ? next(arg, &w->req, err) : lcx_errf(err, LCX_ENOMEM, "out of memory");
-                if (got <= 0) {
+                if (got != 1) { /* 0: no more; else an error code */
                     free(w);
                     w = NULL;
                     exhausted = 1;
-                    rc = got < 0 ? got : 0;
+                    rc = got;
                 }
             }
             if (!w)

@@ -197,7 +197,7 @@ int local_backend_run(local_backend *b, lcx_next_fn next, lcx_done_fn done, void
     for (;;) {
         lcx_request req;
         int got = next(arg, &req, err);
-        if (got <= 0)
+        if (got != 1) /* 0: no more; else an error code */
             return got;
         lcx_response resp;
         memset(&resp, 0, sizeof resp);

@@ -22,8 +22,11 @@ static void usage(FILE *fp)
             "  --lengths LIST      4k,8k,...,128k (k = 1024) or integers (default 4k..128k)\n"
             "  --samples N         samples per task and length (default 500)\n"
             "  --seed N            (default 42)\n"
-            "  --template NAME     base, chatml, llama3, meta-chat, ... (default base)\n"
+            "  --template NAME     base, chatml, llama3, meta-chat, ... (default base;\n"
+            "                      RULER's names are accepted too, see lcx tasks)\n"
             "  --tokenizer PATH    fit with this tokenizer.json (default: bytes)\n"
+            "  --fit METHOD        tight: each sample's largest haystack (default);\n"
+            "                      ruler: RULER's one size per task and length\n"
             "  --essay-corpus F    essay haystack: plain text or {\"text\": ...} JSON\n"
             "  --squad F           SQuAD v2 dev JSON for qa_1\n"
             "  --hotpotqa F        HotpotQA dev-distractor JSON for qa_2\n"
@@ -156,7 +159,7 @@ int cmd_gen(int argc, char **argv)
             snprintf(label, sizeof label, "%s @ %zu", suite.tasks[t]->name, suite.lengths[l]);
             lcx_progress_label(&prog, label);
             lcx_gen_ctx ctx = lcx_suite_ctx(&suite, t, l);
-            rc = lcx_gen_samples(&ctx, suite.samples, samples, on_sample, &pa, &err);
+            rc = lcx_gen_samples(&ctx, &suite.fit, suite.samples, samples, on_sample, &pa, &err);
             if (rc)
                 break;
             snprintf(path, sizeof path, "%s/%s.jsonl", dir, suite.tasks[t]->name);
@@ -174,8 +177,9 @@ int cmd_gen(int argc, char **argv)
     if (!rc) {
         lcx_progress_finish(&prog);
         if (!quiet)
-            fprintf(stderr, "wrote %zu tasks x %zu lengths x %zu samples to %s (counter: %s)\n",
-                    suite.n_tasks, suite.n_lengths, suite.samples, out, suite.counter.counter.name);
+            fprintf(stderr, "wrote %zu tasks x %zu lengths x %zu samples to %s (counter: %s, fit: %s)\n",
+                    suite.n_tasks, suite.n_lengths, suite.samples, out, suite.counter.counter.name,
+                    lcx_fit_name(suite.fit.method));
     }
     lcx_suite_close(&suite);
     return rc ? arg_fail("gen", &err) : 0;

@@ -26,7 +26,7 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: lcx run --out DIR (--model DIR | --endpoint URL --api API) [options]\n"
             "suite:\n"
-            "  --tasks, --lengths, --samples, --seed, --template   as in lcx gen\n"
+            "  --tasks, --lengths, --samples, --seed, --template, --fit   as in lcx gen\n"
             "  --essay-corpus F, --squad F, --hotpotqa F            as in lcx gen\n"
             "  --data DIR          read DIR/<length>/<task>.jsonl (lcx gen output) instead\n"
             "local engine:\n"
@@ -221,6 +221,7 @@ static json_t *run_config(const run_opts *o, const lcx_suite *s, json_t *backend
     json_object_set_new(c, "template", json_string(s->tmpl->name));
     json_object_set_new(c, "data", o->data ? json_string(o->data) : json_null());
     json_object_set_new(c, "counter", json_string(counter));
+    json_object_set_new(c, "fit", o->data ? json_null() : json_string(lcx_fit_name(s->fit.method)));
     json_object_set_new(c, "tokenizer", file_fingerprint(o->suite.tokenizer));
     json_object_set_new(c, "essay_corpus", file_fingerprint(o->suite.essay_corpus));
     json_object_set_new(c, "squad", file_fingerprint(o->suite.squad));
@@ -386,7 +387,7 @@ static int cell_open(run_state *st, cell *c, lcx_err *err)
         return read_data_file(st->o->data, length, t->name, n, c->records, err);
     lcx_sample *samples = calloc(n, sizeof *samples);
     lcx_gen_ctx ctx = lcx_suite_ctx(st->s, c->ti, c->li);
-    rc = samples ? lcx_gen_samples(&ctx, n, samples, NULL, NULL, err)
+    rc = samples ? lcx_gen_samples(&ctx, &st->s->fit, n, samples, NULL, NULL, err)
                  : lcx_errf(err, LCX_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < n; i++)
         c->records[i] = c->pf.done[i] ? NULL : lcx_sample_json(&samples[i], t->name);
@@ -517,8 +518,17 @@ int cmd_run(int argc, char **argv)
         rc = remote_count_open(o.backend.endpoint, o.backend.model_name, o.backend.timeout, &rcount, &err);
         remote_c = remote_count_counter(rcount);
         o.suite.counter = &remote_c;
+        /* No prompt of these lengths needs more than 32 bytes a token. */
+        size_t lengths[LCX_MAX_LENGTHS], nl = 0, longest = 0;
+        lcx_err ignore = {0};
+        if (!rc && !lcx_suite_parse_lengths(o.suite.lengths, lengths, &nl, &ignore))
+            for (size_t i = 0; i < nl; i++)
+                longest = lengths[i] > longest ? lengths[i] : longest;
+        if (!rc && longest)
+            remote_count_set_limit(rcount, 32 * longest + 65536);
     } else if (!rc && lcx_backend_counter(b)) {
         o.suite.counter = lcx_backend_counter(b);
+        o.suite.counter_is_tokenizer = 1;
     }
     if (!rc && !suite_first && !(rc = lcx_suite_open(&o.suite, &s, &err)))
         suite_open = 1;
@@ -570,8 +580,13 @@ int cmd_run(int argc, char **argv)
             if (json_object_get(desc, learnt[k]))
                 json_object_set(runtime, learnt[k], json_object_get(desc, learnt[k]));
         json_decref(desc);
-        if (rcount)
+        if (rcount) {
+            size_t nreq, nbytes;
+            remote_count_stats(rcount, &nreq, &nbytes);
             json_object_set_new(runtime, "tokenize_form", json_string(remote_count_form(rcount)));
+            json_object_set_new(runtime, "tokenize_requests", json_integer((json_int_t)nreq));
+            json_object_set_new(runtime, "tokenize_bytes", json_integer((json_int_t)nbytes));
+        }
         json_object_set_new(runtime, "errors", json_integer((json_int_t)errors));
         rc = run_store_set_runtime(o.out, runtime, &err);
         json_decref(runtime);

@@ -26,9 +26,16 @@ int cmd_tasks(int argc, char **argv)
                t->tokens_to_generate,
                t->metric == METRIC_MATCH_PART ? "string_match_part" : "string_match_all", desc);
     }
-    printf("\ntemplates:");
-    for (size_t i = 0; i < lcx_template_count(); i++)
-        printf(" %s", lcx_template_at(i)->name);
+    printf("\ntemplates (RULER's name in brackets; either is accepted):");
+    for (size_t i = 0; i < lcx_template_count(); i++) {
+        const lcx_template *t = lcx_template_at(i);
+        if (!t->ruler_name)
+            printf(" %s (not in RULER)", t->name);
+        else if (strcmp(t->ruler_name, t->name))
+            printf(" %s [%s]", t->name, t->ruler_name);
+        else
+            printf(" %s", t->name);
+    }
     printf("\n");
     return 0;
 }

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/strbuf.h"
@@ -20,6 +21,8 @@ struct remote_counter {
     pthread_mutex_t lock; /* guards form and error */
     int form;
     lcx_err error;
+    size_t max_bytes; /* the largest text sent (0: no bound) */
+    size_t requests, bytes_sent; /* for the statistics */
 };
 
 static size_t collect(char *data, size_t size, size_t n, void *arg)
@@ -94,14 +97,37 @@ static void latch(remote_counter *rc, const char *fmt, const char *a, const char
     pthread_mutex_unlock(&rc->lock);
 }
 
+/* A count no tokenizer gives for this text: none for a non-empty text,
+ * more tokens than bytes (plus a few special tokens a server may add), or
+ * more than 64 bytes a token over a long text. */
+static int absurd(long n, size_t len)
+{
+    if (len == 0)
+        return n < 0 || n > 8;
+    return n < 1 || (size_t)n > len + 8 || (len >= 1024 && (size_t)n * 64 < len);
+}
+
 static size_t count_remote(void *ctx, const char *text, size_t len)
 {
     remote_counter *rc = ctx;
     pthread_mutex_lock(&rc->lock);
     int form = rc->form, failed = rc->error.code != 0;
+    size_t max_bytes = rc->max_bytes;
+    if (!failed) {
+        rc->requests++;
+        rc->bytes_sent += len;
+    }
     pthread_mutex_unlock(&rc->lock);
     if (failed)
         return SIZE_MAX;
+    if (max_bytes && len > max_bytes) {
+        char a[64], b[64];
+        snprintf(a, sizeof a, "%zu", len);
+        snprintf(b, sizeof b, "%zu", max_bytes);
+        latch(rc, "--remote-tokenize: a %s-byte prompt is past the bound of %s bytes for these "
+                  "lengths (a length search gone wrong; nothing was sent)", a, b);
+        return SIZE_MAX;
+    }
     int forms[2] = {FORM_VLLM, FORM_LLAMACPP};
     int first = form == FORM_UNKNOWN ? 0 : (form == FORM_VLLM ? 0 : 1);
     int last = form == FORM_UNKNOWN ? 1 : first;
@@ -117,6 +143,12 @@ static size_t count_remote(void *ctx, const char *text, size_t len)
             snprintf(why, sizeof why, "HTTP %ld", status);
         else if (status == 200 && n < 0)
             snprintf(why, sizeof why, "reply has neither 'count' nor 'tokens'");
+        else if (status == 200 && absurd(n, len)) {
+            /* While the form is unknown, a server that ignores the other
+             * form's field counts nothing: try the next form. */
+            snprintf(why, sizeof why, "absurd token count %ld for %zu bytes", n, len);
+            n = -1;
+        }
         sb_free(&reply);
         if (n >= 0) {
             pthread_mutex_lock(&rc->lock);
@@ -146,10 +178,27 @@ int remote_count_open(const char *endpoint, const char *model_name, double timeo
     rc->headers = backend_headers();
     pthread_mutex_init(&rc->lock, NULL);
     *out = rc;
-    /* Find the form now, so a server without /tokenize fails before any work. */
-    if (count_remote(rc, "lcx", 3) == SIZE_MAX)
+    /* Find the form now, so a server without /tokenize (or one that counts
+     * nothing) fails before any work. */
+    static const char probe[] = "lcx counts tokens";
+    if (count_remote(rc, probe, sizeof probe - 1) == SIZE_MAX)
         return remote_count_error(rc, err);
     return 0;
+}
+
+void remote_count_set_limit(remote_counter *rc, size_t max_bytes)
+{
+    pthread_mutex_lock(&rc->lock);
+    rc->max_bytes = max_bytes;
+    pthread_mutex_unlock(&rc->lock);
+}
+
+void remote_count_stats(remote_counter *rc, size_t *requests, size_t *bytes)
+{
+    pthread_mutex_lock(&rc->lock);
+    *requests = rc->requests;
+    *bytes = rc->bytes_sent;
+    pthread_mutex_unlock(&rc->lock);
 }
 
 void remote_count_close(remote_counter *rc)

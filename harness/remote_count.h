@@ -2,7 +2,10 @@
  * vLLM form ({"prompt": ..., "add_special_tokens": false} -> {"count"}) or
  * llama.cpp form ({"content": ...} -> {"tokens": [...]}), found out on the
  * first call. Safe from several threads. A failure is latched: count()
- * then returns SIZE_MAX ("does not fit") and remote_count_error says why. */
+ * then returns SIZE_MAX (the length search stops) and remote_count_error
+ * says why. Failures: transport errors, HTTP errors, replies without a
+ * count, absurd counts (none for a non-empty text, more tokens than bytes,
+ * more than 64 bytes a token over 1 KiB), and texts past the size bound. */
 #ifndef LCX_REMOTE_COUNT_H
 #define LCX_REMOTE_COUNT_H
 
@@ -18,5 +21,9 @@ lcx_counter remote_count_counter(remote_counter *rc);
 /* 0 when every call succeeded, else the first error. */
 int remote_count_error(remote_counter *rc, lcx_err *err);
 const char *remote_count_form(const remote_counter *rc); /* "vllm", "llamacpp" or "unknown" */
+/* Refuse (without sending) any text longer than max_bytes (0: no bound). */
+void remote_count_set_limit(remote_counter *rc, size_t max_bytes);
+/* Requests made and text bytes sent so far. */
+void remote_count_stats(remote_counter *rc, size_t *requests, size_t *bytes);
 
 #endif

@@ -14,6 +14,7 @@ void lcx_suite_opts_init(lcx_suite_opts *o)
     o->template_name = "base";
     o->samples = "500";
     o->seed = "42";
+    o->fit = "tight";
 }
 
 int lcx_suite_opt(lcx_suite_opts *o, int argc, char **argv, int *i, lcx_err *err)
@@ -31,6 +32,7 @@ int lcx_suite_opt(lcx_suite_opts *o, int argc, char **argv, int *i, lcx_err *err
         {"--hotpotqa", offsetof(lcx_suite_opts, hotpotqa)},
         {"--samples", offsetof(lcx_suite_opts, samples)},
         {"--seed", offsetof(lcx_suite_opts, seed)},
+        {"--fit", offsetof(lcx_suite_opts, fit)},
     };
     for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
         const char *v;
@@ -102,12 +104,17 @@ int lcx_suite_open(const lcx_suite_opts *o, lcx_suite *s, lcx_err *err)
     if (!rc && !(rc = arg_u64("--seed", o->seed, &seed, err)))
         s->seed = seed;
     if (!rc && !(s->tmpl = lcx_template_find(o->template_name)))
-        rc = lcx_errf(err, LCX_EINPUT, "--template: unknown template '%s' (base, chatml, llama3, "
-                      "meta-chat, phi3, vicuna-chat, command-r)", o->template_name);
-    if (!rc && o->counter && !o->tokenizer)
+        rc = lcx_errf(err, LCX_EINPUT, "--template: unknown template '%s' (%s)", o->template_name,
+                      lcx_template_names());
+    if (!rc && lcx_fit_parse(o->fit, &s->fit.method))
+        rc = lcx_errf(err, LCX_EINPUT, "--fit: unknown method '%s' (tight, ruler)", o->fit);
+    if (!rc && o->counter && !o->tokenizer) {
         s->counter.counter = *o->counter;
-    else if (!rc)
+        s->fit.chunks = o->counter_is_tokenizer;
+    } else if (!rc) {
         rc = lcx_counter_select(o->tokenizer, &s->counter, err);
+        s->fit.chunks = o->tokenizer != NULL;
+    }
     if (!rc) {
         size_t max_length = 0;
         for (size_t i = 0; i < s->n_lengths; i++)

@@ -20,7 +20,9 @@ typedef struct lcx_suite_opts {
     const char *tokenizer; /* NULL: bytes */
     const char *essay_corpus, *squad, *hotpotqa;
     const char *samples, *seed; /* as given */
+    const char *fit;            /* --fit: tight (default) or ruler */
     const lcx_counter *counter;  /* used when no --tokenizer is given; NULL = bytes */
+    int counter_is_tokenizer;   /* counter is a local tokenizer (chunk-count fitting) */
 } lcx_suite_opts;
 
 void lcx_suite_opts_init(lcx_suite_opts *o);
@@ -35,6 +37,7 @@ typedef struct lcx_suite {
     size_t samples;
     uint64_t seed;
     const lcx_template *tmpl;
+    lcx_fit_opts fit;
     lcx_counter_choice counter;
     lcx_task_data *data;
 } lcx_suite;

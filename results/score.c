@@ -1,17 +1,16 @@
 /* score.c: RULER's metrics and the score table. */
-#define PCRE2_CODE_UNIT_WIDTH 8
 #include "score.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <jansson.h>
 #include <math.h>
-#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/strbuf.h"
+#include "results/pylower.h"
 #include "tasks/tasks.h"
 
 /* ---- clean-up ----------------------------------------------------------- */
@@ -56,10 +55,10 @@ static void strip_bounds(const char *s, size_t len, size_t *begin, size_t *end)
     *end = e;
 }
 
-char *lcx_postprocess_pred(const char *pred)
+char *lcx_postprocess_predn(const char *pred, size_t len, size_t *out_len)
 {
     size_t b, e;
-    strip_bounds(pred, strlen(pred), &b, &e);
+    strip_bounds(pred, len, &b, &e);
     char *out = malloc(e - b + 1);
     if (!out)
         return NULL;
@@ -69,67 +68,73 @@ char *lcx_postprocess_pred(const char *pred)
     strip_bounds(out, e - b, &b, &e);
     memmove(out, out + b, e - b);
     out[e - b] = '\0';
+    if (out_len)
+        *out_len = e - b;
     return out;
+}
+
+char *lcx_postprocess_pred(const char *pred)
+{
+    return lcx_postprocess_predn(pred, strlen(pred), NULL);
 }
 
 /* ---- matching ----------------------------------------------------------- */
 
-static int is_ascii(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s >= 0x80)
-            return 0;
-    return 1;
-}
-
 int lcx_contains_ci(const char *haystack, const char *needle)
 {
+    /* Python: needle.lower() in haystack.lower(). */
     if (!*needle)
         return 1;
-    if (is_ascii(needle) && is_ascii(haystack)) {
-        size_t n = strlen(needle);
-        for (const char *h = haystack; *h; h++) {
-            size_t i = 0;
-            while (i < n && h[i] && tolower((unsigned char)h[i]) == tolower((unsigned char)needle[i]))
-                i++;
-            if (i == n)
-                return 1;
+    strbuf h, n;
+    sb_init(&h);
+    sb_init(&n);
+    lcx_py_lower(haystack, strlen(haystack), &h);
+    lcx_py_lower(needle, strlen(needle), &n);
+    int found = h.oom || n.oom ? strstr(haystack, needle) != NULL
+                               : strstr(sb_str(&h), sb_str(&n)) != NULL;
+    sb_free(&h);
+    sb_free(&n);
+    return found;
+}
+
+/* Each reference against the lowered prediction; a reference that holds a
+ * NUL (refs_len[i] > strlen) can never be found: the clean-up turned every
+ * NUL of the prediction into a newline. */
+static size_t count_found(const char *pred, const char *const *refs, const size_t *refs_len,
+                          size_t n, int stop_at_first)
+{
+    strbuf p, r;
+    sb_init(&p);
+    sb_init(&r);
+    lcx_py_lower(pred, strlen(pred), &p);
+    size_t hit = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = refs_len ? refs_len[i] : strlen(refs[i]);
+        if (memchr(refs[i], '\0', len))
+            continue;
+        sb_clear(&r);
+        lcx_py_lower(refs[i], len, &r);
+        if (r.len == 0 || strstr(sb_str(&p), sb_str(&r))) {
+            hit++;
+            if (stop_at_first)
+                break;
         }
-        return 0;
     }
-    /* Unicode: PCRE2 literal match with Unicode case folding. */
-    int code;
-    PCRE2_SIZE off;
-    pcre2_code *re = pcre2_compile((PCRE2_SPTR)needle, PCRE2_ZERO_TERMINATED,
-                                   PCRE2_LITERAL | PCRE2_CASELESS | PCRE2_UTF | PCRE2_NO_UTF_CHECK,
-                                   &code, &off, NULL);
-    if (!re)
-        return strstr(haystack, needle) != NULL;
-    pcre2_match_data *md = pcre2_match_data_create_from_pattern(re, NULL);
-    int rc = md ? pcre2_match(re, (PCRE2_SPTR)haystack, PCRE2_ZERO_TERMINATED, 0,
-                              PCRE2_NO_UTF_CHECK, md, NULL)
-                : -1;
-    pcre2_match_data_free(md);
-    pcre2_code_free(re);
-    return rc >= 0;
+    sb_free(&p);
+    sb_free(&r);
+    return hit;
 }
 
 double lcx_match_all(const char *pred, const char *const *refs, size_t n)
 {
     if (n == 0)
         return 0;
-    size_t hit = 0;
-    for (size_t i = 0; i < n; i++)
-        hit += (size_t)lcx_contains_ci(pred, refs[i]);
-    return (double)hit / (double)n;
+    return (double)count_found(pred, refs, NULL, n, 0) / (double)n;
 }
 
 double lcx_match_part(const char *pred, const char *const *refs, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (lcx_contains_ci(pred, refs[i]))
-            return 1;
-    return 0;
+    return count_found(pred, refs, NULL, n, 1) ? 1 : 0;
 }
 
 double lcx_round2(double x)
@@ -181,7 +186,8 @@ lcx_cell *lcx_table_cell(lcx_table *t, const char *task, size_t length)
 
 double lcx_cell_score(const lcx_cell *c)
 {
-    return c->count ? lcx_round2(100.0 * c->sum / (double)c->count) : 0.0;
+    /* RULER: sum(scores) / len(preds) * 100, in this order, then round(x, 2). */
+    return c->count ? lcx_round2(c->sum / (double)c->count * 100.0) : 0.0;
 }
 
 static int cmp_size(const void *a, const void *b)
@@ -316,28 +322,37 @@ static int score_record(json_t *rec, const char *path, size_t line, const char *
                         path, line);
     size_t n = json_array_size(outputs);
     const char **refs = malloc(n * sizeof *refs);
-    if (!refs)
+    size_t *refs_len = malloc(n * sizeof *refs_len);
+    if (!refs || !refs_len) {
+        free(refs);
+        free(refs_len);
         return lcx_errf(err, LCX_ENOMEM, "%s: out of memory", path);
+    }
     for (size_t i = 0; i < n; i++) {
         json_t *r = json_array_get(outputs, i);
         if (!json_is_string(r)) {
             free(refs);
+            free(refs_len);
             return lcx_errf(err, LCX_EINPUT, "%s:%zu: field 'outputs[%zu]' is not a string", path,
                             line, i);
         }
         refs[i] = json_string_value(r);
+        refs_len[i] = json_string_length(r);
     }
-    char *clean = lcx_postprocess_pred(json_string_value(pred));
+    /* A NUL in the prediction is a control character like any other. */
+    char *clean = lcx_postprocess_predn(json_string_value(pred), json_string_length(pred), NULL);
     if (!clean) {
         free(refs);
+        free(refs_len);
         return lcx_errf(err, LCX_ENOMEM, "%s: out of memory", path);
     }
-    c->sum += def->metric == METRIC_MATCH_PART ? lcx_match_part(clean, refs, n)
-                                               : lcx_match_all(clean, refs, n);
+    size_t found = count_found(clean, refs, refs_len, n, def->metric == METRIC_MATCH_PART);
+    c->sum += def->metric == METRIC_MATCH_PART ? (found ? 1.0 : 0.0) : (double)found / (double)n;
     c->count++;
     c->nulls += clean[0] == '\0';
     free(clean);
     free(refs);
+    free(refs_len);
     return 0;
 }
 
@@ -358,7 +373,7 @@ static int score_file(const char *path, lcx_table *t, lcx_err *err)
         if (got == 0 || (got == 1 && line[0] == '\n'))
             continue;
         json_error_t je;
-        json_t *rec = json_loadb(line, (size_t)got, 0, &je);
+        json_t *rec = json_loadb(line, (size_t)got, JSON_ALLOW_NUL, &je);
         if (!json_is_object(rec))
             rc = lcx_errf(err, LCX_EINPUT, "%s:%zu: not a JSON object: %s", path, lineno,
                           rec ? "wrong type" : je.text);

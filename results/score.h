@@ -11,13 +11,18 @@
 /* Clean a prediction as RULER does: strip, replace every character in
  * [\x00-\x1f] with '\n', strip again. Returns a new string. */
 char *lcx_postprocess_pred(const char *pred);
+/* The same for pred[0..len), which may hold NUL characters (they become
+ * '\n' like every other control character); *out_len (may be NULL) gets the
+ * result's length. */
+char *lcx_postprocess_predn(const char *pred, size_t len, size_t *out_len);
 
 /* Fraction (0..1) of references found case-insensitively in pred. */
 double lcx_match_all(const char *pred, const char *const *refs, size_t n);
 /* 1 if any reference is found case-insensitively in pred, else 0. */
 double lcx_match_part(const char *pred, const char *const *refs, size_t n);
 
-/* Case-insensitive (Unicode simple case folding) substring test. */
+/* RULER's case-insensitive test, `needle.lower() in haystack.lower()`, with
+ * Python's lower() (results/pylower.h). */
 int lcx_contains_ci(const char *haystack, const char *needle);
 
 /* RULER's round(x, 2). */
@@ -42,7 +47,7 @@ void lcx_table_init(lcx_table *t);
 void lcx_table_free(lcx_table *t);
 lcx_cell *lcx_table_cell(lcx_table *t, const char *task, size_t length); /* creates */
 const lcx_cell *lcx_table_find(const lcx_table *t, const char *task, size_t length);
-/* Score of a cell: round(100 * sum / count, 2). */
+/* Score of a cell: RULER's round(sum / count * 100, 2), in that order. */
 double lcx_cell_score(const lcx_cell *c);
 
 /* Sorted distinct lengths and tasks (tasks in the standard order first). */

@@ -1,15 +1,36 @@
 #include "summary.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-enum { MAX_COLUMNS = 256, MAX_ROWS = 256 };
+/* The table's distinct lengths and tasks, as many as it holds (a table has
+ * no column limit). Returns -1 when memory runs out. */
+static int axes(const lcx_table *t, size_t **lengths, size_t *nl, const char ***tasks, size_t *nt)
+{
+    size_t cap = t->n ? t->n : 1;
+    *lengths = malloc(cap * sizeof **lengths);
+    *tasks = malloc(cap * sizeof **tasks);
+    if (!*lengths || !*tasks) {
+        free(*lengths);
+        free(*tasks);
+        *lengths = NULL;
+        *tasks = NULL;
+        *nl = *nt = 0;
+        return -1;
+    }
+    *nl = lcx_table_lengths(t, *lengths, cap);
+    *nt = lcx_table_tasks(t, *tasks, cap);
+    return 0;
+}
 
 void lcx_table_print(FILE *fp, const lcx_table *t)
 {
-    size_t lengths[MAX_COLUMNS];
-    const char *tasks[MAX_ROWS];
-    size_t nl = lcx_table_lengths(t, lengths, MAX_COLUMNS);
-    size_t nt = lcx_table_tasks(t, tasks, MAX_ROWS);
+    size_t *lengths, nl, nt;
+    const char **tasks;
+    if (axes(t, &lengths, &nl, &tasks, &nt)) {
+        fprintf(fp, "out of memory\n");
+        return;
+    }
     fprintf(fp, "%-18s", "task");
     for (size_t j = 0; j < nl; j++)
         fprintf(fp, " %9zu", lengths[j]);
@@ -54,14 +75,16 @@ void lcx_table_print(FILE *fp, const lcx_table *t)
         }
         fputc('\n', fp);
     }
+    free(lengths);
+    free(tasks);
 }
 
 json_t *lcx_table_json(const lcx_table *t)
 {
-    size_t lengths[MAX_COLUMNS];
-    const char *tasks[MAX_ROWS];
-    size_t nl = lcx_table_lengths(t, lengths, MAX_COLUMNS);
-    size_t nt = lcx_table_tasks(t, tasks, MAX_ROWS);
+    size_t *lengths, nl, nt;
+    const char **tasks;
+    if (axes(t, &lengths, &nl, &tasks, &nt))
+        return NULL;
     json_t *root = json_object(), *scores = json_object(), *means = json_object(),
            *nulls = json_object(), *errors = json_object();
     size_t total_errors = 0;
@@ -90,5 +113,7 @@ json_t *lcx_table_json(const lcx_table *t)
         json_object_set_new(root, "errors", errors);
     else
         json_decref(errors);
+    free(lengths);
+    free(tasks);
     return root;
 }

@@ -1,9 +1,26 @@
-/* cwe.c: common words extraction (../shared/spec/ruler.md, "cwe"; RULER
+/* cwe.c: common words extraction (docs/ruler.md, "cwe"; RULER
  * scripts/data/synthetic/common_words_extraction.py). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tasks/gen_internal.h"
+
+/* "1. w" (i = 0) or " 12. w": RULER's ' '.join(f"{i + 1}. {word}"). */
+static void append_item(strbuf *sb, size_t i, const char *w)
+{
+    char buf[32];
+    size_t k = sizeof buf, v = i + 1;
+    buf[--k] = ' ';
+    buf[--k] = '.';
+    do
+        buf[--k] = (char)('0' + v % 10);
+    while ((v /= 10) > 0);
+    if (i)
+        buf[--k] = ' ';
+    sb_append(sb, buf + k, sizeof buf - k);
+    sb_puts(sb, w);
+}
 
 /* A numbered list: num_words distinct words drawn from the pool; the first
  * common_nums appear common_repeats times, the rest uncommon_repeats times;
@@ -31,8 +48,9 @@ static int numbered_list(lcx_rng *rng, const char *const *pool, size_t pool_n, s
             list[n++] = w;
     }
     lcx_rng_shuffle(rng, list, n, sizeof *list);
+    sb_reserve(context, n * 16);
     for (size_t i = 0; i < n; i++)
-        sb_printf(context, "%s%zu. %s", i ? " " : "", i + 1, list[i]);
+        append_item(context, i, list[i]);
     free(pick);
     free(list);
     return context->oom ? -1 : 0;
@@ -79,14 +97,20 @@ static int cwe_fill(const lcx_gen_ctx *ctx, size_t haystack, lcx_rng *rng,
         rc = numbered_list(rng, pool, pool_n, haystack, g->common, g->uncommon, t->num_cw,
                            &ctx_task, common);
     if (!rc) {
-        /* The example: its prompt with the answer prefix, then its answer
-         * "1. w 2. w ..." appended directly, as RULER does. */
+        /* The example (RULER's few-shot): the whole prompt, model template
+         * and answer prefix included, then " " and its answer "1. w1 2. w2
+         * ...", then "\n"; the task's own whole prompt follows. */
         const char *names[] = {"context"};
         const char *values_ex[] = {sb_str(&ctx_ex)};
-        fill_template(&out->example, sb_str(&parts->body), names, values_ex, 1);
-        fill_template(&out->example, sb_str(&parts->answer_prefix), names, values_ex, 1);
+        strbuf *ex = &out->before;
+        sb_append(ex, sb_str(&parts->model_prefix), parts->model_prefix.len);
+        fill_template(ex, sb_str(&parts->body), names, values_ex, 1);
+        sb_append(ex, sb_str(&parts->model_suffix), parts->model_suffix.len);
+        fill_template(ex, sb_str(&parts->answer_prefix), names, values_ex, 1);
+        sb_putc(ex, ' ');
         for (int i = 0; i < t->num_cw; i++)
-            sb_printf(&out->example, "%s%d. %s", i ? " " : "", i + 1, common_ex[i]);
+            append_item(ex, (size_t)i, common_ex[i]);
+        sb_putc(ex, '\n');
         const char *values[] = {sb_str(&ctx_task)};
         fill_template(&out->task, sb_str(&parts->body), names, values, 1);
         fill_template(&out->answer_prefix, sb_str(&parts->answer_prefix), names, values, 1);
@@ -100,31 +124,49 @@ static int cwe_fill(const lcx_gen_ctx *ctx, size_t haystack, lcx_rng *rng,
 /* RULER repeats common words 30 times and uncommon 3 (example: 40 words,
  * 10/3), and below 4K switches to 6/1 (example: 20 words, 3/1). lcx also
  * switches when the standard list cannot fit at all, which happens at 4K
- * with the byte counter, whose "tokens" are bytes. */
-static int choose_regime(const lcx_gen_ctx *ctx, const prompt_parts *parts,
-                         const char *const *pool, size_t pool_n, cwe_regime *g)
+ * with the byte counter, whose "tokens" are bytes. Decided once per
+ * (task, length), on a fixed draw. */
+static const cwe_regime small_regime = {20, 3, 1, 6, 1};
+
+static cwe_regime standard_regime(const lcx_task *t)
 {
-    static const cwe_regime small = {20, 3, 1, 6, 1};
-    cwe_regime standard = {40, 10, 3, ctx->task->freq_cw, ctx->task->freq_ucw};
-    if (ctx->max_length < 4096) {
-        *g = small;
+    cwe_regime g = {40, 10, 3, t->freq_cw, t->freq_ucw};
+    return g;
+}
+
+static int cwe_prepare(const lcx_gen_ctx *ctx, const prompt_parts *parts, lcx_gen_prep *prep,
+                       lcx_err *err)
+{
+    prep->cwe_small = 1;
+    if (ctx->max_length < 4096)
         return 0;
-    }
+    size_t haystack = (size_t)ctx->task->num_cw, pool_n;
+    const char **pool = word_pool(ctx, haystack, &pool_n);
+    if (!pool)
+        return lcx_errf(err, LCX_ENOMEM, "%s: out of memory", ctx->task->name);
+    cwe_regime standard = standard_regime(ctx->task);
     built_sample probe;
     memset(&probe, 0, sizeof probe);
     lcx_rng rng;
     lcx_rng_seed(&rng, lcx_seed_mix(ctx->seed, "cwe-regime", ctx->max_length, 0));
-    int rc = cwe_fill(ctx, (size_t)ctx->task->num_cw, &rng, parts, &standard, pool, pool_n, &probe);
+    int rc = cwe_fill(ctx, haystack, &rng, parts, &standard, pool, pool_n, &probe);
     if (!rc) {
         strbuf full;
         size_t split;
         sb_init(&full);
         assemble_prompt(parts, &probe, &full, &split);
         size_t tokens = count_tokens(ctx, &full);
-        *g = tokens + (size_t)ctx->task->tokens_to_generate <= ctx->max_length ? standard : small;
+        if (tokens == SIZE_MAX)
+            rc = lcx_errf(err, LCX_EIO, "%s: the token counter failed", ctx->task->name);
+        else
+            prep->cwe_small =
+                tokens + (size_t)ctx->task->tokens_to_generate > ctx->max_length;
         sb_free(&full);
+    } else {
+        rc = lcx_errf(err, LCX_ENOMEM, "%s: out of memory", ctx->task->name);
     }
     built_free(&probe);
+    free(pool);
     return rc;
 }
 
@@ -140,10 +182,8 @@ static int cwe_build(const lcx_gen_ctx *ctx, size_t index, size_t haystack, lcx_
     const char **pool = word_pool(ctx, haystack, &pool_n);
     if (!pool)
         return lcx_errf(err, LCX_ENOMEM, "%s: out of memory", t->name);
-    cwe_regime g;
-    int rc = choose_regime(ctx, parts, pool, pool_n, &g);
-    if (!rc)
-        rc = cwe_fill(ctx, haystack, rng, parts, &g, pool, pool_n, out);
+    cwe_regime g = parts->prep->cwe_small ? small_regime : standard_regime(t);
+    int rc = cwe_fill(ctx, haystack, rng, parts, &g, pool, pool_n, out);
     free(pool);
     if (rc)
         return lcx_errf(err, LCX_ENOMEM, "%s: out of memory", t->name);
@@ -156,4 +196,4 @@ static void cwe_limits(const lcx_gen_ctx *ctx, size_t *unit, size_t *min_haystac
     *min_haystack = (size_t)ctx->task->num_cw;
 }
 
-const family_ops cwe_ops = {.limits = cwe_limits, .build = cwe_build};
+const family_ops cwe_ops = {.limits = cwe_limits, .prepare = cwe_prepare, .build = cwe_build};

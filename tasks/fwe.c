@@ -1,4 +1,4 @@
-/* fwe.c: frequent words extraction (../shared/spec/ruler.md, "fwe"; RULER
+/* fwe.c: frequent words extraction (docs/ruler.md, "fwe"; RULER
  * scripts/data/synthetic/freq_words_extraction.py). */
 #include <math.h>
 #include <stdlib.h>
@@ -59,14 +59,17 @@ static int fwe_build(const lcx_gen_ctx *ctx, size_t index, size_t haystack, lcx_
 {
     (void)index;
     const lcx_task *t = ctx->task;
-    size_t vocab_size = ctx->max_length / 50;
+    /* RULER: (length - tokens_to_generate) // 50 (80 at 4096). */
+    size_t g = (size_t)t->tokens_to_generate;
+    size_t vocab_size = ctx->max_length > g ? (ctx->max_length - g) / 50 : 0;
     if (vocab_size < 4)
         vocab_size = 4;
     char (*vocab)[CODED_WORDLEN + 1] = coded_vocab(rng, vocab_size);
     if (!vocab)
         return lcx_errf(err, LCX_ENOMEM, "%s: out of memory", t->name);
-    /* Rank 1 is noise: the dots the prompt tells the model to ignore. */
-    const char *noise = "....";
+    /* Rank 1 is noise: three dots, as RULER writes them (its prompt says
+     * to ignore '....'). */
+    const char *noise = "...";
 
     /* Counts int(N k^-alpha / zeta(alpha)) for ranks k = 1..V. */
     double z = zeta(t->alpha);

@@ -6,37 +6,30 @@
 
 #include "tasks/tasks.h"
 
-int lcx_gen_samples(const lcx_gen_ctx *ctx, size_t n, lcx_sample *out,
+int lcx_gen_samples(const lcx_gen_ctx *ctx, const lcx_fit_opts *fit, size_t n, lcx_sample *out,
                     void (*on_done)(void *arg), void *arg, lcx_err *err)
 {
     memset(out, 0, n * sizeof *out);
     if (n == 0)
         return 0;
-    /* Sample 0: a full search; its haystack size seeds the others. */
-    lcx_gen_ctx first = *ctx;
-    first.hint = 0;
-    int rc = lcx_gen_sample(&first, 0, &out[0], err);
+    lcx_gen_prep *prep;
+    int rc = lcx_gen_prepare(ctx, fit, &prep, err);
     if (rc)
         return rc;
-    if (on_done)
-        on_done(arg);
-    lcx_gen_ctx rest = *ctx;
-    rest.hint = out[0].haystack;
-
     lcx_err *errs = calloc(n, sizeof *errs);
     if (!errs) {
-        lcx_sample_free(&out[0]);
+        lcx_gen_prep_free(prep);
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
     }
     int failed = 0;
 #pragma omp parallel for schedule(dynamic, 1)
-    for (size_t i = 1; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         int stop;
 #pragma omp atomic read
         stop = failed;
         if (stop)
             continue;
-        if (lcx_gen_sample(&rest, i, &out[i], &errs[i])) {
+        if (lcx_gen_sample_prep(ctx, prep, i, &out[i], &errs[i])) {
 #pragma omp atomic write
             failed = 1;
         } else if (on_done) {
@@ -45,7 +38,7 @@ int lcx_gen_samples(const lcx_gen_ctx *ctx, size_t n, lcx_sample *out,
         }
     }
     if (failed) {
-        for (size_t i = 1; i < n; i++)
+        for (size_t i = 0; i < n; i++)
             if (errs[i].code) {
                 *err = errs[i];
                 rc = errs[i].code;
@@ -55,6 +48,7 @@ int lcx_gen_samples(const lcx_gen_ctx *ctx, size_t n, lcx_sample *out,
             lcx_sample_free(&out[i]);
     }
     free(errs);
+    lcx_gen_prep_free(prep);
     return rc;
 }
 

@@ -1,5 +1,5 @@
 /* qa.c: question answering over SQuAD v2 (qa_1) and HotpotQA (qa_2)
- * documents (../shared/spec/ruler.md, "qa"; RULER scripts/data/synthetic/qa.py). */
+ * documents (docs/ruler.md, "qa"; RULER scripts/data/synthetic/qa.py). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* registry.c: the 13 standard tasks of RULER's synthetic.yaml as rows of one
- * table (../shared/spec/ruler.md). Adding a task is adding a row. */
+ * table (docs/ruler.md). Adding a task is adding a row. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -50,12 +50,15 @@ void lcx_task_describe(const lcx_task *t, char *buf, size_t size);
 /* Model templates wrap the task prompt; the answer prefix always follows. */
 typedef struct lcx_template {
     const char *name;
-    const char *format; /* contains {task_template} exactly once */
+    const char *format;     /* contains {task_template} exactly once */
+    const char *ruler_name; /* RULER's name for it (template.py), also accepted; NULL: not RULER's */
 } lcx_template;
 
 size_t lcx_template_count(void);
 const lcx_template *lcx_template_at(size_t i);
-const lcx_template *lcx_template_find(const char *name);
+const lcx_template *lcx_template_find(const char *name); /* lcx's or RULER's name */
+/* "base, chatml, llama3, ..." (lcx's names), for messages. */
+const char *lcx_template_names(void);
 
 /* Read-only data every generator draws from: word lists, the essay corpus,
  * the QA sets. Load once; share across threads. */
@@ -80,11 +83,35 @@ typedef struct lcx_sample {
     char *answer_prefix;  /* appended to input to form the full prompt */
     char **outputs;       /* reference answers */
     size_t n_outputs;
-    size_t length;        /* tokens(input + answer_prefix), no special tokens */
+    size_t length;        /* tokens(input + answer_prefix), no special tokens; with
+                           * LCX_FIT_RULER plus tokens_to_generate, as RULER records it */
     size_t max_length;
     int tokens_to_generate;
     size_t haystack;      /* haystack size used, in the family's units */
 } lcx_sample;
+
+/* How prompts are fitted to the length (docs/ruler.md, "Fitting").
+ * TIGHT: every sample gets the largest haystack that fits it.
+ * RULER: RULER's method: one haystack size per (task, length), found by a
+ * search on one draw, used for every sample; a sample that overflows is
+ * shrunk by one unit (RULER's increment) until it fits. */
+typedef enum { LCX_FIT_TIGHT = 0, LCX_FIT_RULER = 1 } lcx_fit_method;
+const char *lcx_fit_name(lcx_fit_method m);            /* "tight", "ruler" */
+int lcx_fit_parse(const char *s, lcx_fit_method *out); /* 0, or -1 when unknown */
+
+typedef struct lcx_fit_opts {
+    lcx_fit_method method;
+    /* The counter is a local tokenizer: the tight search runs on prompts
+     * estimated from cached chunk counts and verifies its result with one
+     * full count (falling back to full counts when the two differ). */
+    int chunks;
+} lcx_fit_opts;
+
+/* What a (task, length) shares across its samples: the vt one-shot
+ * example, the cwe regime, the RULER-method haystack size, the size and
+ * slope the tight search starts from, and the chunk-count cache (see
+ * lcx_gen_prepare). Opaque; safe to share between threads. */
+typedef struct lcx_gen_prep lcx_gen_prep;
 
 /* What generation of one (task, length) needs. */
 typedef struct lcx_gen_ctx {
@@ -94,11 +121,25 @@ typedef struct lcx_gen_ctx {
     const lcx_counter *counter;
     size_t max_length;
     uint64_t seed;
-    size_t hint; /* haystack size to start the search from; 0 = full search */
+    size_t hint; /* lcx_gen_sample: haystack size to start the search from; 0 = none */
 } lcx_gen_ctx;
 
-/* Generate sample `index`, fitted so that length + tokens_to_generate <=
- * max_length, with the largest haystack that fits. */
+/* Compute what the samples of ctx's (task, length) share, with this
+ * fitting (NULL: tight, whole-prompt counts). The result does not depend on
+ * how many samples are generated, nor on the thread count. */
+int lcx_gen_prepare(const lcx_gen_ctx *ctx, const lcx_fit_opts *fit, lcx_gen_prep **out,
+                    lcx_err *err);
+void lcx_gen_prep_free(lcx_gen_prep *p);
+
+/* Generate sample `index` with a prepared (task, length), fitted so that
+ * tokens(input + answer_prefix) + tokens_to_generate <= max_length: with
+ * LCX_FIT_TIGHT the largest haystack that fits, with LCX_FIT_RULER RULER's
+ * size (shrunk by a unit while the sample overflows). */
+int lcx_gen_sample_prep(const lcx_gen_ctx *ctx, const lcx_gen_prep *prep, size_t index,
+                        lcx_sample *out, lcx_err *err);
+
+/* The same, tight, preparing just what this sample needs (whole-prompt
+ * counts; the search starts at ctx->hint). */
 int lcx_gen_sample(const lcx_gen_ctx *ctx, size_t index, lcx_sample *out, lcx_err *err);
 void lcx_sample_free(lcx_sample *s);
 
@@ -106,12 +147,12 @@ void lcx_sample_free(lcx_sample *s);
  * names the task, template and the tokens the smallest prompt takes). */
 int lcx_gen_check_length(const lcx_gen_ctx *ctx, lcx_err *err);
 
-/* Generate samples 0..n-1 of one (task, length) in parallel (OpenMP).
- * Sample 0 is searched in full and its haystack is the hint for the rest;
- * the result does not depend on the thread count. on_done, when given, is
+/* Generate samples 0..n-1 of one (task, length) in parallel (OpenMP),
+ * sharing one lcx_gen_prepare with `fit` (NULL: tight, whole-prompt
+ * counts); the result does not depend on n or on the thread count. on_done, when given, is
  * called once per finished sample, one call at a time. On error, the
  * lowest-index failure is reported and out[] is freed. */
-int lcx_gen_samples(const lcx_gen_ctx *ctx, size_t n, lcx_sample *out,
+int lcx_gen_samples(const lcx_gen_ctx *ctx, const lcx_fit_opts *fit, size_t n, lcx_sample *out,
                     void (*on_done)(void *arg), void *arg, lcx_err *err);
 
 /* The gen record of a sample as a JSON object (jansson json_t *, caller

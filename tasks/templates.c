@@ -1,4 +1,4 @@
-/* templates.c: the RULER prompt strings (../shared/spec/ruler.md) and the
+/* templates.c: the RULER prompt strings (docs/ruler.md) and the
  * model templates that wrap them. */
 #include "templates.h"
 
@@ -45,21 +45,38 @@ static const task_template family_templates[] = {
 
 const task_template *template_for_family(lcx_family f) { return &family_templates[f]; }
 
-/* Model templates. `base` sends the task as is; chat templates open the
- * user turn, close it and open the assistant turn, where the answer prefix
- * then goes. */
+/* Model templates: RULER's scripts/data/template.py (main, c3f5e3b), byte
+ * for byte, under lcx's short name with RULER's own name as an alias, plus
+ * chatml (not in RULER). `base` sends the task as is; chat templates open
+ * the user turn, close it and open the assistant turn, where the answer
+ * prefix then goes. */
 static const lcx_template model_templates[] = {
-    {"base", "{task_template}"},
-    {"chatml", "<|im_start|>user\n{task_template}<|im_end|>\n<|im_start|>assistant\n"},
+    {"base", "{task_template}", "base"},
+    {"chatml", "<|im_start|>user\n{task_template}<|im_end|>\n<|im_start|>assistant\n", NULL},
     {"llama3", "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n{task_template}"
-               "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"},
-    {"meta-chat", "[INST] {task_template} [/INST]"},
-    {"phi3", "<|user|>\n{task_template}<|end|>\n<|assistant|>\n"},
+               "<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n",
+     "meta-llama3"},
+    {"meta-chat", "[INST] {task_template} [/INST]", "meta-chat"},
+    {"phi3", "<|user|>\n{task_template}<|end|>\n<|assistant|>\n", "Phi3"},
     {"vicuna-chat", "A chat between a curious user and an artificial intelligence assistant. The "
                     "assistant gives helpful, detailed, and polite answers to the user's "
-                    "questions. USER: {task_template} ASSISTANT:"},
-    {"command-r", "<|START_OF_TURN_TOKEN|><|USER_TOKEN|>{task_template}<|END_OF_TURN_TOKEN|>"
-                  "<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>"},
+                    "questions. USER: {task_template} ASSISTANT:",
+     "vicuna-chat"},
+    {"command-r", "<BOS_TOKEN><|START_OF_TURN_TOKEN|><|USER_TOKEN|>{task_template}"
+                  "<|END_OF_TURN_TOKEN|><|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>",
+     "command-r-chat"},
+    {"lwm-chat", "You are a helpful assistant. USER: {task_template} ASSISTANT: ", "lwm-chat"},
+    {"chatglm", "[gMASK]sop<|user|> \n {task_template}<|assistant|> \n ", "chatglm-chat"},
+    {"rwkv", "User: hi\n\nAssistant: Hi. I am your assistant and I will provide expert full "
+             "response in full details. Please feel free to ask any question and I will always "
+             "answer it\n\nUser: {task_template}\n\nAssistant:",
+     "RWKV"},
+    {"jamba", "<|startoftext|><|bom|><|system|> <|eom|><|bom|><|user|> {task_template}<|eom|>"
+              "<|bom|><|assistant|>",
+     "jamba"},
+    {"nemotron5", "<SPECIAL_10>System\n\n<SPECIAL_11>User\n{task_template}\n<SPECIAL_11>"
+                  "Assistant\n",
+     "nemotron5-instruct"},
 };
 
 size_t lcx_template_count(void) { return sizeof model_templates / sizeof model_templates[0]; }
@@ -72,7 +89,14 @@ const lcx_template *lcx_template_at(size_t i)
 const lcx_template *lcx_template_find(const char *name)
 {
     for (size_t i = 0; i < lcx_template_count(); i++)
-        if (!strcmp(model_templates[i].name, name))
+        if (!strcmp(model_templates[i].name, name) ||
+            (model_templates[i].ruler_name && !strcmp(model_templates[i].ruler_name, name)))
             return &model_templates[i];
     return NULL;
+}
+
+const char *lcx_template_names(void)
+{
+    return "base, chatml, llama3, meta-chat, phi3, vicuna-chat, command-r, lwm-chat, chatglm, "
+           "rwkv, jamba, nemotron5, or RULER's names";
 }

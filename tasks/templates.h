@@ -1,5 +1,6 @@
 /* templates.h (private to tasks/): every RULER prompt string, in one place.
- * They are protocol: byte-identical to ../shared/spec/ruler.md. */
+ * They are protocol: byte-identical to RULER's (main, c3f5e3b:
+ * scripts/data/synthetic/constants.py; docs/ruler.md). */
 #ifndef LCX_TASKS_TEMPLATES_H
 #define LCX_TASKS_TEMPLATES_H
 

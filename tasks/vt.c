@@ -1,4 +1,4 @@
-/* vt.c: variable tracking (../shared/spec/ruler.md, "vt"; RULER
+/* vt.c: variable tracking (docs/ruler.md, "vt"; RULER
  * scripts/data/synthetic/variable_tracking.py). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,12 +66,11 @@ static int cmp_size(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* noises noise lines with each chain's lines inserted in order at sorted
- * random positions; " ".join(...).replace(". \n", ".\n"). */
+/* noises noise sentences with each chain's lines inserted in order at
+ * sorted random positions, one item per line: "\n".join(...), then
+ * .replace(". \n", ".\n") (RULER's noise haystack). */
 static int chain_context(lcx_rng *rng, size_t noises, const chains *c, strbuf *ctx)
 {
-    static const char noise_line[] =
-        "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.\n";
     size_t per = (size_t)c->hops + 1, total = noises + per * (size_t)c->num_chains, n = noises;
     const char **lines = malloc(total * sizeof *lines);
     size_t *pos = malloc(per * sizeof *pos);
@@ -81,7 +80,7 @@ static int chain_context(lcx_rng *rng, size_t noises, const chains *c, strbuf *c
         return -1;
     }
     for (size_t i = 0; i < noises; i++)
-        lines[i] = noise_line;
+        lines[i] = NOISE_SENTENCE;
     for (int ch = 0; ch < c->num_chains; ch++) {
         if (lcx_rng_sample(rng, n, per, pos)) {
             free(lines);
@@ -100,7 +99,7 @@ static int chain_context(lcx_rng *rng, size_t noises, const chains *c, strbuf *c
     sb_init(&joined);
     for (size_t i = 0; i < n; i++) {
         if (i)
-            sb_putc(&joined, ' ');
+            sb_putc(&joined, '\n');
         sb_puts(&joined, lines[i]);
     }
     sb_append_replace(ctx, sb_str(&joined), ". \n", ".\n");
@@ -111,9 +110,10 @@ static int chain_context(lcx_rng *rng, size_t noises, const chains *c, strbuf *c
     return oom ? -1 : 0;
 }
 
-/* Fill the task template for these chains at this many noise lines. */
-static int fill_vt(const prompt_parts *parts, lcx_rng *rng, size_t noises, const chains *c,
-                   strbuf *task, strbuf *answer_prefix)
+/* Fill the task template (and answer prefix) for these chains at this many
+ * noise lines. */
+static int fill_vt(const char *body, const char *answer_prefix_tmpl, lcx_rng *rng,
+                   size_t noises, const chains *c, strbuf *task, strbuf *answer_prefix)
 {
     strbuf context;
     sb_init(&context);
@@ -125,20 +125,28 @@ static int fill_vt(const prompt_parts *parts, lcx_rng *rng, size_t noises, const
     snprintf(num_v, sizeof num_v, "%d", c->hops + 1);
     const char *names[] = {"context", "query", "num_v"};
     const char *values[] = {sb_str(&context), c->value, num_v};
-    fill_template(task, sb_str(&parts->body), names, values, 3);
-    fill_template(answer_prefix, sb_str(&parts->answer_prefix), names, values, 3);
+    fill_template(task, body, names, values, 3);
+    fill_template(answer_prefix, answer_prefix_tmpl, names, values, 3);
     sb_free(&context);
     return 0;
 }
 
-/* The one-shot example: 3-letter names, value 12345, sized to about 500
- * tokens; its text is the task prompt with the answer prefix and the
- * answer: `input + " " + " ".join(outputs)` as RULER writes it. */
+/* ---- the one-shot example (RULER's icl_example) ---------------------------
+ * Built once per seed, like a task sample but with 3-letter names and value
+ * 12345, from the task template and answer prefix alone (no model
+ * template); sized by RULER's search: the largest number of noise lines in
+ * [5, max(int(500 / (tokens at 5 / 5) * 3), 10)] whose prompt (without the
+ * answer) takes at most 500 tokens, or 5. Its text is the prompt, " ", the
+ * variables joined with " ", and "\n". Each sample then re-randomises it
+ * (randomize_icl). */
+enum { ICL_MIN_NOISES = 5 };
+
 typedef struct icl_search {
     const lcx_gen_ctx *ctx;
-    const prompt_parts *parts;
     uint64_t seed;
-    strbuf text;
+    strbuf prompt;
+    chains c;
+    int have_chains;
 } icl_search;
 
 static int icl_build(icl_search *s, size_t noises)
@@ -146,34 +154,126 @@ static int icl_build(icl_search *s, size_t noises)
     lcx_rng rng;
     lcx_rng_seed(&rng, s->seed);
     const lcx_task *t = s->ctx->task;
-    chains c;
+    const task_template *tt = template_for_family(FAMILY_VT);
+    if (s->have_chains)
+        chains_free(&s->c);
     int hops = t->num_hops < 10 ? t->num_hops : 10;
-    make_chains(&rng, t->num_chains, hops, 3, 12345, &c);
+    make_chains(&rng, t->num_chains, hops, 3, 12345, &s->c);
+    s->have_chains = 1;
+    sb_clear(&s->prompt);
     strbuf prefix;
     sb_init(&prefix);
-    sb_clear(&s->text);
-    int rc = fill_vt(s->parts, &rng, noises, &c, &s->text, &prefix);
-    if (!rc) {
-        sb_append(&s->text, sb_str(&prefix), prefix.len);
-        sb_putc(&s->text, ' ');
-        for (int i = 0; i <= hops; i++) {
-            if (i)
-                sb_putc(&s->text, ' ');
-            sb_puts(&s->text, c.vars[i]);
-        }
-    }
+    int rc = fill_vt(tt->body, tt->answer_prefix, &rng, noises, &s->c, &s->prompt, &prefix);
+    sb_append(&s->prompt, sb_str(&prefix), prefix.len);
     sb_free(&prefix);
-    chains_free(&c);
-    return rc || s->text.oom ? -1 : 0;
+    return rc || s->prompt.oom ? -1 : 0;
 }
 
-static int icl_fits(void *arg, size_t noises)
+static size_t icl_tokens(void *arg, size_t noises)
 {
     icl_search *s = arg;
     if (icl_build(s, noises))
-        return -1;
-    size_t n = count_tokens(s->ctx, &s->text);
-    return n + (size_t)s->ctx->task->tokens_to_generate <= ICL_BUDGET;
+        return SIZE_MAX;
+    return count_tokens(s->ctx, &s->prompt);
+}
+
+static int vt_prepare(const lcx_gen_ctx *ctx, const prompt_parts *parts, lcx_gen_prep *prep,
+                      lcx_err *err)
+{
+    (void)parts;
+    icl_search s = {.ctx = ctx, .seed = lcx_seed_mix(ctx->seed, "vt-icl-example", 0, 0)};
+    sb_init(&s.prompt);
+    size_t best = ICL_MIN_NOISES, tokens = 0;
+    size_t at_min = icl_tokens(&s, ICL_MIN_NOISES);
+    int rc = at_min == SIZE_MAX ? -1 : 0;
+    if (!rc) {
+        double per = (double)at_min / ICL_MIN_NOISES;
+        size_t hi = (size_t)((double)ICL_BUDGET / (per > 0 ? per : 1) * 3);
+        if (hi < 2 * ICL_MIN_NOISES)
+            hi = 2 * ICL_MIN_NOISES;
+        int found = fit_search(icl_tokens, &s, ICL_MIN_NOISES, hi, 0, 0, ICL_BUDGET, &best,
+                               &tokens, NULL);
+        if (found < 0)
+            rc = -1;
+        else if (found == 0)
+            best = ICL_MIN_NOISES;
+    }
+    if (!rc)
+        rc = icl_build(&s, best);
+    if (!rc) {
+        const chains *c = &s.c;
+        sb_putc(&s.prompt, ' ');
+        for (int i = 0; i <= c->hops; i++) {
+            if (i)
+                sb_putc(&s.prompt, ' ');
+            sb_puts(&s.prompt, c->vars[i]);
+        }
+        sb_putc(&s.prompt, '\n');
+        if (s.prompt.oom || !(prep->vt_example = strdup(sb_str(&s.prompt))))
+            rc = -1;
+    }
+    if (s.have_chains)
+        chains_free(&s.c);
+    sb_free(&s.prompt);
+    if (rc)
+        return lcx_errf(err, LCX_EIO, "%s: cannot build the one-shot example (token counter failed)",
+                        ctx->task->name);
+    return 0;
+}
+
+/* RULER's randomize_icl: the last hops + 1 words of the example (its answer)
+ * get new random upper-case names of the same length, replaced everywhere
+ * in the example, and 12345 becomes a random value in [10000, 99998]. The
+ * new names avoid every old and new name and "VAR", so that the
+ * replacements cannot touch each other. */
+static int randomize_example(const char *example, int hops, lcx_rng *rng, strbuf *out)
+{
+    char old[MAX_CHAIN_VARS][8], fresh[MAX_CHAIN_VARS][8];
+    int n = hops + 1;
+    /* The answer words, from the end of the stripped example. */
+    size_t end = strlen(example);
+    for (int i = n - 1; i >= 0; i--) {
+        while (end > 0 && (example[end - 1] == ' ' || example[end - 1] == '\n'))
+            end--;
+        size_t start = end;
+        while (start > 0 && example[start - 1] != ' ' && example[start - 1] != '\n')
+            start--;
+        if (end - start == 0 || end - start >= sizeof old[i])
+            return -1;
+        memcpy(old[i], example + start, end - start);
+        old[i][end - start] = '\0';
+        end = start;
+    }
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(old[i]);
+        int clash;
+        do {
+            for (size_t k = 0; k < len; k++)
+                fresh[i][k] = (char)('A' + lcx_rng_below(rng, 26));
+            fresh[i][len] = '\0';
+            clash = !strcmp(fresh[i], "VAR");
+            for (int j = 0; j < n && !clash; j++)
+                clash = !strcmp(fresh[i], old[j]) || (j < i && !strcmp(fresh[i], fresh[j]));
+        } while (clash);
+    }
+    char value[16];
+    snprintf(value, sizeof value, "%d", (int)lcx_rng_range(rng, 10000, 99998));
+    strbuf a, b;
+    sb_init(&a);
+    sb_init(&b);
+    sb_puts(&a, example);
+    for (int i = 0; i < n; i++) {
+        sb_clear(&b);
+        sb_append_replace(&b, sb_str(&a), old[i], fresh[i]);
+        strbuf t = a;
+        a = b;
+        b = t;
+    }
+    sb_append_replace(out, sb_str(&a), "12345", value);
+    int oom = a.oom || b.oom;
+    sb_free(&a);
+    sb_free(&b);
+    return oom || out->oom ? -1 : 0;
 }
 
 static int vt_build(const lcx_gen_ctx *ctx, size_t index, size_t haystack, lcx_rng *rng,
@@ -181,21 +281,15 @@ static int vt_build(const lcx_gen_ctx *ctx, size_t index, size_t haystack, lcx_r
 {
     (void)index;
     const lcx_task *t = ctx->task;
-    icl_search icl = {.ctx = ctx, .parts = parts, .seed = lcx_rng_next(rng)};
-    sb_init(&icl.text);
-    size_t icl_noises = 0, min = (size_t)t->num_hops + 2;
-    /* When even the smallest example passes the budget (the byte counter
-     * makes tokens small), the smallest example is used. */
-    int found = search_largest(icl_fits, &icl, min, 64, 0, &icl_noises);
-    int rc = found < 0 ? -1 : icl_build(&icl, found ? icl_noises : min);
-    if (!rc)
-        sb_append(&out->example, sb_str(&icl.text), icl.text.len);
-    sb_free(&icl.text);
-
+    /* The example, re-randomised, then "\n": a blank line before the task. */
+    int rc = randomize_example(parts->prep->vt_example, t->num_hops < 10 ? t->num_hops : 10, rng,
+                               &out->example);
+    sb_putc(&out->example, '\n');
     chains c;
     make_chains(rng, t->num_chains, t->num_hops, 5, 0, &c);
     if (!rc)
-        rc = fill_vt(parts, rng, haystack, &c, &out->task, &out->answer_prefix);
+        rc = fill_vt(sb_str(&parts->body), sb_str(&parts->answer_prefix), rng, haystack, &c,
+                     &out->task, &out->answer_prefix);
     if (!rc) {
         const char *answers[MAX_CHAIN_VARS];
         for (int i = 0; i <= t->num_hops; i++)
@@ -204,15 +298,15 @@ static int vt_build(const lcx_gen_ctx *ctx, size_t index, size_t haystack, lcx_r
     }
     chains_free(&c);
     if (rc)
-        return lcx_errf(err, LCX_EINPUT, "%s: cannot build the one-shot example within %d tokens",
-                        t->name, ICL_BUDGET);
+        return lcx_errf(err, LCX_ENOMEM, "%s: out of memory", t->name);
     return 0;
 }
 
+/* RULER's increment: 10 noise lines (5 below 4096). */
 static void vt_limits(const lcx_gen_ctx *ctx, size_t *unit, size_t *min_haystack)
 {
-    *unit = 10;
+    *unit = ctx->max_length < 4096 ? 5 : 10;
     *min_haystack = (size_t)ctx->task->num_hops + 2;
 }
 
-const family_ops vt_ops = {.limits = vt_limits, .build = vt_build};
+const family_ops vt_ops = {.limits = vt_limits, .prepare = vt_prepare, .build = vt_build};

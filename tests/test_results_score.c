@@ -41,7 +41,7 @@ TEST(match_part_is_any)
 TEST(unicode_case_insensitive)
 {
     CHECK(lcx_contains_ci("Das ist ÄRGER", "ärger"));
-    CHECK(lcx_contains_ci("ΣΟΦΙΑ", "σοφια"));
+    CHECK(lcx_contains_ci("ΣΟΦΙΑ", "σοφια")); /* Σ first: not final, σ */
     CHECK(!lcx_contains_ci("Ärger", "arger"));
 }
 
@@ -58,6 +58,143 @@ static void write_file(const char *path, const char *text)
     FILE *fp = fopen(path, "w");
     fputs(text, fp);
     fclose(fp);
+}
+
+/* Python's lower() on both sides, not Unicode case folding (RULER:
+ * `r.lower() in pred.lower()`). Expected values are Python's, worked out by
+ * hand from its rules. */
+TEST(case_folding_is_python_lower)
+{
+    /* Final sigma: "ΟΔΟΣ".lower() == "οδος" (ς after a cased letter at the
+     * end), so the reference "οδοσ" (σ) is not in it; folding would say yes. */
+    CHECK(lcx_contains_ci("ΟΔΟΣ", "οδος"));
+    CHECK(!lcx_contains_ci("ΟΔΟΣ", "οδοσ"));
+    CHECK(lcx_contains_ci("ΟΔΟΣΟ", "οδοσο")); /* not final: σ */
+    CHECK(!lcx_contains_ci("ΟΔΟΣΟ", "οδοςο"));
+    CHECK(lcx_contains_ci("Σ", "σ"));           /* nothing cased before: σ */
+    CHECK(lcx_contains_ci("A'Σ", "a'ς"));       /* the apostrophe is case-ignorable */
+    CHECK(!lcx_contains_ci("ς", "σ"));          /* lower() leaves ς alone */
+    /* İ lowers to "i" + U+0307 (SpecialCasing): "istanbul" is not in
+     * "i̇stanbul", but "i̇stanbul" and "İSTANBUL" match. */
+    CHECK(!lcx_contains_ci("İstanbul", "istanbul"));
+    CHECK(lcx_contains_ci("İstanbul", "i\xcc\x87stanbul"));
+    CHECK(lcx_contains_ci("xİSTANBUL", "İstanbul"));
+    /* U+0345 (combining ypogegrammeni) lowers to itself; folding maps it to ι. */
+    CHECK(!lcx_contains_ci("\xcd\x85", "\xce\xb9"));
+    CHECK(!lcx_contains_ci("\xce\xb9", "\xcd\x85"));
+    CHECK(lcx_contains_ci("\xcd\x85", "\xcd\x85"));
+    /* Kelvin sign K (U+212A) lowers to ASCII k. */
+    CHECK(lcx_contains_ci("5 \xe2\x84\xaa", "5 k"));
+}
+
+/* RULER computes sum / n * 100 before round(x, 2). Each case here has
+ * 100 * sum / n exactly on a tie (a multiple of 1/8), while sum / n is not
+ * a dyadic fraction and rounds below it. */
+TEST(rounding_order_is_sum_over_n_times_100)
+{
+    char dir[] = "/tmp/lcx-round-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[300];
+    snprintf(path, sizeof path, "%s/qa_1.jsonl", dir);
+    /* qa, 160 samples, 23 answered: 23 / 160 = 0.14375 is stored as
+     * 0.14374999999999998890, times 100 gives 14.374999999999998 -> 14.37;
+     * 100 * 23 / 160 = 14.375 exactly would round half to even: 14.38. */
+    FILE *fp = fopen(path, "w");
+    for (int i = 0; i < 160; i++)
+        fprintf(fp, "{\"max_length\":4096,\"outputs\":[\"Rome\"],\"pred\":\"%s\"}\n",
+                i < 23 ? "Rome" : "Milan");
+    fclose(fp);
+    lcx_table t;
+    lcx_table_init(&t);
+    lcx_err err = {0};
+    CHECK_INT(lcx_score_path(path, &t, &err), 0);
+    const lcx_cell *c = lcx_table_find(&t, "qa_1", 4096);
+    CHECK(c && c->count == 160);
+    if (c)
+        CHECK_MSG(lcx_cell_score(c) == 14.37, "%.17g", lcx_cell_score(c));
+    lcx_table_free(&t);
+    /* vt, 160 samples, 7 of 800 references (one of five in seven samples):
+     * 0.2 added seven times is 1.3999999999999999, / 160 * 100 =
+     * 0.8749999999999999 -> 0.87 (100 * sum / 160 = 0.875 -> 0.88). */
+    snprintf(path, sizeof path, "%s/vt.jsonl", dir);
+    fp = fopen(path, "w");
+    for (int i = 0; i < 160; i++)
+        fprintf(fp, "{\"max_length\":4096,\"outputs\":[\"AAAAA\",\"BBBBB\",\"CCCCC\",\"DDDDD\","
+                    "\"EEEEE\"],\"pred\":\"%s\"}\n", i < 7 ? "AAAAA" : "none");
+    fclose(fp);
+    lcx_table_init(&t);
+    CHECK_INT(lcx_score_path(path, &t, &err), 0);
+    c = lcx_table_find(&t, "vt", 4096);
+    if (c)
+        CHECK_MSG(lcx_cell_score(c) == 0.87, "%.17g", lcx_cell_score(c));
+    lcx_table_free(&t);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/qa_1.jsonl", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* Control characters, NUL included, are cleaned up, never rejected. */
+TEST(control_characters_in_predictions)
+{
+    char dir[] = "/tmp/lcx-ctl-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[300];
+    snprintf(path, sizeof path, "%s/niah_multivalue.jsonl", dir);
+    /* 1: NUL inside: "1111111\n2222222" finds both of 4 -> 0.5
+     * 2: a leading NUL and a \x1f: both become newlines, stripped or kept
+     *    -> "3333333\n4444444": 2 of 4 -> 0.5
+     * 3: only control characters: a null prediction -> 0
+     * mean 1 / 3 * 100 = 33.33 */
+    write_file(path,
+               "{\"max_length\":4096,\"outputs\":[\"1111111\",\"2222222\",\"3333333\",\"4444444\"],"
+               "\"pred\":\"1111111\\u00002222222\"}\n"
+               "{\"max_length\":4096,\"outputs\":[\"1111111\",\"2222222\",\"3333333\",\"4444444\"],"
+               "\"pred\":\"\\u00003333333\\u001f4444444\"}\n"
+               "{\"max_length\":4096,\"outputs\":[\"1111111\",\"2222222\",\"3333333\",\"4444444\"],"
+               "\"pred\":\" \\u0000\\u0001 \"}\n");
+    lcx_table t;
+    lcx_table_init(&t);
+    lcx_err err = {0};
+    CHECK_INT(lcx_score_path(path, &t, &err), 0);
+    const lcx_cell *c = lcx_table_find(&t, "niah_multivalue", 4096);
+    CHECK(c && c->count == 3 && c->nulls == 1);
+    if (c)
+        CHECK_MSG(lcx_cell_score(c) == 33.33, "%.17g", lcx_cell_score(c));
+    lcx_table_free(&t);
+    size_t n;
+    char *p = lcx_postprocess_predn("\0 a\0b \0", 8, &n);
+    CHECK_STR(p, "a\nb");
+    CHECK_INT(n, 3);
+    free(p);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* More lengths than any fixed column count: all are scored and shown. */
+TEST(many_lengths)
+{
+    lcx_table t;
+    lcx_table_init(&t);
+    for (size_t l = 1; l <= 300; l++) {
+        lcx_cell *c = lcx_table_cell(&t, "qa_1", 1000 + l);
+        c->sum = 1;
+        c->count = 2;
+    }
+    json_t *j = lcx_table_json(&t);
+    CHECK_INT(json_object_size(json_object_get(j, "scores")), 300);
+    CHECK_NEAR(json_real_value(json_object_get(json_object_get(json_object_get(j, "scores"), "1300"),
+                                               "qa_1")),
+               50.0, 1e-9);
+    json_decref(j);
+    FILE *fp = tmpfile();
+    lcx_table_print(fp, &t);
+    rewind(fp);
+    char line[8192];
+    CHECK(fgets(line, sizeof line, fp) != NULL);
+    CHECK(strstr(line, " 1300") != NULL);
+    fclose(fp);
+    lcx_table_free(&t);
 }
 
 TEST(table_from_directory)
@@ -116,6 +253,10 @@ int main(void)
     RUN(match_part_is_any);
     RUN(unicode_case_insensitive);
     RUN(round2_matches_python);
+    RUN(case_folding_is_python_lower);
+    RUN(rounding_order_is_sum_over_n_times_100);
+    RUN(control_characters_in_predictions);
+    RUN(many_lengths);
     RUN(table_from_directory);
     return check_summary();
 }

@@ -1,4 +1,4 @@
-/* Tests of tasks/cwe.c against ../shared/spec/ruler.md. */
+/* Tests of tasks/cwe.c against docs/ruler.md. */
 #include "tasks_fixture.h"
 
 static const char CWE_HEAD[] = "Below is a numbered list of words. In these words, some appear "
@@ -30,9 +30,12 @@ static void check_counts(size_t length, size_t common_reps, size_t uncommon_reps
     CHECK(ends_with(s.input, CWE_QUESTION));
     CHECK_STR(s.answer_prefix, CWE_PREFIX);
     CHECK_INT(s.n_outputs, 10);
-    /* the example's answer follows its answer prefix directly */
-    const char *ex_answer = strstr(s.input, "are:1. ");
+    /* the example's answer follows its answer prefix after a space, then a
+     * newline and the task */
+    const char *ex_answer = strstr(s.input, " most often in the list are: 1. ");
     CHECK(ex_answer != NULL);
+    CHECK(ex_answer && strstr(ex_answer, " 10. ") && strchr(ex_answer, '\n') &&
+          starts_with(strchr(ex_answer, '\n') + 1, CWE_HEAD));
     const char *task = strstr(s.input + 1, CWE_HEAD);
     CHECK(task != NULL);
     if (!task) {

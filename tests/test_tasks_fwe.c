@@ -1,4 +1,4 @@
-/* Tests of tasks/fwe.c against ../shared/spec/ruler.md. */
+/* Tests of tasks/fwe.c against docs/ruler.md. */
 #include "tasks_fixture.h"
 
 static const char FWE_HEAD[] = "Read the following coded text and track the frequency of each "
@@ -16,8 +16,10 @@ TEST(prompt_and_zeta_counts)
     CHECK_STR(s.answer_prefix, " Answer: According to the coded text above, the three most "
                                "frequently appeared words are:");
     CHECK_INT(s.n_outputs, 3);
-    /* counts follow int(N k^-2 / zeta(2)): rank 1 (dots), 2, 3, 4 */
-    size_t dots = count_occurrences(s.input, "....") - 1; /* one in the question */
+    /* counts follow int(N k^-2 / zeta(2)): rank 1 (the noise word "...",
+     * three dots as RULER writes it; the question says '....'), 2, 3, 4 */
+    CHECK_INT(count_occurrences(s.input, "...."), 1); /* only the question's */
+    size_t dots = count_occurrences(s.input, " ...") - 1; /* " ...." in the question */
     size_t c2 = count_occurrences(s.input, s.outputs[0]);
     size_t c3 = count_occurrences(s.input, s.outputs[1]);
     size_t c4 = count_occurrences(s.input, s.outputs[2]);

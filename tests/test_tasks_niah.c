@@ -1,4 +1,4 @@
-/* Tests of tasks/niah.c against ../shared/spec/ruler.md. */
+/* Tests of tasks/niah.c against docs/ruler.md. */
 #include <ctype.h>
 
 #include "tasks_fixture.h"

@@ -1,4 +1,4 @@
-/* Tests of tasks/qa.c against ../shared/spec/ruler.md. */
+/* Tests of tasks/qa.c against docs/ruler.md. */
 #include "tasks_fixture.h"
 
 static const char QA_HEAD[] = "Answer the question based on the given documents. Only give me "

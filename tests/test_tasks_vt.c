@@ -1,4 +1,4 @@
-/* Tests of tasks/vt.c against ../shared/spec/ruler.md. */
+/* Tests of tasks/vt.c against docs/ruler.md. */
 #include "tasks_fixture.h"
 
 static const char VT_HEAD[] =
@@ -20,7 +20,7 @@ static int assigned_var(const char *text, const char *pat, char *out)
 static size_t follow_chain(const char *text, const char *value, char vars[][8], size_t max)
 {
     char pat[96];
-    snprintf(pat, sizeof pat, " = %s ", value);
+    snprintf(pat, sizeof pat, " = %s\n", value);
     size_t n = 0;
     if (!assigned_var(text, pat, vars[n]))
         return 0;
@@ -40,9 +40,14 @@ TEST(prompt_shape_example_and_answer)
     CHECK(starts_with(s.input, VT_HEAD));
     CHECK_INT(count_occurrences(s.input, VT_HEAD), 2);
     CHECK(strstr(s.input, "VAR ") != NULL);
-    CHECK(strstr(s.input, " = 12345 ") != NULL); /* the example's value */
+    /* the example's value is re-randomised: no 12345 (RULER's randomize_icl) */
+    CHECK(strstr(s.input, "12345") == NULL);
     const char *task = strstr(s.input + 1, VT_HEAD);
-    CHECK(task != NULL && task[-1] == '\n');
+    /* a blank line between the example (which ends with "\n") and the task */
+    CHECK(task != NULL && task[-1] == '\n' && task[-2] == '\n');
+    /* the noise lines and chain lines are joined with "\n" */
+    CHECK(strstr(s.input, "There and back again.\nThe grass is green.") != NULL);
+    CHECK(strstr(s.input, "There and back again. The grass") == NULL);
     CHECK(strstr(s.input, ", they are:  ") != NULL && strstr(s.input, ", they are:  ") < task);
     CHECK(ends_with(s.input, " in the text above."));
     CHECK(starts_with(s.answer_prefix, " Answer: According to the chain(s) of variable assignment "

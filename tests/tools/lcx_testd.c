@@ -8,6 +8,7 @@
  *             [--fault KIND:N[:mod=M]]... [--retry-after S] [--stall-seconds S]
  *             [--prefill yes|no]
  *             [--delay-ms N] [--stats FILE] [--max-seconds S]
+ *             [--tokenize-mbps R] [--tokenize-bad zero|double|500]
  *
  * Binds 127.0.0.1, port 0 (ephemeral), writes the port to F (temp + rename)
  * once listening; exits after --max-seconds (default 600) or on SIGTERM/SIGINT.
@@ -32,6 +33,12 @@
  * before its fault. A chat request whose last message is the assistant's is
  * rejected (400) before it counts as an attempt unless it sets
  * "continue_final_message": true or "add_generation_prompt": false.
+ *
+ * /tokenize counts one token per byte; --tokenize-mbps R makes it take the
+ * time a real tokenizer would (R MB/s, plus 1 ms a request), and
+ * --tokenize-bad makes it answer absurdly: zero tokens, twice the bytes, or
+ * HTTP 500. The stats count its requests and bytes (tokenize_requests,
+ * tokenize_bytes, tokenize_max_bytes).
  *
  * Stats (--stats FILE, temp + rename, at most every 100 ms while requests come
  * in, at start and at exit): requests, by_path, by_status (reset faults have
@@ -125,6 +132,9 @@ typedef struct server {
     long retry_after;
     double stall_seconds;
     long delay_ms;
+    double tokenize_mbps; /* 0: instant */
+    int tokenize_bad;     /* 0, 1 zero, 2 double, 3 HTTP 500 */
+    atomic_long tok_requests, tok_bytes, tok_max_bytes;
     int no_prefill; /* --prefill no: refuse every final assistant message */
     double max_seconds;
     data_map data;
@@ -809,7 +819,7 @@ done:
     sb_free(&key);
 }
 
-static void handle_tokenize(json_t *root, resp *out)
+static void handle_tokenize(server *s, json_t *root, resp *out)
 {
     json_t *c = json_object_get(root, "content");
     int llama = json_is_string(c);
@@ -822,12 +832,29 @@ static void handle_tokenize(json_t *root, resp *out)
     }
     const unsigned char *p = (const unsigned char *)json_string_value(c);
     size_t n = json_string_length(c);
-    sb_reserve(&out->body, n * 4 + 64);
+    atomic_fetch_add(&s->tok_requests, 1);
+    atomic_fetch_add(&s->tok_bytes, (long)n);
+    long prev = atomic_load(&s->tok_max_bytes);
+    while ((long)n > prev && !atomic_compare_exchange_weak(&s->tok_max_bytes, &prev, (long)n))
+        ;
+    if (s->tokenize_mbps > 0) {
+        double secs = 0.001 + (double)n / (s->tokenize_mbps * 1e6);
+        struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+    if (s->tokenize_bad == 3) {
+        set_error(out, 500, "server_error", "tokenizer unavailable");
+        return;
+    }
+    if (s->tokenize_bad == 1)
+        n = 0;
+    sb_reserve(&out->body, n * 8 + 64);
     sb_puts(&out->body, "{\"tokens\":[");
-    for (size_t i = 0; i < n; i++) {
+    size_t m = s->tokenize_bad == 2 ? 2 * n : n;
+    for (size_t i = 0; i < m; i++) {
         char num[8];
         int k = 0;
-        unsigned v = p[i];
+        unsigned v = p[i % n];
         if (i)
             num[k++] = ',';
         if (v >= 100)
@@ -839,7 +866,8 @@ static void handle_tokenize(json_t *root, resp *out)
     }
     sb_putc(&out->body, ']');
     if (!llama)
-        sb_printf(&out->body, ",\"count\":%zu,\"max_model_len\":1048576", n);
+        sb_printf(&out->body, ",\"count\":%zu,\"max_model_len\":1048576",
+                  s->tokenize_bad == 2 ? 2 * n : n);
     sb_putc(&out->body, '}');
     out->status = 200;
 }
@@ -877,7 +905,7 @@ static void dispatch(server *s, const req *q, const char *body, size_t blen, res
         return;
     }
     if (pid == P_TOKENIZE)
-        handle_tokenize(root, out);
+        handle_tokenize(s, root, out);
     else
         handle_generation(s, pid, root, out);
     json_decref(root);
@@ -1041,6 +1069,9 @@ static void write_stats(server *s)
     json_object_set_new(j, "authorization", s->have_auth ? json_string(s->auth) : json_null());
     pthread_mutex_unlock(&s->auth_mu);
     json_object_set_new(j, "retry_attempts_max", json_integer(atomic_load(&s->retry_max)));
+    json_object_set_new(j, "tokenize_requests", json_integer(atomic_load(&s->tok_requests)));
+    json_object_set_new(j, "tokenize_bytes", json_integer(atomic_load(&s->tok_bytes)));
+    json_object_set_new(j, "tokenize_max_bytes", json_integer(atomic_load(&s->tok_max_bytes)));
     char *t = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     if (t) {
@@ -1064,6 +1095,7 @@ static void usage(void)
             "usage: lcx_testd --port-file F [--data DIR] [--answer refs|first|wrong|empty]\n"
             "                 [--fault KIND:N[:mod=M]]... [--retry-after S] [--stall-seconds S]\n"
             "                 [--delay-ms N] [--stats FILE] [--max-seconds S]\n"
+            "                 [--tokenize-mbps R] [--tokenize-bad zero|double|500]\n"
             "KIND: 429 500 503 malformed truncated stall reset; N: a count or 'always'\n");
 }
 
@@ -1184,6 +1216,19 @@ int main(int argc, char **argv)
             if (parse_num(v, 0, 3600000, &d))
                 goto bad;
             s->delay_ms = (long)d;
+        } else if (strcmp(a, "--tokenize-mbps") == 0) {
+            if (parse_num(v, 0.001, 100000, &d))
+                goto bad;
+            s->tokenize_mbps = d;
+        } else if (strcmp(a, "--tokenize-bad") == 0) {
+            if (strcmp(v, "zero") == 0)
+                s->tokenize_bad = 1;
+            else if (strcmp(v, "double") == 0)
+                s->tokenize_bad = 2;
+            else if (strcmp(v, "500") == 0)
+                s->tokenize_bad = 3;
+            else
+                goto bad;
         } else if (strcmp(a, "--max-seconds") == 0) {
             if (parse_num(v, 0.1, 86400 * 7, &d))
                 goto bad;

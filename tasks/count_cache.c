@@ -1,0 +1,184 @@
+/* count_cache.c: token counts of prompt chunks, remembered across the
+ * probes of a length search and across the samples of a (task, length), so
+ * that a probe costs a pass of hashing instead of a pass of tokenization
+ * (gen_internal.h). Keys are 64-bit hashes of the chunk bytes; 64 stripes,
+ * each an open-addressing table under its own lock. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tasks/gen_internal.h"
+
+enum { STRIPES = 64, LONG_CHUNK = 2048 };
+
+typedef struct slot {
+    uint64_t key; /* 0 = empty */
+    size_t count;
+} slot;
+
+typedef struct stripe {
+    pthread_mutex_t lock;
+    slot *slots;
+    size_t cap, used; /* cap: a power of two, or 0 */
+} stripe;
+
+struct count_cache {
+    stripe stripes[STRIPES];
+};
+
+count_cache *count_cache_new(void)
+{
+    count_cache *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    for (int i = 0; i < STRIPES; i++)
+        pthread_mutex_init(&c->stripes[i].lock, NULL);
+    return c;
+}
+
+void count_cache_free(count_cache *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < STRIPES; i++) {
+        pthread_mutex_destroy(&c->stripes[i].lock);
+        free(c->stripes[i].slots);
+    }
+    free(c);
+}
+
+/* A 64-bit hash of the chunk, 8 bytes a step (multiply-xorshift, with the
+ * length folded in), never 0. */
+static uint64_t mix(uint64_t h)
+{
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    h ^= h >> 31;
+    return h;
+}
+
+static uint64_t chunk_hash(const char *s, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)n, a = 0x6a09e667f3bcc909ull;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        a = (a ^ w) * 0x9fb21c651e98df25ull;
+        a ^= a >> 29;
+        h = (h ^ a) * 0xff51afd7ed558ccdull;
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, s + i, n - i);
+    h = mix(h ^ mix(tail ^ a));
+    return h ? h : 1;
+}
+
+/* Look key up in a locked stripe: its slot, or the empty slot for it. */
+static slot *find_slot(stripe *st, uint64_t key)
+{
+    size_t mask = st->cap - 1, i = (size_t)(key >> 6) & mask;
+    while (st->slots[i].key && st->slots[i].key != key)
+        i = (i + 1) & mask;
+    return &st->slots[i];
+}
+
+static int grow(stripe *st)
+{
+    size_t cap = st->cap ? st->cap * 2 : 256;
+    slot *old = st->slots;
+    size_t old_cap = st->cap;
+    st->slots = calloc(cap, sizeof *st->slots);
+    if (!st->slots) {
+        st->slots = old;
+        return -1;
+    }
+    st->cap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].key)
+            *find_slot(st, old[i].key) = old[i];
+    free(old);
+    return 0;
+}
+
+static size_t chunk_count(count_cache *c, uint64_t key, const lcx_counter *counter, const char *s,
+                          size_t n)
+{
+    stripe *st = &c->stripes[key & (STRIPES - 1)];
+    pthread_mutex_lock(&st->lock);
+    slot *sl = st->cap ? find_slot(st, key) : NULL;
+    int hit = sl && sl->key;
+    size_t count = hit ? sl->count : 0;
+    pthread_mutex_unlock(&st->lock);
+    if (hit)
+        return count;
+    count = counter->count(counter->ctx, s, n);
+    if (count == SIZE_MAX)
+        return SIZE_MAX;
+    pthread_mutex_lock(&st->lock);
+    if ((st->used + 1) * 4 > st->cap * 3 && grow(st) != 0) {
+        pthread_mutex_unlock(&st->lock);
+        return count; /* out of memory: still a right count, just not kept */
+    }
+    sl = find_slot(st, key);
+    if (!sl->key) {
+        sl->key = key;
+        sl->count = count;
+        st->used++;
+    }
+    pthread_mutex_unlock(&st->lock);
+    return count;
+}
+
+/* The end of the chunk that starts at s[i]. */
+static size_t chunk_end(const char *s, size_t len, size_t i)
+{
+    size_t start = i;
+    while (i < len) {
+        while (i < len && s[i] != ' ' && s[i] != '\n')
+            i++;
+        if (i == len)
+            return len;
+        if (s[i] == '\n') {
+            while (i < len && s[i] == '\n')
+                i++;
+            return i;
+        }
+        if (i > start) {
+            char prev = s[i - 1], next = i + 1 < len ? s[i + 1] : ' ';
+            if (prev != ' ' && (prev == '.' || prev == '?' || prev == '!' || prev == ':' ||
+                                (next >= '0' && next <= '9') || i - start >= LONG_CHUNK))
+                return i;
+        }
+        i++;
+    }
+    return len;
+}
+
+size_t count_cache_sum(count_cache *c, count_memo *memo, const lcx_counter *counter,
+                       const char *text, size_t len)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < len;) {
+        size_t e = chunk_end(text, len, i), n;
+        uint64_t key = chunk_hash(text + i, e - i);
+        size_t m = (size_t)(key >> 20) & (COUNT_MEMO_SLOTS - 1);
+        if (memo && memo->key[m] == key) {
+            n = memo->count[m];
+        } else {
+            n = chunk_count(c, key, counter, text + i, e - i);
+            if (n == SIZE_MAX)
+                return SIZE_MAX;
+            if (memo && n <= UINT32_MAX) {
+                memo->key[m] = key;
+                memo->count[m] = (uint32_t)n;
+            }
+        }
+        total += n;
+        i = e;
+    }
+    return total;
+}
