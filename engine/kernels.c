@@ -133,6 +133,11 @@ static inline vf vexp(vf x)
     return (vf)((vi)y & ~under);
 }
 
+/* Below this many multiply-adds a kernel runs on the calling thread: a
+ * parallel region costs microseconds, more than a small model's whole
+ * matmul (and under load its spinning threads cost far more). */
+#define PAR_MIN_WORK (1u << 18)
+
 /* ---- weights ---- */
 
 /* dst[0..n) = w[row][k0 .. k0+n) as F32. */
@@ -257,7 +262,8 @@ static void matmul_gemv(float *y, const float *x, const lcx_weight *w, const flo
                         const lcx_kscratch *ks)
 {
     int n_out = w->rows, n_in = w->cols;
-#pragma omp parallel num_threads(ks->n_threads)
+    int par = (size_t)n_tok * n_out * n_in >= PAR_MIN_WORK;
+#pragma omp parallel num_threads(ks->n_threads) if (par)
     {
         float seg[LCX_MM_KB] __attribute__((aligned(64)));
 #pragma omp for schedule(static)
@@ -292,7 +298,8 @@ static void matmul(float *y, const float *x, const lcx_weight *w, const float *b
         return;
     }
     int n_blocks = (n_out + MM_NB - 1) / MM_NB;
-#pragma omp parallel num_threads(ks->n_threads)
+    int par = (size_t)n_tok * n_out * n_in >= PAR_MIN_WORK;
+#pragma omp parallel num_threads(ks->n_threads) if (par)
     {
         float *panel = ks->mem + (size_t)omp_get_thread_num() * ks->stride;
         float rowbuf[LCX_MM_KB] __attribute__((aligned(64)));
@@ -456,7 +463,8 @@ static void attention(float *out, const float *q, const float *k_cache, const fl
     const int rmax = ppi * G + AT_MR;           /* + dummy rows for the last micro tile */
     const int n_pblocks = (n_q + ppi - 1) / ppi;
     const int n_items = n_kv_heads * n_pblocks;
-#pragma omp parallel num_threads(ks->n_threads)
+    const int par = (size_t)n_q * (pos0 + n_q) * n_heads * hd >= PAR_MIN_WORK;
+#pragma omp parallel num_threads(ks->n_threads) if (par)
     {
         /* this thread's scratch: queries, outputs, m, l, s0 and positions */
         float *qbuf = ks->mem + (size_t)omp_get_thread_num() * ks->stride;
