@@ -15,6 +15,7 @@
 #include "common/progress.h"
 #include "common/rng.h"
 #include "common/strbuf.h"
+#include "common/utf8.h"
 #include "harness/backend_internal.h"
 
 enum { PREFIX_ASSISTANT = 0, PREFIX_USER = 1 };
@@ -129,17 +130,17 @@ static long json_long(json_t *o, const char *key)
     return json_is_integer(v) ? (long)json_integer_value(v) : -1;
 }
 
-/* Parse a 200 reply into resp; returns 0, or -1 when it is malformed. */
-static int parse_reply(const http_backend *b, const char *body, size_t len, lcx_response *resp)
+int lcx_http_parse_reply(lcx_api api, const char *body, size_t len, lcx_response *resp,
+                         lcx_err *err)
 {
     json_error_t je;
     json_t *root = json_loadb(body, len, 0, &je);
     if (!json_is_object(root)) {
         json_decref(root);
-        return -1;
+        return lcx_errf(err, LCX_EINPUT, "reply: %s", root ? "not a JSON object" : je.text);
     }
     const char *text = NULL, *finish = NULL;
-    if (b->o.api == API_LLAMACPP) {
+    if (api == API_LLAMACPP) {
         json_t *c = json_object_get(root, "content");
         text = json_is_string(c) ? json_string_value(c) : NULL;
         resp->prompt_tokens = json_long(root, "tokens_evaluated");
@@ -153,9 +154,8 @@ static int parse_reply(const http_backend *b, const char *body, size_t len, lcx_
             finish = "stop";
     } else {
         json_t *choice = json_array_get(json_object_get(root, "choices"), 0);
-        json_t *c = b->o.api == API_CHAT
-                        ? json_object_get(json_object_get(choice, "message"), "content")
-                        : json_object_get(choice, "text");
+        json_t *c = api == API_CHAT ? json_object_get(json_object_get(choice, "message"), "content")
+                                    : json_object_get(choice, "text");
         text = json_is_string(c) ? json_string_value(c) : NULL;
         json_t *f = json_object_get(choice, "finish_reason");
         finish = json_is_string(f) ? json_string_value(f) : "unknown";
@@ -163,12 +163,39 @@ static int parse_reply(const http_backend *b, const char *body, size_t len, lcx_
         resp->prompt_tokens = json_long(usage, "prompt_tokens");
         resp->output_tokens = json_long(usage, "completion_tokens");
     }
-    int rc = -1;
-    if (text) {
+    int rc;
+    if (!text) {
+        rc = lcx_errf(err, LCX_EINPUT, "reply: no string field '%s'",
+                      api == API_LLAMACPP ? "content"
+                      : api == API_CHAT   ? "choices[0].message.content"
+                                          : "choices[0].text");
+    } else {
         resp->text = strdup(text);
         snprintf(resp->finish_reason, sizeof resp->finish_reason, "%s", finish);
-        rc = resp->text ? 0 : -1;
+        /* Cut a long reason at a character boundary: run records hold it
+         * as a JSON string, which must be valid UTF-8. */
+        size_t bad;
+        if (!lcx_utf8_valid(resp->finish_reason, strlen(resp->finish_reason), &bad))
+            resp->finish_reason[bad] = '\0';
+        rc = resp->text ? 0 : lcx_errf(err, LCX_ENOMEM, "reply: out of memory");
     }
+    json_decref(root);
+    return rc;
+}
+
+int lcx_http_parse_models(const char *body, size_t len, char *model, size_t size, lcx_err *err)
+{
+    json_error_t je;
+    json_t *root = json_loadb(body, len, 0, &je);
+    json_t *id = json_object_get(json_array_get(json_object_get(root, "data"), 0), "id");
+    int rc = 0;
+    if (!json_is_string(id))
+        rc = lcx_errf(err, LCX_EINPUT, "/v1/models reply: no string field 'data[0].id'");
+    else if (json_string_length(id) >= size)
+        rc = lcx_errf(err, LCX_EINPUT, "/v1/models reply: 'data[0].id' is longer than %zu bytes",
+                      size ? size - 1 : 0);
+    else
+        snprintf(model, size, "%s", json_string_value(id));
     json_decref(root);
     return rc;
 }
@@ -197,14 +224,9 @@ static int check_reachable(http_backend *b, lcx_err *err)
     if (cc == CURLE_OK && status == 200 && !b->o.model_name && b->o.api != API_LLAMACPP) {
         /* OpenAI-style servers name their model: requests then carry it,
          * and run.json records it. */
-        json_error_t je;
-        json_t *root = json_loadb(sb_str(&sink), sink.len, 0, &je);
-        json_t *id = json_object_get(json_array_get(json_object_get(root, "data"), 0), "id");
-        if (json_is_string(id) && json_string_length(id) < sizeof b->model_from_server) {
-            snprintf(b->model_from_server, sizeof b->model_from_server, "%s", json_string_value(id));
+        if (lcx_http_parse_models(sb_str(&sink), sink.len, b->model_from_server,
+                                  sizeof b->model_from_server, NULL) == 0)
             b->o.model_name = b->model_from_server;
-        }
-        json_decref(root);
     }
     sb_free(&sink);
     if (cc != CURLE_OK)
@@ -351,7 +373,7 @@ static outcome judge(http_backend *b, slot *s, CURLcode cc, lcx_response *resp, 
         return retryable_curl(cc) ? OUTCOME_RETRY : OUTCOME_FAILED;
     }
     if (status == 200) {
-        if (parse_reply(b, sb_str(&s->reply), s->reply.len, resp) == 0)
+        if (lcx_http_parse_reply(b->o.api, sb_str(&s->reply), s->reply.len, resp, NULL) == 0)
             return OUTCOME_DONE;
         snprintf(why, why_size, "malformed reply (%zu bytes)", s->reply.len);
         return OUTCOME_RETRY;

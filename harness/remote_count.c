@@ -74,19 +74,21 @@ static char *tokenize_body(const remote_counter *rc, int form, const char *text,
     return s;
 }
 
-/* Token count from a reply: "count", else the length of "tokens". */
-static long reply_count(const strbuf *reply)
+int remote_count_parse_reply(const char *body, size_t len, long *count, lcx_err *err)
 {
     json_error_t je;
-    json_t *r = json_loadb(sb_str(reply), reply->len, 0, &je);
+    json_t *r = json_loadb(body, len, 0, &je);
     long n = -1;
-    json_t *count = json_object_get(r, "count"), *tokens = json_object_get(r, "tokens");
-    if (json_is_integer(count))
-        n = (long)json_integer_value(count);
+    json_t *jc = json_object_get(r, "count"), *tokens = json_object_get(r, "tokens");
+    if (json_is_integer(jc))
+        n = (long)json_integer_value(jc);
     else if (json_is_array(tokens))
         n = (long)json_array_size(tokens);
     json_decref(r);
-    return n;
+    *count = n < 0 ? -1 : n;
+    if (n < 0)
+        return lcx_errf(err, LCX_EINPUT, "reply has neither 'count' nor 'tokens'");
+    return 0;
 }
 
 static void latch(remote_counter *rc, const char *fmt, const char *a, const char *b)
@@ -138,7 +140,9 @@ static size_t count_remote(void *ctx, const char *text, size_t len)
         sb_init(&reply);
         long status = body ? post(rc, body, &reply, why, sizeof why) : 0;
         free(body);
-        long n = status == 200 ? reply_count(&reply) : -1;
+        long n = -1;
+        if (status == 200)
+            remote_count_parse_reply(sb_str(&reply), reply.len, &n, NULL);
         if (status && status != 200)
             snprintf(why, sizeof why, "HTTP %ld", status);
         else if (status == 200 && n < 0)

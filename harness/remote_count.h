@@ -20,6 +20,10 @@ void remote_count_close(remote_counter *rc);
 lcx_counter remote_count_counter(remote_counter *rc);
 /* 0 when every call succeeded, else the first error. */
 int remote_count_error(remote_counter *rc, lcx_err *err);
+/* The token count of a /tokenize reply body: "count" (vLLM), else the
+ * length of "tokens" (llama.cpp). LCX_EINPUT, *count = -1, when it has
+ * neither (or a negative count). */
+int remote_count_parse_reply(const char *body, size_t len, long *count, lcx_err *err);
 const char *remote_count_form(const remote_counter *rc); /* "vllm", "llamacpp" or "unknown" */
 /* Refuse (without sending) any text longer than max_bytes (0: no bound). */
 void remote_count_set_limit(remote_counter *rc, size_t max_bytes);

@@ -62,19 +62,13 @@ static void diff_objects(const char *prefix, json_t *a, json_t *b, strbuf *out)
     }
 }
 
-int run_store_open(const char *dir, json_t *run, lcx_err *err)
+/* The run.json found at path (old, NULL when it is not JSON: je says why;
+ * the reference is taken) against the run to be written. */
+static int check_run_json(json_t *old, const json_error_t *read_err, const char *dir,
+                          const char *path, json_t *run, lcx_err *err)
 {
-    int rc = lcx_mkdir_p(dir, err);
-    if (rc)
-        return rc;
-    if (access(dir, W_OK) != 0)
-        return lcx_errf(err, LCX_EIO, "%s: directory is not writable", dir);
-    char path[4200];
-    snprintf(path, sizeof path, "%s/run.json", dir);
-    if (access(path, F_OK) != 0)
-        return write_json_atomic(path, run, err);
-    json_error_t je;
-    json_t *old = json_load_file(path, 0, &je);
+    int rc = 0;
+    json_error_t je = *read_err;
     if (!json_is_object(old)) {
         json_decref(old);
         return lcx_errf(err, LCX_EINPUT, "%s: line %d: not a run.json (%s)", path, je.line, je.text);
@@ -107,6 +101,29 @@ int run_store_open(const char *dir, json_t *run, lcx_err *err)
     return rc;
 }
 
+int run_store_open(const char *dir, json_t *run, lcx_err *err)
+{
+    int rc = lcx_mkdir_p(dir, err);
+    if (rc)
+        return rc;
+    if (access(dir, W_OK) != 0)
+        return lcx_errf(err, LCX_EIO, "%s: directory is not writable", dir);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    if (access(path, F_OK) != 0)
+        return write_json_atomic(path, run, err);
+    json_error_t je;
+    return check_run_json(json_load_file(path, 0, &je), &je, dir, path, run, err);
+}
+
+int run_store_check(const char *data, size_t len, const char *dir, json_t *run, lcx_err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/run.json", dir);
+    json_error_t je;
+    return check_run_json(json_loadb(data, len, 0, &je), &je, dir, path, run, err);
+}
+
 int run_store_set_runtime(const char *dir, json_t *runtime, lcx_err *err)
 {
     char path[4200];
@@ -134,30 +151,29 @@ static int cmp_line(const void *a, const void *b)
     return x->index < y->index ? -1 : x->index > y->index;
 }
 
-/* Read the good lines of a pred file: complete (newline-terminated), valid
- * JSON objects with an index < n, no error, no duplicate. */
-static int read_good_lines(const char *path, size_t n, line_rec **out, size_t *count,
-                           int *dirty, unsigned char *done, lcx_err *err)
+static void free_lines(line_rec *recs, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(recs[i].text);
+    free(recs);
+}
+
+/* The good lines of a pred file's contents: complete (newline-terminated),
+ * valid JSON objects with an index < n, no error, no duplicate. */
+static int good_lines(const char *buf, size_t len, size_t n, line_rec **out, size_t *count,
+                      int *dirty, unsigned char *done, lcx_err *err)
 {
     *out = NULL;
     *count = 0;
     *dirty = 0;
-    char *buf;
-    size_t len;
-    if (access(path, F_OK) != 0)
-        return 0;
-    int rc = lcx_read_file(path, &buf, &len, err);
-    if (rc)
-        return rc;
+    int rc = 0;
     size_t cap = 64;
     line_rec *recs = malloc(cap * sizeof *recs);
-    if (!recs) {
-        free(buf);
+    if (!recs)
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
-    }
-    char *p = buf, *end = buf + len;
+    const char *p = buf, *end = buf + len;
     while (p < end) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
         if (!nl) { /* torn last line */
             *dirty = 1;
             break;
@@ -183,7 +199,11 @@ static int read_good_lines(const char *path, size_t n, line_rec **out, size_t *c
                 recs = r;
             }
             recs[*count].index = idx;
-            recs[*count].text = strndup(p, (size_t)(nl - p));
+            if (!(recs[*count].text = strndup(p, (size_t)(nl - p)))) {
+                json_decref(rec);
+                rc = lcx_errf(err, LCX_ENOMEM, "out of memory");
+                break;
+            }
             (*count)++;
         } else {
             *dirty = 1;
@@ -191,8 +211,35 @@ static int read_good_lines(const char *path, size_t n, line_rec **out, size_t *c
         json_decref(rec);
         p = nl + 1;
     }
-    free(buf);
     *out = recs;
+    return rc;
+}
+
+/* The same from the file at path (none: no lines). */
+static int read_good_lines(const char *path, size_t n, line_rec **out, size_t *count,
+                           int *dirty, unsigned char *done, lcx_err *err)
+{
+    *out = NULL;
+    *count = 0;
+    *dirty = 0;
+    char *buf;
+    size_t len;
+    if (access(path, F_OK) != 0)
+        return 0;
+    int rc = lcx_read_file(path, &buf, &len, err);
+    if (rc)
+        return rc;
+    rc = good_lines(buf, len, n, out, count, dirty, done, err);
+    free(buf);
+    return rc;
+}
+
+int pred_scan(const char *data, size_t len, size_t n, unsigned char *done, size_t *n_good,
+              int *dirty, lcx_err *err)
+{
+    line_rec *recs;
+    int rc = good_lines(data, len, n, &recs, n_good, dirty, done, err);
+    free_lines(recs, *n_good);
     return rc;
 }
 
@@ -208,13 +255,6 @@ static int write_lines(const char *path, line_rec *recs, size_t count, lcx_err *
             return lcx_errf(err, LCX_EIO, "%s: write failed", path);
         }
     return lcx_atomic_commit(&f, err);
-}
-
-static void free_lines(line_rec *recs, size_t count)
-{
-    for (size_t i = 0; i < count; i++)
-        free(recs[i].text);
-    free(recs);
 }
 
 int pred_open(const char *dir, size_t length, const char *task, size_t n, pred_file *pf,

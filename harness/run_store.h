@@ -23,6 +23,11 @@
  * reference to nothing; run is the whole run.json object to write when new. */
 int run_store_open(const char *dir, json_t *run, lcx_err *err);
 
+/* The resume check of run_store_open on run.json's contents (data) found
+ * in dir: LCX_EINPUT when it is not a run.json or its "config" differs
+ * from run's (naming every differing key). */
+int run_store_check(const char *data, size_t len, const char *dir, json_t *run, lcx_err *err);
+
 /* Update the "runtime" object of run.json (atomically). */
 int run_store_set_runtime(const char *dir, json_t *runtime, lcx_err *err);
 
@@ -38,6 +43,12 @@ typedef struct pred_file {
  * there, drop torn and failed records, note what is done. */
 int pred_open(const char *dir, size_t length, const char *task, size_t n, pred_file *pf,
               lcx_err *err);
+/* What pred_open keeps of a pred file's contents (data) for a cell of n
+ * samples: done[i] set (done holds n zeroed bytes) for each good record,
+ * *n_good of them; *dirty when a line was dropped (torn, not a JSON object,
+ * no index in [0, n), a failed request, a repeated index). */
+int pred_scan(const char *data, size_t len, size_t n, unsigned char *done, size_t *n_good,
+              int *dirty, lcx_err *err);
 /* Append one record (a JSON object with "index") as one line, flushed. */
 int pred_append(pred_file *pf, json_t *record, lcx_err *err);
 /* Close; when every sample is done, rewrite the file sorted by index. */

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "common/fsio.h"
+#include "common/utf8.h"
 #include "results/plot.h"
 #include "tasks/tasks.h"
 
@@ -274,14 +275,10 @@ static int load_dir_json(const char *dir, const char *name, const char *what, ch
     return 0;
 }
 
-/* The parts of run.json the report uses. */
-static int parse_run_json(const char *dir, lcx_run *r, lcx_err *err)
+/* The parts of run.json (root, read from path) the report uses. */
+static int run_json_fields(json_t *root, const char *path, lcx_run *r, lcx_err *err)
 {
-    char path[4200];
-    json_t *root;
-    int rc = load_dir_json(dir, "run.json", "an lcx run", path, sizeof path, &root, err);
-    if (rc)
-        return rc;
+    int rc = 0;
     json_t *config = json_object_get(root, "config");
     json_t *tasks = json_object_get(config, "tasks"), *lengths = json_object_get(config, "lengths"),
            *samples = json_object_get(config, "samples");
@@ -380,7 +377,35 @@ static int parse_run_json(const char *dir, lcx_run *r, lcx_err *err)
     if (!r->orig_ctx && json_is_integer(mpe) && json_integer_value(mpe) > 0)
         r->orig_ctx = (size_t)json_integer_value(mpe);
 done:
+    return rc;
+}
+
+static int parse_run_json(const char *dir, lcx_run *r, lcx_err *err)
+{
+    char path[4200];
+    json_t *root;
+    int rc = load_dir_json(dir, "run.json", "an lcx run", path, sizeof path, &root, err);
+    if (rc)
+        return rc;
+    rc = run_json_fields(root, path, r, err);
     json_decref(root);
+    return rc;
+}
+
+int lcx_run_json_parse(const char *data, size_t len, const char *path, lcx_run *r, lcx_err *err)
+{
+    lcx_run_init(r);
+    json_error_t je;
+    json_t *root = json_loadb(data, len, 0, &je);
+    int rc;
+    if (!json_is_object(root))
+        rc = lcx_errf(err, LCX_EINPUT, "%s: not a JSON object: line %d: %s", path, je.line,
+                      root ? "wrong type" : je.text);
+    else
+        rc = run_json_fields(root, path, r, err);
+    json_decref(root);
+    if (rc)
+        lcx_run_free(r);
     return rc;
 }
 
@@ -624,6 +649,10 @@ static int run_from_report(json_t *o, const char *file, size_t k, double thresho
     }
     if (!rc)
         qsort(r->lengths, r->n_lengths, sizeof *r->lengths, cmp_size);
+    for (size_t j = 1; !rc && j < r->n_lengths; j++)
+        if (r->lengths[j] == r->lengths[j - 1])
+            rc = lcx_errf(err, LCX_EINPUT, "%s: field 'runs[%zu].lengths' repeats %zu", file, k,
+                          r->lengths[j]);
     size_t nc = json_array_size(cells);
     if (!rc && !(r->tasks = calloc(nc ? nc : 1, sizeof *r->tasks)))
         rc = lcx_errf(err, LCX_ENOMEM, "out of memory");
@@ -680,18 +709,10 @@ static int run_from_report(json_t *o, const char *file, size_t k, double thresho
     return 0;
 }
 
-int lcx_report_file_load(const char *path, double threshold, lcx_run **runs, size_t *n,
-                         lcx_err *err)
+/* The runs of a report JSON (root, read from path; takes the reference). */
+static int report_from_root(json_t *root, const char *path, double threshold, lcx_run **runs,
+                            size_t *n, lcx_err *err)
 {
-    *runs = NULL;
-    *n = 0;
-    if (!path_exists(path))
-        return lcx_errf(err, LCX_EINPUT, "%s: no such file or directory", path);
-    json_error_t je;
-    json_t *root = json_load_file(path, 0, &je);
-    if (!root)
-        return lcx_errf(err, LCX_EINPUT, "%s: not an lcx-report JSON (not JSON: line %d: %s)", path,
-                        je.line, je.text);
     int rc = 0;
     json_t *kind = json_object_get(root, "kind"), *version = json_object_get(root, "version"),
            *list = json_object_get(root, "runs");
@@ -739,6 +760,34 @@ int lcx_report_file_load(const char *path, double threshold, lcx_run **runs, siz
 done:
     json_decref(root);
     return rc;
+}
+
+int lcx_report_file_load(const char *path, double threshold, lcx_run **runs, size_t *n,
+                         lcx_err *err)
+{
+    *runs = NULL;
+    *n = 0;
+    if (!path_exists(path))
+        return lcx_errf(err, LCX_EINPUT, "%s: no such file or directory", path);
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    if (!root)
+        return lcx_errf(err, LCX_EINPUT, "%s: not an lcx-report JSON (not JSON: line %d: %s)", path,
+                        je.line, je.text);
+    return report_from_root(root, path, threshold, runs, n, err);
+}
+
+int lcx_report_parse(const char *data, size_t len, const char *path, double threshold,
+                     lcx_run **runs, size_t *n, lcx_err *err)
+{
+    *runs = NULL;
+    *n = 0;
+    json_error_t je;
+    json_t *root = json_loadb(data, len, 0, &je);
+    if (!root)
+        return lcx_errf(err, LCX_EINPUT, "%s: not an lcx-report JSON (not JSON: line %d: %s)", path,
+                        je.line, je.text);
+    return report_from_root(root, path, threshold, runs, n, err);
 }
 
 int lcx_is_sweep_dir(const char *dir)
@@ -1233,6 +1282,15 @@ static void print_csv(FILE *fp, const lcx_run *runs, size_t n)
 
 static json_t *jnum_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
+/* A name kept in a fixed buffer as a JSON string: the buffer may end inside
+ * a character (a long name cut to fit), which json_string refuses; keep the
+ * whole characters. */
+static json_t *jstr(const char *s)
+{
+    size_t n = strlen(s), bad;
+    return json_stringn(s, lcx_utf8_valid(s, n, &bad) ? n : bad);
+}
+
 static json_t *probe_json(const lcx_probe_sum *p)
 {
     json_t *o = json_object(), *per = json_object(), *ss = json_array(), *mh = json_array();
@@ -1243,8 +1301,8 @@ static json_t *probe_json(const lcx_probe_sum *p)
         if (p->gate_mean)
             json_array_append_new(gm, jnum_or_null(p->gate_mean[l]));
     }
-    json_object_set_new(o, "model", json_string(p->model));
-    json_object_set_new(o, "gate", json_string(p->gate));
+    json_object_set_new(o, "model", jstr(p->model));
+    json_object_set_new(o, "gate", jstr(p->gate));
     json_object_set_new(o, "tokens", p->tokens ? json_integer((json_int_t)p->tokens) : json_null());
     json_object_set_new(o, "layers", json_integer((json_int_t)p->n_layers));
     json_object_set_new(o, "first_token_share", json_real(p->mean_sink_share));
@@ -1263,15 +1321,15 @@ json_t *lcx_report_json(const lcx_run *runs, size_t n, double threshold)
     json_object_set_new(root, "kind", json_string("lcx-report"));
     json_object_set_new(root, "version", json_integer(LCX_REPORT_VERSION));
     json_object_set_new(root, "threshold", json_real(threshold));
-    json_object_set_new(root, "reference", n ? json_string(runs[0].name) : json_null());
+    json_object_set_new(root, "reference", n ? jstr(runs[0].name) : json_null());
     const lcx_run *ref = n ? &runs[0] : NULL;
     for (size_t i = 0; i < n; i++) {
         const lcx_run *r = &runs[i];
         json_t *o = json_object(), *lengths = json_array(), *tasks = json_array(),
                *cells = json_array(), *means = json_array(), *nulls = json_array();
-        json_object_set_new(o, "name", json_string(r->name));
-        json_object_set_new(o, "path", json_string(r->path));
-        json_object_set_new(o, "model", r->model[0] ? json_string(r->model) : json_null());
+        json_object_set_new(o, "name", jstr(r->name));
+        json_object_set_new(o, "path", jstr(r->path));
+        json_object_set_new(o, "model", r->model[0] ? jstr(r->model) : json_null());
         json_object_set_new(o, "samples", r->samples ? json_integer((json_int_t)r->samples) : json_null());
         json_object_set_new(o, "original_context",
                             r->orig_ctx ? json_integer((json_int_t)r->orig_ctx) : json_null());

@@ -112,6 +112,15 @@ int lcx_run_load_lenient(const char *dir, double threshold, lcx_run *r, lcx_err 
 int lcx_report_file_load(const char *path, double threshold, lcx_run **runs, size_t *n,
                          lcx_err *err);
 
+/* The same from a report JSON's contents (path names it in messages). */
+int lcx_report_parse(const char *data, size_t len, const char *path, double threshold,
+                     lcx_run **runs, size_t *n, lcx_err *err);
+
+/* What a run.json's contents (read from path) say of the run: samples,
+ * lengths (ascending), tasks (standard order), skipped cells, model and
+ * RoPE; no cells, no figures. r is freed on error. */
+int lcx_run_json_parse(const char *data, size_t len, const char *path, lcx_run *r, lcx_err *err);
+
 /* A run directory, or a report JSON file holding exactly one run. */
 int lcx_run_load_any(const char *path, double threshold, lcx_run *r, lcx_err *err);
 

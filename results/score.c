@@ -356,11 +356,8 @@ static int score_record(json_t *rec, const char *path, size_t line, const char *
     return 0;
 }
 
-static int score_file(const char *path, lcx_table *t, lcx_err *err)
+int lcx_score_stream(FILE *fp, const char *path, lcx_table *t, lcx_err *err)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return lcx_errf(err, LCX_EINPUT, "%s: cannot open", path);
     char task[256];
     size_t dir_length;
     names_from_path(path, task, sizeof task, &dir_length);
@@ -382,6 +379,15 @@ static int score_file(const char *path, lcx_table *t, lcx_err *err)
         json_decref(rec);
     }
     free(line);
+    return rc;
+}
+
+static int score_file(const char *path, lcx_table *t, lcx_err *err)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return lcx_errf(err, LCX_EINPUT, "%s: cannot open", path);
+    int rc = lcx_score_stream(fp, path, t, err);
     fclose(fp);
     return rc;
 }

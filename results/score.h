@@ -5,6 +5,7 @@
 #define LCX_SCORE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "common/err.h"
 
@@ -62,5 +63,9 @@ size_t lcx_table_nulls(const lcx_table *t, size_t length);
  * strings) and `pred` (string); the task comes from its `task` field or the
  * file name, the length from `max_length` or the parent directory name. */
 int lcx_score_path(const char *path, lcx_table *t, lcx_err *err);
+
+/* The records of one open .jsonl stream, as lcx_score_path reads a file;
+ * path names it (task and length as above, and messages). */
+int lcx_score_stream(FILE *fp, const char *path, lcx_table *t, lcx_err *err);
 
 #endif

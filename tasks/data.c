@@ -233,18 +233,14 @@ static int essay_from_text(const char *text, size_t len, const char *source, ess
     return 0;
 }
 
-static int load_essay_file(const char *path, essay_corpus *out, lcx_err *err)
+/* A user's essay corpus, the contents of path: plain text or {"text": ...}. */
+static int essay_parse(const char *buf, size_t len, const char *path, essay_corpus *out,
+                       lcx_err *err)
 {
-    char *buf;
-    size_t len;
-    int rc = lcx_read_file(path, &buf, &len, err);
-    if (rc)
-        return rc;
     size_t bad;
     if (memchr(buf, '\0', len) || !lcx_utf8_valid(buf, len, &bad)) {
         if (memchr(buf, '\0', len))
-            bad = (size_t)((char *)memchr(buf, '\0', len) - buf);
-        free(buf);
+            bad = (size_t)((const char *)memchr(buf, '\0', len) - buf);
         return lcx_errf(err, LCX_EINPUT, "%s: byte offset %zu: not valid UTF-8 text", path, bad);
     }
     size_t i = 0;
@@ -254,7 +250,6 @@ static int load_essay_file(const char *path, essay_corpus *out, lcx_err *err)
         /* RULER's PaulGrahamEssays.json: {"text": "..."} */
         json_error_t je;
         json_t *root = json_loadb(buf, len, 0, &je);
-        free(buf);
         if (!root)
             return lcx_errf(err, LCX_EINPUT, "%s: line %d: invalid JSON: %s", path, je.line,
                             je.text);
@@ -263,11 +258,21 @@ static int load_essay_file(const char *path, essay_corpus *out, lcx_err *err)
             json_decref(root);
             return lcx_errf(err, LCX_EINPUT, "%s: field 'text': missing or not a string", path);
         }
-        rc = essay_from_text(json_string_value(t), json_string_length(t), path, out, err);
+        int rc = essay_from_text(json_string_value(t), json_string_length(t), path, out, err);
         json_decref(root);
         return rc;
     }
-    rc = essay_from_text(buf, len, path, out, err);
+    return essay_from_text(buf, len, path, out, err);
+}
+
+static int load_essay_file(const char *path, essay_corpus *out, lcx_err *err)
+{
+    char *buf;
+    size_t len;
+    int rc = lcx_read_file(path, &buf, &len, err);
+    if (rc)
+        return rc;
+    rc = essay_parse(buf, len, path, out, err);
     free(buf);
     return rc;
 }
@@ -530,28 +535,15 @@ static int parse_hotpot(json_t *root, const char *src, qa_set *q, lcx_err *err)
     return 0;
 }
 
-static int load_qa(const char *path, const char *bundled, lcx_qa_set kind, qa_set *q,
-                   lcx_err *err)
+/* A QA set from the JSON in buf (src names it in messages, q->source gets
+ * source); q is freed on error. */
+static int qa_parse(const char *buf, size_t len, const char *src, const char *source,
+                    lcx_qa_set kind, qa_set *q, lcx_err *err)
 {
     memset(q, 0, sizeof *q);
+    snprintf(q->source, sizeof q->source, "%s", source);
     json_error_t je;
-    json_t *root;
-    const char *src = path ? path : bundled;
-    snprintf(q->source, sizeof q->source, "%s", path ? path : "bundled");
-    if (path) {
-        char *buf;
-        size_t len;
-        int rc = lcx_read_file(path, &buf, &len, err);
-        if (rc)
-            return rc;
-        root = json_loadb(buf, len, 0, &je);
-        free(buf);
-    } else {
-        const lcx_blob *b = find_blob(bundled);
-        if (!b)
-            return lcx_errf(err, LCX_EINTERNAL, "%s: not compiled into this binary", bundled);
-        root = json_loadb(b->data, b->len, 0, &je);
-    }
+    json_t *root = json_loadb(buf, len, 0, &je);
     if (!root)
         return lcx_errf(err, LCX_EINPUT, "%s: line %d column %d: invalid JSON: %s", src, je.line,
                         je.column, je.text);
@@ -560,6 +552,26 @@ static int load_qa(const char *path, const char *bundled, lcx_qa_set kind, qa_se
     if (rc)
         qa_set_free(q);
     return rc;
+}
+
+static int load_qa(const char *path, const char *bundled, lcx_qa_set kind, qa_set *q,
+                   lcx_err *err)
+{
+    memset(q, 0, sizeof *q);
+    if (path) {
+        char *buf;
+        size_t len;
+        int rc = lcx_read_file(path, &buf, &len, err);
+        if (rc)
+            return rc;
+        rc = qa_parse(buf, len, path, path, kind, q, err);
+        free(buf);
+        return rc;
+    }
+    const lcx_blob *b = find_blob(bundled);
+    if (!b)
+        return lcx_errf(err, LCX_EINTERNAL, "%s: not compiled into this binary", bundled);
+    return qa_parse(b->data, b->len, bundled, "bundled", kind, q, err);
 }
 
 /* ---- the whole ---------------------------------------------------------- */
@@ -609,6 +621,34 @@ void lcx_task_data_free(lcx_task_data *d)
     qa_set_free(&d->squad);
     qa_set_free(&d->hotpot);
     free(d);
+}
+
+int lcx_task_data_set_essay(lcx_task_data *d, const char *text, size_t len, const char *src,
+                            lcx_err *err)
+{
+    essay_corpus e;
+    memset(&e, 0, sizeof e);
+    int rc = essay_parse(text, len, src, &e, err);
+    if (rc) {
+        essay_free(&e);
+        return rc;
+    }
+    essay_free(&d->essay);
+    d->essay = e;
+    return 0;
+}
+
+int lcx_task_data_set_qa(lcx_task_data *d, lcx_qa_set which, const char *json, size_t len,
+                         const char *src, lcx_err *err)
+{
+    qa_set q;
+    int rc = qa_parse(json, len, src, src, which, &q, err);
+    if (rc)
+        return rc;
+    qa_set *dst = which == QA_SQUAD ? &d->squad : &d->hotpot;
+    qa_set_free(dst);
+    *dst = q;
+    return 0;
 }
 
 size_t lcx_task_data_cwe_vocab(const lcx_task_data *d) { return d->cwe_vocab.n; }

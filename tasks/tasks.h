@@ -73,6 +73,14 @@ typedef struct lcx_data_opts {
 
 int lcx_task_data_load(const lcx_data_opts *opts, lcx_task_data **out, lcx_err *err);
 void lcx_task_data_free(lcx_task_data *d);
+/* Replace one part of loaded data with a user file's contents, as
+ * lcx_task_data_load reads --essays (plain text or {"text": ...}) and the
+ * SQuAD v2 / HotpotQA JSON; src names it in messages. On error d is
+ * unchanged. Not while samples are being generated from d. */
+int lcx_task_data_set_essay(lcx_task_data *d, const char *text, size_t len, const char *src,
+                            lcx_err *err);
+int lcx_task_data_set_qa(lcx_task_data *d, lcx_qa_set which, const char *json, size_t len,
+                         const char *src, lcx_err *err);
 /* Number of distinct words available to cwe (real words plus pseudo-words). */
 size_t lcx_task_data_cwe_vocab(const lcx_task_data *d);
 

@@ -349,6 +349,64 @@ TEST(sweep_grid_marks_best_and_incomplete)
     CHECK(strstr(err.msg, "no sweep.json") != NULL);
 }
 
+/* The report JSON lcx writes reads back. A run name of 256 bytes ending in
+ * a two-byte character (fuzz_report_json's write-and-read-back check) was
+ * cut inside it to fit the 255 bytes kept, and the written report had no
+ * "name": lcx check refused it. */
+TEST(long_utf8_name_reads_back)
+{
+    char name[300], json[1024];
+    memset(name, 'a', 254);
+    strcpy(name + 254, "\xc3\xa9"); /* é, bytes 255 and 256 */
+    snprintf(json, sizeof json,
+             "{\"kind\": \"lcx-report\", \"version\": 1, \"runs\": [{\"name\": \"%s\", "
+             "\"lengths\": [4096], \"cells\": [{\"task\": \"vt\", \"length\": 4096, "
+             "\"score\": 50, \"samples\": 2}]}]}",
+             name);
+    lcx_run *runs, *back;
+    size_t n, m;
+    lcx_err err = {0};
+    CHECK(lcx_report_parse(json, strlen(json), "long.json", LCX_DEFAULT_THRESHOLD, &runs, &n, &err) == 0);
+    json_t *j = lcx_report_json(runs, n, LCX_DEFAULT_THRESHOLD);
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    CHECK(text != NULL);
+    int rc = text ? lcx_report_parse(text, strlen(text), "written.json", LCX_DEFAULT_THRESHOLD,
+                                     &back, &m, &err)
+                  : -1;
+    CHECK_MSG(rc == 0, "%s", err.msg);
+    if (rc == 0) {
+        name[254] = '\0'; /* the whole characters that fit */
+        CHECK_STR(back[0].name, name);
+        lcx_run_free(&back[0]);
+        free(back);
+    }
+    free(text);
+    lcx_run_free(&runs[0]);
+    free(runs);
+}
+
+/* Found by fuzz_report_json: a run whose lengths repeat was accepted, and
+ * the report JSON written from it held each of its cells twice, which lcx
+ * check then refused ("appears twice"). Refused when read, as in run.json. */
+TEST(repeated_lengths_refused)
+{
+    static const char json[] =
+        "{\"kind\": \"lcx-report\", \"version\": 1, \"runs\": [{\"name\": \"baseline\", "
+        "\"lengths\": [8192, 8192], \"cells\": [{\"task\": \"niah_single~_vt\", \"length\": "
+        "8192, \"score\": 33.33, \"samples\": 3, \"nulls\": 0}]}]}";
+    lcx_run *runs;
+    size_t n;
+    lcx_err err = {0};
+    int rc = lcx_report_parse(json, strlen(json), "dup.json", LCX_DEFAULT_THRESHOLD, &runs, &n, &err);
+    CHECK_MSG(rc == LCX_EINPUT && strstr(err.msg, "dup.json: field 'runs[0].lengths' repeats 8192"),
+              "rc %d: %s", rc, err.msg);
+    if (rc == 0) {
+        lcx_run_free(&runs[0]);
+        free(runs);
+    }
+}
+
 int main(void)
 {
     RUN(effective_length_strictly_exceeds);
@@ -363,5 +421,7 @@ int main(void)
     RUN(mismatched_lengths_name_both_runs);
     RUN(default_names_tell_runs_apart);
     RUN(sweep_grid_marks_best_and_incomplete);
+    RUN(long_utf8_name_reads_back);
+    RUN(repeated_lengths_refused);
     return check_summary();
 }

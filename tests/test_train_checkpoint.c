@@ -1,6 +1,7 @@
 /* test_train_checkpoint.c: save, resume bit for bit, and corrupt
  * checkpoints (flipped byte, truncation, bad magic) rejected with a one-line
  * error naming the file. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 
 #include "common/fsio.h"
 #include "common/rng.h"
+#include "common/sha256.h"
 #include "tests/check.h"
 #include "train/checkpoint.h"
 
@@ -119,6 +121,99 @@ TEST(corrupt_checkpoints_rejected)
     CHECK(strstr(err.msg, "/nonexistent/x.ckpt") != NULL);
 }
 
+/* A checkpoint with these header fields, zero parameters and every
+ * checksum right, as a writer would make it (and as tests/fuzz_checkpoint.c
+ * repairs its inputs). cfg: vocab, dim, hidden, layers, heads, kv heads,
+ * head_dim, max_seq, tie, gate. */
+static unsigned char *forge(const uint32_t cfg[10], double theta, double eps, uint64_t step,
+                            uint64_t num_params, size_t *len)
+{
+    size_t data_end = 256 + 12 * (size_t)num_params, blocks = (data_end - 256 + (1 << 20) - 1) >> 20;
+    *len = data_end + 32 * blocks + 32;
+    unsigned char *b = calloc(*len, 1);
+    if (!b)
+        return NULL;
+    uint64_t u64[12] = {0};
+    memcpy(b, "LCXCKPT1", 8);
+    uint32_t u32[2] = {1, 256};
+    memcpy(b + 8, u32, 8);
+    memcpy(b + 16, cfg, 40);
+    memcpy(b + 56, &theta, 8);
+    memcpy(b + 64, &eps, 8);
+    memcpy(b + 72, &step, 8);
+    memcpy(b + 80, u64, 12 * 8); /* RNG state, optimiser, warmup, total */
+    memcpy(b + 184, &num_params, 8);
+    uint64_t size = *len;
+    memcpy(b + 192, &size, 8);
+    lcx_sha256 s;
+    for (size_t k = 0; k < blocks; k++) {
+        size_t start = 256 + (k << 20), end = start + (1 << 20) < data_end ? start + (1 << 20) : data_end;
+        lcx_sha256_init(&s);
+        lcx_sha256_update(&s, b + start, end - start);
+        lcx_sha256_final(&s, b + data_end + 32 * k);
+    }
+    lcx_sha256_init(&s);
+    lcx_sha256_update(&s, b + data_end, 32 * blocks);
+    lcx_sha256_final(&s, b + data_end + 32 * blocks);
+    lcx_sha256_init(&s);
+    lcx_sha256_update(&s, b, 224);
+    lcx_sha256_final(&s, b + 224);
+    return b;
+}
+
+static const uint32_t TINY[10] = {4, 2, 2, 1, 1, 1, 2, 8, 1, 0}; /* 46 parameters */
+
+TEST(forged_checkpoint_loads)
+{
+    size_t len;
+    unsigned char *b = forge(TINY, 1e4, 1e-6, 12, 46, &len);
+    train_model m;
+    train_state st;
+    lcx_err err = {0};
+    CHECK(train_checkpoint_parse(b, len, "tiny.ckpt", 1, 2, &m, &st, &err) == 0);
+    CHECK(m.num_params == 46 && st.step == 12);
+    train_model_free(&m);
+    free(b);
+}
+
+/* Found by fuzz_checkpoint: a 288-byte checkpoint (header parameter count
+ * 0) whose config asks for a 275 GB model was allocated (and initialised)
+ * before the count was compared. */
+TEST(small_file_with_a_huge_config_allocates_nothing)
+{
+    static const uint32_t cfg[10] = {1024, 512, 512, 256, 256, 256, 512, 2048, 256, 0};
+    size_t len;
+    unsigned char *b = forge(cfg, 7.68463292287551e+49, 2.9248814014573093e-307,
+                             4666723172467343424ull, 0, &len);
+    CHECK(len == 288);
+    train_model m;
+    train_state st;
+    lcx_err err = {0};
+    int rc = train_checkpoint_parse(b, len, "huge.ckpt", 1, 2, &m, &st, &err);
+    CHECK_MSG(rc == LCX_EINPUT && strstr(err.msg, "huge.ckpt: parameter count at offset 184"),
+              "rc %d: %s", rc, err.msg);
+    CHECK(m.params_memory == NULL);
+    train_model_free(&m);
+    free(b);
+}
+
+/* Found by fuzz_checkpoint: a negative step was accepted (and a resumed
+ * run would have trained from it with a negative learning rate). */
+TEST(negative_step_is_refused)
+{
+    size_t len;
+    unsigned char *b = forge(TINY, 1e4, 1e-6, (uint64_t)-288230376151711732ll, 46, &len);
+    train_model m;
+    train_state st;
+    lcx_err err = {0};
+    int rc = train_checkpoint_parse(b, len, "neg.ckpt", 1, 2, &m, &st, &err);
+    CHECK_MSG(rc == LCX_EINPUT && strstr(err.msg, "neg.ckpt: step -288230376151711732 at offset 72 "
+                                                  "is negative"),
+              "rc %d: %s", rc, err.msg);
+    train_model_free(&m);
+    free(b);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/lcx_test_ckpt.XXXXXX");
@@ -126,6 +221,9 @@ int main(void)
         return 1;
     RUN(resume_is_bit_exact);
     RUN(corrupt_checkpoints_rejected);
+    RUN(forged_checkpoint_loads);
+    RUN(small_file_with_a_huge_config_allocates_nothing);
+    RUN(negative_step_is_refused);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd) != 0)

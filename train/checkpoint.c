@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -252,20 +253,18 @@ static int verify(const char *path, const uint8_t *buf, size_t len, lcx_err *err
     return 0;
 }
 
-int train_checkpoint_load(const char *path, int B, int T, train_model *m, train_state *st,
-                          lcx_err *err)
+int train_checkpoint_parse(const void *data, size_t len, const char *path, int B, int T,
+                           train_model *m, train_state *st, lcx_err *err)
 {
     memset(m, 0, sizeof *m);
-    char *raw;
-    size_t len;
-    int rc = lcx_read_file(path, &raw, &len, err);
+    const uint8_t *buf = data;
+    int rc = verify(path, buf, len, err);
     if (rc)
         return rc;
-    const uint8_t *buf = (const uint8_t *)raw;
-    if ((rc = verify(path, buf, len, err))) {
-        free(raw);
-        return rc;
-    }
+    uint64_t step = get_u64(buf + H_STEP);
+    if (step > (uint64_t)LONG_MAX)
+        return lcx_errf(err, LCX_EINPUT, "%s: step %lld at offset %d is negative: corrupt "
+                        "checkpoint", path, (long long)step, H_STEP);
     train_config c = {0};
     int *cfg[10] = {&c.vocab_size, &c.dim,      &c.hidden_dim, &c.n_layers,       &c.n_heads,
                     &c.n_kv_heads, &c.head_dim, &c.max_seq,    &c.tie_embeddings, NULL};
@@ -274,22 +273,24 @@ int train_checkpoint_load(const char *path, int B, int T, train_model *m, train_
     c.gate = (train_gate)get_u32(buf + H_CONFIG + 36);
     c.rope_theta = get_f64(buf + H_THETA);
     c.norm_eps = get_f64(buf + H_EPS);
-    if ((rc = train_config_check(&c, err)) || (rc = train_model_init(m, &c, B, T, 0, err))) {
+    if ((rc = train_config_check(&c, err))) {
         lcx_err_prefix(err, "%s", path);
-        free(raw);
         return rc;
     }
-    if (m->num_params != get_u64(buf + H_NPARAMS)) {
-        train_model_free(m);
-        free(raw);
+    /* Before anything is allocated for the config: a small file must not
+     * make a huge model. */
+    if (train_config_num_params(&c) != get_u64(buf + H_NPARAMS))
         return lcx_errf(err, LCX_EINPUT, "%s: parameter count at offset %d does not match the "
                         "config", path, H_NPARAMS);
+    if ((rc = train_model_init(m, &c, B, T, 0, err))) {
+        lcx_err_prefix(err, "%s", path);
+        return rc;
     }
     size_t bytes = m->num_params * sizeof(float);
     memcpy(m->params_memory, buf + CKPT_HEADER, bytes);
     memcpy(m->m_memory, buf + CKPT_HEADER + bytes, bytes);
     memcpy(m->v_memory, buf + CKPT_HEADER + 2 * bytes, bytes);
-    st->step = (long)get_u64(buf + H_STEP);
+    st->step = (long)step;
     for (int i = 0; i < 4; i++)
         st->rng.s[i] = get_u64(buf + H_RNG + 8 * i);
     train_optim *o = &st->optim;
@@ -299,8 +300,21 @@ int train_checkpoint_load(const char *path, int B, int T, train_model *m, train_
         *od[i] = get_f64(buf + H_OPTIM + 8 * i);
     o->warmup_steps = (long)get_u64(buf + H_WARMUP);
     o->total_steps = (long)get_u64(buf + H_TOTAL);
-    free(raw);
     return 0;
+}
+
+int train_checkpoint_load(const char *path, int B, int T, train_model *m, train_state *st,
+                          lcx_err *err)
+{
+    memset(m, 0, sizeof *m);
+    char *raw;
+    size_t len;
+    int rc = lcx_read_file(path, &raw, &len, err);
+    if (rc)
+        return rc;
+    rc = train_checkpoint_parse(raw, len, path, B, T, m, st, err);
+    free(raw);
+    return rc;
 }
 
 /* ---- export ---- */

@@ -37,6 +37,10 @@ int train_checkpoint_save(const char *path, const train_model *m, const train_st
 int train_checkpoint_load(const char *path, int B, int T, train_model *m, train_state *st,
                           lcx_err *err);
 
+/* The same on a checkpoint's bytes (path names it in messages). */
+int train_checkpoint_parse(const void *data, size_t len, const char *path, int B, int T,
+                           train_model *m, train_state *st, lcx_err *err);
+
 typedef enum train_dtype { TRAIN_DT_F32 = 0, TRAIN_DT_BF16 } train_dtype;
 
 /* float -> bfloat16 bits, round to nearest even (NaN stays a quiet NaN). */

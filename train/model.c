@@ -75,6 +75,15 @@ static void train_param_sizes(size_t *s, const train_config *c)
     s[13] = c->tie_embeddings ? 0 : V * C; /* lm_head */
 }
 
+size_t train_config_num_params(const train_config *c)
+{
+    size_t s[TRAIN_NUM_PARAMS], n = 0;
+    train_param_sizes(s, c);
+    for (int i = 0; i < TRAIN_NUM_PARAMS; i++)
+        n += s[i];
+    return n;
+}
+
 /* Decoupled weight decay applies to these (matrices), not to norm weights. */
 static const int param_is_matrix[TRAIN_NUM_PARAMS] = {1, 0, 1, 1, 1, 0, 0, 1, 0, 1, 1, 1, 0, 1};
 
@@ -271,7 +280,13 @@ int train_model_init(train_model *m, const train_config *c, int B, int T, uint64
     if (!m->params_memory || !m->grads_memory || !m->m_memory || !m->v_memory ||
         !m->acts_memory || !m->grad_acts_memory || !m->rope_cos || !m->rope_sin || !m->inputs ||
         !m->targets || !m->weights) {
-        size_t mib = (4 * m->num_params + m->num_acts) * sizeof(float) >> 20;
+        /* num_params and num_acts are set only by allocations that succeeded */
+        size_t floats = 0;
+        for (int i = 0; i < TRAIN_NUM_PARAMS; i++)
+            floats += 4 * m->param_sizes[i];
+        for (int i = 0; i < TRAIN_NUM_ACTS; i++)
+            floats += m->act_sizes[i];
+        size_t mib = floats * sizeof(float) >> 20;
         train_model_free(m);
         return lcx_errf(err, LCX_ENOMEM, "out of memory for a model of batch [%d, %d] (about %zu "
                         "MiB)", B, T, mib);

@@ -47,6 +47,10 @@ int train_q_rows(const train_config *c);
 /* Check a config; a one-line error names the field. */
 int train_config_check(const train_config *c, lcx_err *err);
 
+/* Parameters of a model with a checked config (what train_model_init
+ * allocates, without allocating). */
+size_t train_config_num_params(const train_config *c);
+
 #define TRAIN_NUM_PARAMS 14
 typedef struct train_params {
     float *wte;     /* [V, C] model.embed_tokens */
