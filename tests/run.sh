@@ -5,7 +5,8 @@
 # RUNNER (a command that runs each test program, e.g. qemu-aarch64 for a
 # cross build), SKIP_SHELL (a reason: the shell tests are reported as
 # skipped, for builds whose lcx cannot run here natively), SHELL_TESTS
-# (the shell tests to run, default tests/test_*.sh).
+# (the shell tests to run, default tests/test_*.sh), SKIP_BINS and
+# SKIP_BINS_WHY (test programs reported as skipped, and why).
 passed=0
 failed=0
 skipped=0
@@ -13,6 +14,13 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for t in "$@"; do
     name=$(basename "$t")
+    case " ${SKIP_BINS:-} " in
+    *" $name "*)
+        echo "skip $name: ${SKIP_BINS_WHY:-skipped}"
+        skipped=$((skipped + 1))
+        continue
+        ;;
+    esac
     # shellcheck disable=SC2086
     ${RUNNER:-} "$t" >"$log" 2>&1
     rc=$?
