@@ -1,5 +1,6 @@
 #include "generate.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,10 @@ int lcx_generate(lcx_session *s, const lcx_model *m, const int32_t *prompt, size
                  lcx_gen_result *out, lcx_err *err)
 {
     memset(out, 0, sizeof *out);
+    /* Positions are ints in the engine: check before narrowing n. */
+    if (n > (size_t)INT_MAX || o->max_tokens > (size_t)INT_MAX - n)
+        return lcx_errf(err, LCX_EINPUT, "prompt of %zu tokens plus %zu to generate needs more "
+                        "than the engine's %d positions", n, o->max_tokens, INT_MAX);
     const lcx_config *c = lcx_model_config(m);
     const lcx_tokenizer *tok = lcx_model_tokenizer(m);
     lcx_sampler sampler;

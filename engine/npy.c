@@ -59,17 +59,24 @@ int lcx_npy_read_f32(const char *path, float **data, size_t *rows, size_t *cols,
     }
     if (k == 1)
         b = 0;
-    size_t count = (size_t)a * (b ? (size_t)b : 1);
-    if (10 + hlen + count * 4 != len) {
+    /* The shape comes from the file: rows x cols x 4 bytes must not wrap. */
+    size_t count, bytes;
+    if (__builtin_mul_overflow(a, b ? b : 1ULL, &count) ||
+        __builtin_mul_overflow(count, sizeof(float), &bytes) || bytes > SIZE_MAX - 4) {
+        free(buf);
+        return lcx_errf(err, LCX_EINPUT, "%s: header at offset 10: shape (%llu, %llu) overflows "
+                        "the size of a float32 array", path, a, b);
+    }
+    if (bytes != len - 10 - hlen) {
         free(buf);
         return lcx_errf(err, LCX_EINPUT, "%s: data size does not match the shape", path);
     }
-    float *out = malloc(count * 4 + 4);
+    float *out = malloc(bytes + 4);
     if (!out) {
         free(buf);
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
     }
-    memcpy(out, buf + 10 + hlen, count * 4);
+    memcpy(out, buf + 10 + hlen, bytes);
     free(buf);
     *data = out;
     *rows = (size_t)a;

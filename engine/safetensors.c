@@ -12,6 +12,18 @@
 
 #define ST_MAX_HEADER (100u << 20) /* the Rust library's limit */
 
+/* The engine uses tensors in place from the map, as host numbers, and the
+ * format stores them little-endian: right on a little-endian host only (as
+ * train/checkpoint.c requires). Tests may predefine it to 0 to reach the
+ * refusal on a little-endian machine. */
+#ifndef LCX_ST_HOST_LITTLE_ENDIAN
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define LCX_ST_HOST_LITTLE_ENDIAN 1
+#else
+#define LCX_ST_HOST_LITTLE_ENDIAN 0
+#endif
+#endif
+
 static const struct {
     const char *name;
     size_t size;
@@ -219,6 +231,9 @@ out:
 int lcx_st_open(const char *path, lcx_st_file *f, lcx_err *err)
 {
     memset(f, 0, sizeof *f);
+    if (!LCX_ST_HOST_LITTLE_ENDIAN)
+        return lcx_errf(err, LCX_EINPUT, "%s: safetensors tensors are little-endian and this host "
+                        "is not; the engine reads them in place and cannot load them", path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return lcx_errf(err, LCX_EINPUT, "%s: cannot open: %s", path, strerror(errno));

@@ -405,6 +405,8 @@ static int finish(http_backend *b, work *w, outcome oc, const char *why, lcx_don
         backend_scrub_key(w->resp.error);
         free(w->resp.text);
         w->resp.text = NULL;
+        /* A malformed reply may have carried counts: a failed request has none. */
+        w->resp.prompt_tokens = w->resp.output_tokens = -1;
         if (b->o.fail_fast)
             rc = lcx_errf(err, LCX_EIO, "a request failed for good (--fail-fast): %s", w->resp.error);
     }
@@ -426,12 +428,14 @@ int http_backend_run(http_backend *b, lcx_next_fn next, lcx_done_fn done, void *
         free(waiting);
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
     }
+    int rc = 0, in_flight = 0, n_waiting = 0, exhausted = 0;
     for (int k = 0; k < conc; k++) {
-        slots[k].easy = curl_easy_init();
         sb_init(&slots[k].body);
         sb_init(&slots[k].reply);
+        if (!rc && !(slots[k].easy = curl_easy_init()))
+            rc = lcx_errf(err, LCX_EINTERNAL, "curl_easy_init failed (request slot %d of %d)",
+                          k + 1, conc);
     }
-    int rc = 0, in_flight = 0, n_waiting = 0, exhausted = 0;
     /* Until the chat prefix mode is known, one request at a time. */
     int limit = b->o.api == API_CHAT && !b->prefix_mode_known ? 1 : conc;
     while (!rc && (!exhausted || in_flight || n_waiting)) {
@@ -449,6 +453,8 @@ int http_backend_run(http_backend *b, lcx_next_fn next, lcx_done_fn done, void *
                 }
             if (!w && !exhausted && in_flight + n_waiting < conc) {
                 w = calloc(1, sizeof *w);
+                if (w) /* unknown until a reply says (backend.h) */
+                    w->resp.prompt_tokens = w->resp.output_tokens = -1;
                 int got = w ? next(arg, &w->req, err) : lcx_errf(err, LCX_ENOMEM, "out of memory");
                 if (got != 1) { /* 0: no more; else an error code */
                     free(w);
@@ -513,7 +519,8 @@ int http_backend_run(http_backend *b, lcx_next_fn next, lcx_done_fn done, void *
             lcx_response_free(&slots[k].w->resp);
             free(slots[k].w);
         }
-        curl_easy_cleanup(slots[k].easy);
+        if (slots[k].easy)
+            curl_easy_cleanup(slots[k].easy);
         sb_free(&slots[k].body);
         sb_free(&slots[k].reply);
     }

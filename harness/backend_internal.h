@@ -19,6 +19,11 @@ json_t *local_backend_describe(const local_backend *b);
 json_t *local_backend_rope_at(const local_backend *b, size_t length);
 const lcx_counter *local_backend_counter(const local_backend *b);
 
+/* The positions a local session needs for a prompt of n_prompt tokens and
+ * max_tokens to generate (n_prompt + max_tokens + 1), as the engine's int;
+ * LCX_EINPUT when that does not fit an int. */
+int backend_session_len(size_t n_prompt, int max_tokens, int *out, lcx_err *err);
+
 /* The API key from LCX_API_KEY or OPENAI_API_KEY, or NULL. */
 const char *backend_api_key(void);
 /* Remove every occurrence of the API key from s (in place). */

@@ -3,6 +3,7 @@
  * post-processor adds them, as a server would), decoded greedily unless a
  * temperature is given, one sample at a time (the engine parallelises
  * inside each forward pass). */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,19 @@ static int load_for_length(local_backend *b, size_t length, lcx_err *err)
     return 0;
 }
 
+int backend_session_len(size_t n_prompt, int max_tokens, int *out, lcx_err *err)
+{
+    *out = 0;
+    if (max_tokens < 0)
+        return lcx_errf(err, LCX_EINPUT, "max_tokens %d is negative", max_tokens);
+    /* prompt + generated tokens + the position after the last one */
+    if (max_tokens == INT_MAX || n_prompt > (size_t)(INT_MAX - 1 - max_tokens))
+        return lcx_errf(err, LCX_EINPUT, "prompt of %zu tokens plus %d to generate needs more "
+                        "than the engine's %d positions", n_prompt, max_tokens, INT_MAX);
+    *out = (int)n_prompt + max_tokens + 1;
+    return 0;
+}
+
 /* A session long enough for n positions (grown as needed, reused). */
 static int ensure_session(local_backend *b, int n, lcx_err *err)
 {
@@ -170,8 +184,11 @@ static int answer_one(local_backend *b, const lcx_request *r, lcx_response *resp
     size_t n = 0;
     rc = lcx_tokenizer_encode(lcx_model_tokenizer(b->model), sb_str(&prompt), prompt.len, 1, &ids, &n, err);
     sb_free(&prompt);
+    int positions = 0;
     if (!rc)
-        rc = ensure_session(b, (int)(n + (size_t)r->max_tokens + 1), err);
+        rc = backend_session_len(n, r->max_tokens, &positions, err);
+    if (!rc)
+        rc = ensure_session(b, positions, err);
     lcx_gen_result g;
     if (!rc) {
         lcx_gen_opts go = {(size_t)r->max_tokens, (float)b->o.temperature, 0, 0, b->o.seed, NULL, 0};
@@ -201,15 +218,17 @@ int local_backend_run(local_backend *b, lcx_next_fn next, lcx_done_fn done, void
             return got;
         lcx_response resp;
         memset(&resp, 0, sizeof resp);
+        resp.prompt_tokens = resp.output_tokens = -1; /* unknown until answered */
         lcx_err e = {0};
         if (answer_one(b, &req, &resp, &e)) {
             /* The engine failing on one prompt is recorded like a remote error. */
-            resp.error = strdup(e.msg);
+            lcx_response_free(&resp);
+            resp.prompt_tokens = resp.output_tokens = -1;
             resp.attempts = 1;
-            if (b->o.fail_fast) {
-                lcx_response_free(&resp);
+            if (b->o.fail_fast)
                 return lcx_errf(err, e.code ? e.code : LCX_EINTERNAL, "%s", e.msg);
-            }
+            if (!(resp.error = strdup(e.msg[0] ? e.msg : "the engine failed")))
+                return lcx_errf(err, LCX_ENOMEM, "out of memory");
         }
         int rc = done(arg, &req, &resp, err);
         if (rc)

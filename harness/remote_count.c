@@ -180,6 +180,12 @@ int remote_count_open(const char *endpoint, const char *model_name, double timeo
     rc->model_name = model_name ? strdup(model_name) : NULL;
     rc->timeout = timeout;
     rc->headers = backend_headers();
+    if ((model_name && !rc->model_name) || !rc->headers) {
+        curl_slist_free_all(rc->headers);
+        free(rc->model_name);
+        free(rc);
+        return lcx_errf(err, LCX_ENOMEM, "--remote-tokenize: out of memory");
+    }
     pthread_mutex_init(&rc->lock, NULL);
     *out = rc;
     /* Find the form now, so a server without /tokenize (or one that counts

@@ -26,7 +26,8 @@ static int write_json_atomic(const char *path, json_t *j, lcx_err *err)
     sb_puts(&sb, s);
     sb_putc(&sb, '\n');
     free(s);
-    int rc = lcx_write_file_atomic(path, sb_str(&sb), sb.len, err);
+    int rc = sb.oom ? lcx_errf(err, LCX_ENOMEM, "%s: out of memory", path)
+                    : lcx_write_file_atomic(path, sb_str(&sb), sb.len, err);
     sb_free(&sb);
     return rc;
 }
@@ -44,9 +45,9 @@ static void diff_objects(const char *prefix, json_t *a, json_t *b, strbuf *out)
             diff_objects(path, va, vb, out);
         } else if (!json_equal(va, vb)) {
             char *sa = json_dumps(va, JSON_COMPACT | JSON_ENCODE_ANY);
-            char *sb_ = vb ? json_dumps(vb, JSON_COMPACT | JSON_ENCODE_ANY) : strdup("(absent)");
+            char *sb_ = vb ? json_dumps(vb, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
             sb_printf(out, "%s%s: %.60s -> %.60s", out->len ? "; " : "", path, sa ? sa : "?",
-                      sb_ ? sb_ : "?");
+                      !vb ? "(absent)" : sb_ ? sb_ : "?");
             free(sa);
             free(sb_);
         }
@@ -113,7 +114,10 @@ int run_store_open(const char *dir, json_t *run, lcx_err *err)
     if (access(path, F_OK) != 0)
         return write_json_atomic(path, run, err);
     json_error_t je;
-    return check_run_json(json_load_file(path, 0, &je), &je, dir, path, run, err);
+    json_t *old = json_load_file(path, 0, &je);
+    if (!old && json_error_code(&je) == json_error_out_of_memory)
+        return lcx_errf(err, LCX_ENOMEM, "%s: out of memory reading it", path);
+    return check_run_json(old, &je, dir, path, run, err);
 }
 
 int run_store_check(const char *data, size_t len, const char *dir, json_t *run, lcx_err *err)
@@ -132,8 +136,9 @@ int run_store_set_runtime(const char *dir, json_t *runtime, lcx_err *err)
     json_t *run = json_load_file(path, 0, &je);
     if (!run)
         return lcx_errf(err, LCX_EIO, "%s: cannot read back", path);
-    json_object_set(run, "runtime", runtime);
-    int rc = write_json_atomic(path, run, err);
+    int rc = json_object_set(run, "runtime", runtime)
+                 ? lcx_errf(err, LCX_ENOMEM, "%s: out of memory setting 'runtime'", path)
+                 : write_json_atomic(path, run, err);
     json_decref(run);
     return rc;
 }
@@ -180,6 +185,12 @@ static int good_lines(const char *buf, size_t len, size_t n, line_rec **out, siz
         }
         json_error_t je;
         json_t *rec = json_loadb(p, (size_t)(nl - p), 0, &je);
+        if (!rec && json_error_code(&je) == json_error_out_of_memory) {
+            /* not a bad line: dropping it would lose a good record */
+            rc = lcx_errf(err, LCX_ENOMEM, "%s: out of memory at offset %zu", path,
+                          (size_t)(p - buf));
+            break;
+        }
         json_t *jidx = json_object_get(rec, "index");
         json_t *jerr = json_object_get(rec, "error");
         int good = json_is_object(rec) && json_is_integer(jidx) && json_integer_value(jidx) >= 0 &&
@@ -187,23 +198,27 @@ static int good_lines(const char *buf, size_t len, size_t n, line_rec **out, siz
                    !done[json_integer_value(jidx)];
         if (good) {
             size_t idx = (size_t)json_integer_value(jidx);
-            done[idx] = 1;
             if (*count == cap) {
-                cap *= 2;
-                line_rec *r = realloc(recs, cap * sizeof *r);
+                line_rec *r = realloc(recs, 2 * cap * sizeof *r);
                 if (!r) {
                     json_decref(rec);
-                    rc = lcx_errf(err, LCX_ENOMEM, "out of memory");
+                    rc = lcx_errf(err, LCX_ENOMEM, "%s: out of memory reading %zu records", path,
+                                  *count);
                     break;
                 }
                 recs = r;
+                cap *= 2;
             }
-            recs[*count].index = idx;
-            if (!(recs[*count].text = strndup(p, (size_t)(nl - p)))) {
+            char *text = strndup(p, (size_t)(nl - p));
+            if (!text) {
                 json_decref(rec);
-                rc = lcx_errf(err, LCX_ENOMEM, "out of memory");
+                rc = lcx_errf(err, LCX_ENOMEM, "%s: out of memory at offset %zu", path,
+                              (size_t)(p - buf));
                 break;
             }
+            done[idx] = 1;
+            recs[*count].index = idx;
+            recs[*count].text = text;
             (*count)++;
         } else {
             *dirty = 1;
@@ -298,6 +313,10 @@ int pred_append(pred_file *pf, json_t *record, lcx_err *err)
     sb_puts(&sb, line);
     sb_putc(&sb, '\n');
     free(line);
+    if (sb.oom) {
+        sb_free(&sb);
+        return lcx_errf(err, LCX_ENOMEM, "%s: out of memory", pf->path);
+    }
     const char *p = sb_str(&sb);
     size_t left = sb.len;
     while (left) {

@@ -7,7 +7,7 @@
 #include "tasks/gen_internal.h"
 #include "tasks/templates.h"
 
-enum { MAX_NEEDLE_KEYS = 16, MAX_NEEDLE_VALUES = 16, MAX_TOKEN = 64 };
+enum { MAX_NEEDLE_KEYS = 16, MAX_NEEDLE_VALUES = 16, MAX_TOKEN = 64, ESSAY_DEPTHS = 40 };
 
 /* Depths in percent: round(linspace(0, 100, 40)), as integers. 100*i/39 is
  * never exactly k + 1/2, so rounding half up and half to even agree. */
@@ -74,6 +74,25 @@ static int key_taken(const needles *nd, int upto, const char *key)
     return 0;
 }
 
+/* The task's needle counts fit the arrays above (and the essay's depths). */
+static int check_needles(const lcx_task *t, lcx_err *err)
+{
+    int keys = t->num_keys > t->num_queries ? t->num_keys : t->num_queries;
+    if (t->num_keys < 1 || t->num_values < 1 || t->num_queries < 1)
+        return lcx_errf(err, LCX_EINPUT, "%s: num_keys %d, num_values %d, num_queries %d: each "
+                        "must be at least 1", t->name, t->num_keys, t->num_values, t->num_queries);
+    if (keys > MAX_NEEDLE_KEYS)
+        return lcx_errf(err, LCX_EINPUT, "%s: %d keys, at most %d", t->name, keys, MAX_NEEDLE_KEYS);
+    if (t->num_values > MAX_NEEDLE_VALUES)
+        return lcx_errf(err, LCX_EINPUT, "%s: %d values per key, at most %d", t->name,
+                        t->num_values, MAX_NEEDLE_VALUES);
+    if (t->haystack == HAYSTACK_ESSAY && keys * t->num_values > ESSAY_DEPTHS)
+        return lcx_errf(err, LCX_EINPUT, "%s: %d needles, at most %d in an essay haystack (one "
+                        "per depth; %d keys x %d values)", t->name, keys * t->num_values,
+                        ESSAY_DEPTHS, keys, t->num_values);
+    return 0;
+}
+
 static void make_needles(const lcx_task *t, const lcx_task_data *d, lcx_rng *rng, needles *nd)
 {
     nd->num_keys = t->num_keys > t->num_queries ? t->num_keys : t->num_queries;
@@ -109,16 +128,20 @@ static int cmp_size(const void *a, const void *b)
 /* Essay haystack: the first `haystack` words of the (repeating) corpus,
  * split into sentences; needles go between sentences at depths drawn
  * without replacement from round(linspace(0, 100, 40)). */
-static int essay_context(const lcx_task_data *d, size_t haystack, lcx_rng *rng,
-                         const needles *nd, strbuf *ctx)
+static int essay_context(const lcx_task *t, const lcx_task_data *d, size_t haystack,
+                         lcx_rng *rng, const needles *nd, strbuf *ctx, lcx_err *err)
 {
     const essay_corpus *e = &d->essay;
     size_t nw = e->words.n;
+    if (nd->n > ESSAY_DEPTHS) /* check_needles refuses it first */
+        return lcx_errf(err, LCX_EINPUT, "%s: %d needles, at most %d in an essay haystack",
+                        t->name, nd->n, ESSAY_DEPTHS);
     /* Sentence starts over the first `haystack` words. */
     size_t cap = haystack / 4 + 2, nsent = 0;
     size_t *starts = malloc((cap + 1) * sizeof *starts);
     if (!starts)
-        return -1;
+        return lcx_errf(err, LCX_ENOMEM, "%s: out of memory for %zu sentence starts", t->name,
+                        cap);
     for (size_t w = 0; w < haystack; w++) {
         if (w == 0 || e->ends_sentence[(w - 1) % nw]) {
             if (nsent == cap) {
@@ -126,7 +149,8 @@ static int essay_context(const lcx_task_data *d, size_t haystack, lcx_rng *rng,
                 size_t *s = realloc(starts, (cap + 1) * sizeof *s);
                 if (!s) {
                     free(starts);
-                    return -1;
+                    return lcx_errf(err, LCX_ENOMEM, "%s: out of memory for %zu sentence starts",
+                                    t->name, cap);
                 }
                 starts = s;
             }
@@ -135,10 +159,10 @@ static int essay_context(const lcx_task_data *d, size_t haystack, lcx_rng *rng,
     }
     starts[nsent] = haystack;
 
-    size_t depth_idx[40], pos[40 + 2];
-    if (lcx_rng_sample(rng, 40, (size_t)nd->n, depth_idx)) {
+    size_t depth_idx[ESSAY_DEPTHS], pos[ESSAY_DEPTHS + 2];
+    if (lcx_rng_sample(rng, ESSAY_DEPTHS, (size_t)nd->n, depth_idx)) { /* n <= 40: only memory */
         free(starts);
-        return -1;
+        return lcx_errf(err, LCX_ENOMEM, "%s: out of memory drawing needle depths", t->name);
     }
     pos[0] = 0;
     for (int i = 0; i < nd->n; i++)
@@ -161,20 +185,24 @@ static int essay_context(const lcx_task_data *d, size_t haystack, lcx_rng *rng,
         }
     }
     free(starts);
-    return 0;
+    return ctx->oom ? lcx_errf(err, LCX_ENOMEM, "%s: out of memory for the haystack", t->name) : 0;
 }
 
 /* Noise and needle haystacks: `haystack` lines, needles inserted as lines
  * at distinct random positions, joined with newlines. */
 static int line_context(const lcx_task *t, const lcx_task_data *d, size_t haystack,
-                        lcx_rng *rng, const needles *nd, strbuf *ctx)
+                        lcx_rng *rng, const needles *nd, strbuf *ctx, lcx_err *err)
 {
+    if ((size_t)nd->n > haystack) /* niah_limits keeps a line per needle */
+        return lcx_errf(err, LCX_EINPUT, "%s: %d needles, more than the %zu haystack lines to "
+                        "insert them before", t->name, nd->n, haystack);
     strbuf *lines = NULL;
     if (t->haystack == HAYSTACK_NEEDLE) {
         /* Distractor needles with random keys (never one of the real keys). */
         lines = calloc(haystack ? haystack : 1, sizeof *lines);
         if (!lines)
-            return -1;
+            return lcx_errf(err, LCX_ENOMEM, "%s: out of memory for %zu haystack lines", t->name,
+                            haystack);
         for (size_t i = 0; i < haystack; i++) {
             char key[MAX_TOKEN], value[MAX_TOKEN];
             do
@@ -185,7 +213,9 @@ static int line_context(const lcx_task *t, const lcx_task_data *d, size_t haysta
         }
     }
     size_t idx[MAX_NEEDLE_KEYS * MAX_NEEDLE_VALUES];
-    int rc = lcx_rng_sample(rng, haystack, (size_t)nd->n, idx);
+    int rc = lcx_rng_sample(rng, haystack, (size_t)nd->n, idx) /* n <= haystack: only memory */
+                 ? lcx_errf(err, LCX_ENOMEM, "%s: out of memory drawing needle positions", t->name)
+                 : 0;
     if (!rc) {
         /* RULER inserts needle i at the i-th largest index: needle i comes
          * right before original line idx_desc[i]. */
@@ -210,11 +240,16 @@ static int line_context(const lcx_task *t, const lcx_task_data *d, size_t haysta
             first = 0;
         }
     }
+    int lines_oom = 0;
     if (lines) {
-        for (size_t i = 0; i < haystack; i++)
+        for (size_t i = 0; i < haystack; i++) {
+            lines_oom |= lines[i].oom;
             sb_free(&lines[i]);
+        }
         free(lines);
     }
+    if (!rc && (ctx->oom || lines_oom))
+        rc = lcx_errf(err, LCX_ENOMEM, "%s: out of memory for the haystack", t->name);
     return rc;
 }
 
@@ -223,22 +258,29 @@ static int niah_build(const lcx_gen_ctx *ctx, size_t index, size_t haystack, lcx
 {
     (void)index;
     const lcx_task *t = ctx->task;
+    int rc = check_needles(t, err);
+    if (rc)
+        return rc;
     needles nd;
     make_needles(t, ctx->data, rng, &nd);
+    for (int i = 0; i < nd.n && !rc; i++)
+        if (nd.text[i].oom)
+            rc = lcx_errf(err, LCX_ENOMEM, "%s: out of memory for the needles", t->name);
 
     strbuf context;
     sb_init(&context);
-    int rc = t->haystack == HAYSTACK_ESSAY
-                 ? essay_context(ctx->data, haystack, rng, &nd, &context)
-                 : line_context(t, ctx->data, haystack, rng, &nd, &context);
+    if (!rc)
+        rc = t->haystack == HAYSTACK_ESSAY
+                 ? essay_context(t, ctx->data, haystack, rng, &nd, &context, err)
+                 : line_context(t, ctx->data, haystack, rng, &nd, &context, err);
 
     /* The query picks num_queries keys; the answers are all their values. */
     size_t picks[MAX_NEEDLE_KEYS];
     char *queries[MAX_NEEDLE_KEYS];
     const char *answers[MAX_NEEDLE_KEYS * MAX_NEEDLE_VALUES];
     size_t n_answers = 0;
-    if (!rc)
-        rc = lcx_rng_sample(rng, (size_t)nd.num_keys, (size_t)t->num_queries, picks);
+    if (!rc && lcx_rng_sample(rng, (size_t)nd.num_keys, (size_t)t->num_queries, picks))
+        rc = lcx_errf(err, LCX_ENOMEM, "%s: out of memory drawing the queried keys", t->name);
     strbuf query;
     sb_init(&query);
     if (!rc) {
@@ -256,14 +298,13 @@ static int niah_build(const lcx_gen_ctx *ctx, size_t index, size_t haystack, lcx
         const char *values[] = {type, sb_str(&context), sb_str(&query)};
         fill_template(&out->task, sb_str(&parts->body), names, values, 3);
         fill_template(&out->answer_prefix, sb_str(&parts->answer_prefix), names, values, 3);
-        rc = set_outputs(out, answers, n_answers);
+        if (set_outputs(out, answers, n_answers) || query.oom || out->answer_prefix.oom)
+            rc = lcx_errf(err, LCX_ENOMEM, "%s: out of memory for the prompt", t->name);
     }
     sb_free(&query);
     sb_free(&context);
     needles_free(&nd);
-    if (rc)
-        return lcx_errf(err, LCX_ENOMEM, "%s: out of memory", t->name);
-    return 0;
+    return rc;
 }
 
 /* RULER's units: 500 essay words, 25 lines (5 below 4K). Line haystacks
@@ -278,6 +319,10 @@ static void niah_limits(const lcx_gen_ctx *ctx, size_t *unit, size_t *min_haysta
         int keys = t->num_keys > t->num_queries ? t->num_keys : t->num_queries;
         *unit = ctx->max_length < 4096 ? 5 : 25;
         *min_haystack = (size_t)(keys * t->num_values);
+        /* The search's first build is one unit: never fewer lines than
+         * needles (only a task with more needles than a unit has lines). */
+        if (keys > 0 && t->num_values > 0 && *min_haystack > *unit)
+            *unit = *min_haystack;
     }
 }
 

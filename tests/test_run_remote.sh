@@ -90,12 +90,30 @@ nerr=$(cat "$tmp/r6"/pred/2500/*.jsonl | grep -c '"error":"HTTP 503')
 [ "$nerr" -gt 0 ] && [ "$nerr" -lt 12 ] || fail "expected some errors, got $nerr"
 grep -q '"errors"' "$tmp/r6/summary.json" || fail "summary does not count errors"
 grep '"error":"HTTP' "$tmp/r6"/pred/2500/*.jsonl | grep -q '"score":null' || fail "an error was scored"
+# A failed request's token counts are unknown: null (backend.h's -1), never 0;
+# lcx score and lcx report read such records.
+nnull=$(cat "$tmp/r6"/pred/2500/*.jsonl | grep '"error":"HTTP' | grep '"prompt_tokens":null' | grep -c '"output_tokens":null')
+[ "$nnull" = "$nerr" ] || { grep -h '"error":"HTTP' "$tmp/r6"/pred/2500/*.jsonl | grep -o '"prompt_tokens":[^,]*,"output_tokens":[^,]*' | head -n 1; fail "failed records: $nnull of $nerr with null token counts"; }
+grep '"error":"HTTP' "$tmp/r6"/pred/2500/*.jsonl | grep -q '"prompt_tokens":0' && fail "a failed record claims 0 prompt tokens"
+$LCX score --json "$tmp/r6/pred" >"$tmp/r6.score" || fail "lcx score on records with null counts"
+tr -d ' \n' <"$tmp/r6.score" >"$tmp/a"
+tr -d ' \n' <"$tmp/r6/summary.json" >"$tmp/b"
+cmp -s "$tmp/a" "$tmp/b" || fail "lcx score disagrees with summary.json on records with null counts"
+expect_error "failed with a backend error and count as not done" $LCX report "$tmp/r6"
 stop_server "$(echo $pids | awk '{print $NF}')"
 start_server e
 $LCX run --endpoint "$url" --api completions --data "$tmp/data" $SUITE --out "$tmp/r6" --quiet || fail "retry run"
 [ "$(mean_of "$tmp/r6")" = "100.0" ] || fail "after the rerun: mean is not 100"
 stop_server "$(echo $pids | awk '{print $NF}')"
 [ "$(json_num "$tmp/e.stats" /v1/completions)" = "$nerr" ] || fail "the rerun did not redo exactly the failed samples"
+# A complete run whose records have null counts (a server without usage) reads as any other.
+cp -r "$tmp/r6" "$tmp/r6n"
+sed -i 's/"prompt_tokens":[0-9]*/"prompt_tokens":null/; s/"output_tokens":[0-9]*/"output_tokens":null/' "$tmp/r6n"/pred/2500/*.jsonl
+[ "$(cat "$tmp/r6n"/pred/2500/*.jsonl | grep -c '"prompt_tokens":null,"output_tokens":null')" = 12 ] || fail "r6n: counts not nulled"
+$LCX report "$tmp/r6" --names r >"$tmp/r6.report" || fail "lcx report on the rerun"
+$LCX report "$tmp/r6n" --names r >"$tmp/r6n.report" 2>&1 || { cat "$tmp/r6n.report"; fail "lcx report on records with null counts"; }
+sed "s#$tmp/r6n#$tmp/r6#" "$tmp/r6n.report" | cmp -s - "$tmp/r6.report" || fail "lcx report differs on records with null counts"
+$LCX score --json "$tmp/r6n/pred" >"$tmp/r6n.score" || fail "lcx score on complete records with null counts"
 
 # 6. concurrency: 12 prompts held 1 s each by the server, 8 in flight.
 start_server f --delay-ms 1000

@@ -189,6 +189,64 @@ TEST(too_short_length_is_an_error)
     CHECK_INT(lcx_gen_check_length(&ctx, &err), LCX_EINPUT);
 }
 
+/* A niah row the registry does not have: 11 keys x 4 values in an essay. */
+static lcx_task custom_niah(lcx_haystack hay, int keys, int values, int queries)
+{
+    lcx_task t = *lcx_task_find("niah_multikey_1");
+    t.name = "niah_custom";
+    t.haystack = hay;
+    t.num_keys = keys;
+    t.num_values = values;
+    t.num_queries = queries;
+    return t;
+}
+
+/* Each impossible needle count is its own input error, never "out of memory"
+ * (essay depths: 40; the needle arrays: 16 keys, 16 values). */
+TEST(too_many_needles_is_an_input_error)
+{
+    lcx_counter c = lcx_byte_counter();
+    struct {
+        lcx_task t;
+        const char *msg;
+    } cases[] = {
+        {custom_niah(HAYSTACK_ESSAY, 11, 4, 1),
+         "niah_custom: 44 needles, at most 40 in an essay haystack (one per depth; 11 keys x 4 "
+         "values)"},
+        {custom_niah(HAYSTACK_ESSAY, 1, 4, 11), "niah_custom: 44 needles, at most 40"},
+        {custom_niah(HAYSTACK_NOISE, 17, 1, 1), "niah_custom: 17 keys, at most 16"},
+        {custom_niah(HAYSTACK_NEEDLE, 1, 17, 1), "niah_custom: 17 values per key, at most 16"},
+        {custom_niah(HAYSTACK_ESSAY, 0, 1, 1), "niah_custom: num_keys 0, num_values 1, "
+                                               "num_queries 1: each must be at least 1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lcx_gen_ctx ctx = {&cases[i].t, fixture_data(), lcx_template_find("base"), &c, 16384, 42, 0};
+        lcx_sample s;
+        lcx_err err = {0};
+        CHECK_INT(lcx_gen_sample(&ctx, 0, &s, &err), LCX_EINPUT);
+        CHECK_MSG(!strncmp(err.msg, cases[i].msg, strlen(cases[i].msg)), "case %zu: %s", i, err.msg);
+        CHECK(strchr(err.msg, '\n') == NULL);
+        lcx_err err2 = {0};
+        CHECK_INT(lcx_gen_check_length(&ctx, &err2), LCX_EINPUT);
+        CHECK_STR(err2.msg, err.msg);
+    }
+    /* 40 needles in an essay and 16 x 16 in lines still generate. */
+    lcx_task ok[] = {custom_niah(HAYSTACK_ESSAY, 10, 4, 1), custom_niah(HAYSTACK_NOISE, 16, 16, 2)};
+    for (size_t i = 0; i < 2; i++) {
+        lcx_gen_ctx ctx = {&ok[i], fixture_data(), lcx_template_find("base"), &c, 65536, 42, 0};
+        lcx_sample s;
+        lcx_err err = {0};
+        int rc = lcx_gen_sample(&ctx, 0, &s, &err);
+        CHECK_MSG(rc == 0, "ok case %zu: %s", i, err.msg);
+        if (rc)
+            continue;
+        CHECK_INT(s.n_outputs, i == 0 ? 4 : 32);
+        for (size_t k = 0; k < s.n_outputs; k++)
+            CHECK(strstr(s.input, s.outputs[k]) != NULL);
+        lcx_sample_free(&s);
+    }
+}
+
 /* lcx_niah_needles: written by hand from the spec's needle sentence. */
 TEST(needles_are_found_in_text)
 {
@@ -228,6 +286,7 @@ int main(void)
     RUN(same_seed_same_bytes_other_seed_other_bytes);
     RUN(too_short_length_is_an_error);
     RUN(needles_are_found_in_text);
+    RUN(too_many_needles_is_an_input_error);
     lcx_task_data_free(fixture_data());
     return check_summary();
 }
