@@ -187,7 +187,7 @@ static int good_lines(const char *buf, size_t len, size_t n, line_rec **out, siz
         json_t *rec = json_loadb(p, (size_t)(nl - p), 0, &je);
         if (!rec && json_error_code(&je) == json_error_out_of_memory) {
             /* not a bad line: dropping it would lose a good record */
-            rc = lcx_errf(err, LCX_ENOMEM, "%s: out of memory at offset %zu", path,
+            rc = lcx_errf(err, LCX_ENOMEM, "out of memory at offset %zu",
                           (size_t)(p - buf));
             break;
         }
@@ -202,7 +202,7 @@ static int good_lines(const char *buf, size_t len, size_t n, line_rec **out, siz
                 line_rec *r = realloc(recs, 2 * cap * sizeof *r);
                 if (!r) {
                     json_decref(rec);
-                    rc = lcx_errf(err, LCX_ENOMEM, "%s: out of memory reading %zu records", path,
+                    rc = lcx_errf(err, LCX_ENOMEM, "out of memory reading %zu records",
                                   *count);
                     break;
                 }
@@ -212,7 +212,7 @@ static int good_lines(const char *buf, size_t len, size_t n, line_rec **out, siz
             char *text = strndup(p, (size_t)(nl - p));
             if (!text) {
                 json_decref(rec);
-                rc = lcx_errf(err, LCX_ENOMEM, "%s: out of memory at offset %zu", path,
+                rc = lcx_errf(err, LCX_ENOMEM, "out of memory at offset %zu",
                               (size_t)(p - buf));
                 break;
             }
@@ -246,6 +246,8 @@ static int read_good_lines(const char *path, size_t n, line_rec **out, size_t *c
         return rc;
     rc = good_lines(buf, len, n, out, count, dirty, done, err);
     free(buf);
+    if (rc)
+        lcx_err_prefix(err, "%s", path); /* "<path>: out of memory at offset N" */
     return rc;
 }
 
