@@ -36,6 +36,7 @@ int sb_reserve(strbuf *sb, size_t extra)
     }
     sb->data = p;
     sb->cap = cap;
+    p[sb->len] = '\0'; /* a reserved, still empty buffer reads as "" */
     return 0;
 }
 

@@ -104,6 +104,19 @@ TEST(atomic_write_replaces_whole_file_or_nothing)
     rmdir(dir);
 }
 
+/* A reserved but still empty buffer is the empty string (scoring an empty
+ * prediction read it with strstr: heap overflow under ASan). */
+TEST(strbuf_reserved_empty_reads_as_empty)
+{
+    strbuf sb;
+    sb_init(&sb);
+    CHECK(sb_reserve(&sb, 40) == 0);
+    CHECK(sb.data != NULL);
+    CHECK_STR(sb_str(&sb), "");
+    CHECK(strstr(sb_str(&sb), "x") == NULL);
+    sb_free(&sb);
+}
+
 TEST(strbuf_replace_and_printf)
 {
     strbuf sb;
@@ -137,6 +150,7 @@ int main(void)
     RUN(seed_mix_separates_labels);
     RUN(utf8_validation);
     RUN(atomic_write_replaces_whole_file_or_nothing);
+    RUN(strbuf_reserved_empty_reads_as_empty);
     RUN(strbuf_replace_and_printf);
     return check_summary();
 }
