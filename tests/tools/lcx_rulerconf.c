@@ -710,8 +710,9 @@ static int check_record(const rec *r)
     }
     /* RULER's split: from the last occurrence of AP[:10]. */
     char ap10[11];
-    memcpy(ap10, AP, 10); /* every answer prefix is longer than 10 */
-    ap10[10] = '\0';
+    size_t ap_n = strlen(AP) < 10 ? strlen(AP) : 10; /* Python's AP[:10] */
+    memcpy(ap10, AP, ap_n);
+    ap10[ap_n] = '\0';
     const char *last = NULL;
     for (const char *p = strstr(sb_str(&full), ap10); p; p = strstr(p + 1, ap10))
         last = p;
