@@ -463,8 +463,10 @@ static void attention(float *out, const float *q, const float *k_cache, const fl
     const int rmax = ppi * G + AT_MR;           /* + dummy rows for the last micro tile */
     const int n_pblocks = (n_q + ppi - 1) / ppi;
     const int n_items = n_kv_heads * n_pblocks;
-    const int par = (size_t)n_q * (pos0 + n_q) * n_heads * hd >= PAR_MIN_WORK;
-#pragma omp parallel num_threads(ks->n_threads) if (par)
+    /* no more threads than work items: decode has one per KV head */
+    const int team = n_items < 1 ? 1 : n_items < ks->n_threads ? n_items : ks->n_threads;
+    const int par = team > 1 && (size_t)n_q * (pos0 + n_q) * n_heads * hd >= PAR_MIN_WORK;
+#pragma omp parallel num_threads(team) if (par)
     {
         /* this thread's scratch: queries, outputs, m, l, s0 and positions */
         float *qbuf = ks->mem + (size_t)omp_get_thread_num() * ks->stride;
