@@ -167,6 +167,33 @@ static int load_sections(lcx_tokenizer *tok, json_t *root, lcx_err *err)
     return rc;
 }
 
+/* The cut rules (tokenizer.h) this pipeline satisfies; docs/tokenizer.md
+ * gives the argument for each regex family. Normalizer: none or NFC (a
+ * space, a newline and every printable ASCII character are starters that
+ * compose with nothing across the cut). Pre-tokenizer: a known regex
+ * followed by (or inside) a plain ByteLevel. Added tokens: none that holds
+ * a space or a newline, and none that strips or checks its neighbours. */
+static unsigned cut_rules_of(const lcx_tokenizer *tok)
+{
+    if (tok->n_norms > 1 || (tok->n_norms == 1 && tok->norms[0].kind != NORM_NFC))
+        return 0;
+    for (size_t i = 0; i < tok->n_added; i++) {
+        const tok_added *a = &tok->added[i];
+        if (a->lstrip || a->rstrip || a->single_word || strpbrk(a->content, " \n") ||
+            (a->match && strpbrk(a->match, " \n")))
+            return 0;
+    }
+    const tok_pretok *p = tok->pretoks;
+    if (tok->n_pretoks == 1 && p[0].kind == PRETOK_BYTELEVEL && !p[0].add_prefix_space &&
+        p[0].regex_family == TOK_RE_GPT2)
+        return LCX_TOK_CUT_SPACE | LCX_TOK_CUT_NEWLINE_SINGLE;
+    if (tok->n_pretoks == 2 && p[0].kind == PRETOK_SPLIT && p[0].behavior == SPLIT_ISOLATED &&
+        !p[0].invert && p[0].regex_family == TOK_RE_CL100K && p[1].kind == PRETOK_BYTELEVEL &&
+        !p[1].use_regex && !p[1].add_prefix_space)
+        return LCX_TOK_CUT_SPACE | LCX_TOK_CUT_NEWLINES;
+    return 0;
+}
+
 static int load_from_text(lcx_tokenizer *tok, const char *data, size_t len, lcx_err *err)
 {
     json_error_t jerr;
@@ -180,8 +207,10 @@ static int load_from_text(lcx_tokenizer *tok, const char *data, size_t len, lcx_
     else
         rc = load_sections(tok, root, err);
     json_decref(root);
-    if (!rc)
+    if (!rc) {
         tok->vocab_size = count_vocab(tok);
+        tok->cut_rules = cut_rules_of(tok);
+    }
     if (!rc && !(tok->shared_cache = tok_shared_cache_new()))
         rc = lcx_errf(err, LCX_ENOMEM, "%s: out of memory", tok->source);
     return rc;
@@ -348,6 +377,11 @@ size_t lcx_tokenizer_count(const lcx_tokenizer *tok, const char *text, size_t le
     size_t n = out.n;
     free(out.v);
     return rc ? 0 : n;
+}
+
+unsigned lcx_tokenizer_cut_rules(const lcx_tokenizer *tok)
+{
+    return tok->cut_rules;
 }
 
 /* ---- decoding and the vocabulary ---- */

@@ -29,6 +29,20 @@ int lcx_tokenizer_encode(const lcx_tokenizer *tok, const char *text, size_t len,
 /* Token count of text without special tokens; thread-safe and fast. */
 size_t lcx_tokenizer_count(const lcx_tokenizer *tok, const char *text, size_t len);
 
+/* Where the count is additive: cutting text at such a place into a and b
+ * gives count(a + b) == count(a) + count(b) exactly, because no pre-token,
+ * added token or normalization crosses the cut. Printable means an ASCII
+ * character from '!' to '~'.
+ *   SPACE: before a single ' ' that has a printable character on each side;
+ *   NEWLINES: after a run of '\n' that a printable character follows;
+ *   NEWLINE_SINGLE: after one '\n' that has a printable character on each
+ *   side.
+ * lcx_tokenizer_cut_rules gives the set that holds for this tokenizer (0
+ * for pipelines lcx has not reasoned about); docs/tokenizer.md says why
+ * each holds. */
+enum { LCX_TOK_CUT_SPACE = 1, LCX_TOK_CUT_NEWLINES = 2, LCX_TOK_CUT_NEWLINE_SINGLE = 4 };
+unsigned lcx_tokenizer_cut_rules(const lcx_tokenizer *tok);
+
 /* Decode ids to UTF-8 text (caller frees *text). skip_special drops special
  * tokens from the output. */
 int lcx_tokenizer_decode(const lcx_tokenizer *tok, const int32_t *ids, size_t n,

@@ -86,7 +86,12 @@ typedef struct tok_pretok {
     char replacement[8];  /* metaspace, UTF-8 */
     size_t replacement_len;
     int prepend_scheme, split;
+    int regex_family;     /* split, bytelevel: TOK_RE_* (tokenizer_load.c) */
 } tok_pretok;
+
+/* Pre-tokenizer regexes whose splits lcx knows to be local around a single
+ * space or a newline run (lcx_tokenizer_cut_rules); anything else is OTHER. */
+enum { TOK_RE_OTHER, TOK_RE_GPT2, TOK_RE_CL100K };
 
 /* ---- decoders (a Sequence is flattened) ---- */
 enum { DEC_BYTELEVEL, DEC_REPLACE, DEC_BYTEFALLBACK, DEC_FUSE, DEC_STRIP, DEC_METASPACE };
@@ -173,6 +178,7 @@ struct lcx_tokenizer {
     char byte_char[256][3];           /* ByteLevel: byte -> UTF-8 of its char */
     uint8_t byte_char_len[256];
     int16_t char_byte[0x144];         /* ByteLevel: code point -> byte, -1 */
+    unsigned cut_rules;               /* LCX_TOK_CUT_* (tokenizer.c) */
 };
 
 /* ---- per-call scratch ---- */

@@ -9,6 +9,26 @@
 #include "engine/tokenizer_unicode.h"
 
 #define GPT2_REGEX "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
+/* The cl100k-style splits of Qwen2/Qwen3 (single digits) and Llama 3 (up to
+ * three digits), as their tokenizer.json files spell them. */
+#define QWEN2_REGEX                                                                                  \
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|"    \
+    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+#define LLAMA3_REGEX                                                                                 \
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|" \
+    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+
+/* Which known regex this is (tok_pretok.regex_family). */
+static int regex_family(json_t *pattern)
+{
+    json_t *re = json_object_get(pattern, "Regex");
+    const char *s = json_is_string(re) ? json_string_value(re) : NULL;
+    if (!s)
+        return TOK_RE_OTHER;
+    if (!strcmp(s, QWEN2_REGEX) || !strcmp(s, LLAMA3_REGEX))
+        return TOK_RE_CL100K;
+    return !strcmp(s, GPT2_REGEX) ? TOK_RE_GPT2 : TOK_RE_OTHER;
+}
 
 static const char *type_of(json_t *obj)
 {
@@ -204,6 +224,7 @@ static int load_split(lcx_tokenizer *tok, json_t *obj, const char *path, lcx_err
     pt->behavior = behavior;
     pt->invert = flag_or(obj, "invert", 0);
     snprintf(where, sizeof where, "%s: pre_tokenizer(Split).pattern", path);
+    pt->regex_family = regex_family(json_object_get(obj, "pattern"));
     return tok_pattern_from_json(&pt->pattern, json_object_get(obj, "pattern"), where, err);
 }
 
@@ -215,6 +236,7 @@ static int load_bytelevel(lcx_tokenizer *tok, json_t *obj, const char *path, lcx
     pt->kind = PRETOK_BYTELEVEL;
     pt->add_prefix_space = flag_or(obj, "add_prefix_space", 1);
     pt->use_regex = flag_or(obj, "use_regex", 1);
+    pt->regex_family = pt->use_regex ? TOK_RE_GPT2 : TOK_RE_OTHER;
     return pt->use_regex ? tok_pattern_compile_regex(&pt->pattern, GPT2_REGEX, path, err) : 0;
 }
 

@@ -53,7 +53,8 @@ int local_backend_open(const lcx_backend_opts *o, local_backend **out, lcx_err *
         local_backend_close(b);
         return rc;
     }
-    b->counter = (lcx_counter){"model tokenizer", count_with_model, b};
+    b->counter = (lcx_counter){"model tokenizer", count_with_model, b,
+                               lcx_tokenizer_cut_rules(lcx_model_tokenizer(b->model))};
     b->factor_loaded = 0;
     *out = b;
     return 0;

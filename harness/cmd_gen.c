@@ -8,6 +8,7 @@
 
 #include "common/fsio.h"
 #include "common/progress.h"
+#include "common/strbuf.h"
 #include "harness/args.h"
 #include "harness/commands.h"
 #include "harness/counter_select.h"
@@ -27,6 +28,8 @@ static void usage(FILE *fp)
             "  --tokenizer PATH    fit with this tokenizer.json (default: bytes)\n"
             "  --fit METHOD        tight: each sample's largest haystack (default);\n"
             "                      ruler: RULER's one size per task and length\n"
+            "  --verify-counts     count each fitted prompt in full as well (prompts are\n"
+            "                      fitted on chunk counts, exact for known tokenizers)\n"
             "  --essay-corpus F    essay haystack: plain text or {\"text\": ...} JSON\n"
             "  --squad F           SQuAD v2 dev JSON for qa_1\n"
             "  --hotpotqa F        HotpotQA dev-distractor JSON for qa_2\n"
@@ -46,16 +49,31 @@ static int write_samples(const char *path, const lcx_sample *s, size_t n, const 
     int rc = lcx_atomic_open(&f, path, err);
     if (rc)
         return rc;
+    /* The lines are built on every thread, then written in order. */
+    strbuf *lines = calloc(n ? n : 1, sizeof *lines);
+    int bad = 0, oom = 0;
+    if (!lines) {
+        lcx_atomic_abort(&f);
+        return lcx_errf(err, LCX_ENOMEM, "out of memory");
+    }
+#pragma omp parallel for schedule(dynamic, 1) reduction(| : bad, oom)
     for (size_t i = 0; i < n; i++) {
-        json_t *rec = lcx_sample_json(&s[i], task);
-        char *line = json_dumps(rec, JSON_COMPACT);
-        json_decref(rec);
-        if (!line || fputs(line, f.fp) == EOF || fputc('\n', f.fp) == EOF) {
-            free(line);
-            lcx_atomic_abort(&f);
-            return lcx_errf(err, LCX_EIO, "%s: write failed", path);
-        }
-        free(line);
+        sb_init(&lines[i]);
+        bad |= lcx_sample_jsonl(&s[i], task, &lines[i]) != 0;
+        oom |= lines[i].oom;
+    }
+    if (bad || oom)
+        rc = bad ? lcx_errf(err, LCX_EINPUT, "%s: a sample is not valid UTF-8 (check the data files)", path)
+                 : lcx_errf(err, LCX_ENOMEM, "%s: out of memory", path);
+    for (size_t i = 0; i < n && !rc; i++)
+        if (fwrite(lines[i].data, 1, lines[i].len, f.fp) != lines[i].len)
+            rc = lcx_errf(err, LCX_EIO, "%s: write failed", path);
+    for (size_t i = 0; i < n; i++)
+        sb_free(&lines[i]);
+    free(lines);
+    if (rc) {
+        lcx_atomic_abort(&f);
+        return rc;
     }
     return lcx_atomic_commit(&f, err);
 }

@@ -116,7 +116,7 @@ static int ruler_prompt(const lcx_model *m, const probe_opts *o, int32_t **ids, 
     lcx_task_data *data = NULL;
     if ((rc = lcx_task_data_load(&dopts, &data, err)))
         return rc;
-    lcx_counter counter = {o->model, model_count, (void *)tok};
+    lcx_counter counter = {o->model, model_count, (void *)tok, lcx_tokenizer_cut_rules(tok)};
     lcx_gen_ctx ctx = {task, data, tmpl, &counter, length, o->seed, 0};
     lcx_sample sample;
     memset(&sample, 0, sizeof sample);

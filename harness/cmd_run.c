@@ -26,7 +26,8 @@ static void usage(FILE *fp)
     fprintf(fp,
             "usage: lcx run --out DIR (--model DIR | --endpoint URL --api API) [options]\n"
             "suite:\n"
-            "  --tasks, --lengths, --samples, --seed, --template, --fit   as in lcx gen\n"
+            "  --tasks, --lengths, --samples, --seed, --template, --fit,\n"
+            "  --verify-counts                                      as in lcx gen\n"
             "  --essay-corpus F, --squad F, --hotpotqa F            as in lcx gen\n"
             "  --data DIR          read DIR/<length>/<task>.jsonl (lcx gen output) instead\n"
             "local engine:\n"

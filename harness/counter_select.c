@@ -7,6 +7,11 @@
 
 #include "engine/tokenizer.h"
 
+_Static_assert((int)LCX_TOK_CUT_SPACE == (int)LCX_COUNT_CUT_SPACE &&
+                   (int)LCX_TOK_CUT_NEWLINES == (int)LCX_COUNT_CUT_NEWLINES &&
+                   (int)LCX_TOK_CUT_NEWLINE_SINGLE == (int)LCX_COUNT_CUT_NEWLINE_SINGLE,
+               "the tokenizer's cut rules and the counter's are the same flags");
+
 static size_t tokenizer_count(void *ctx, const char *text, size_t len)
 {
     return lcx_tokenizer_count(ctx, text, len);
@@ -27,6 +32,7 @@ int lcx_counter_select(const char *tokenizer_path, lcx_counter_choice *out, lcx_
     out->counter.name = tokenizer_path;
     out->counter.count = tokenizer_count;
     out->counter.ctx = tok;
+    out->counter.cuts = lcx_tokenizer_cut_rules(tok);
     return 0;
 }
 

@@ -223,7 +223,7 @@ void remote_count_close(remote_counter *rc)
 
 lcx_counter remote_count_counter(remote_counter *rc)
 {
-    lcx_counter c = {"remote /tokenize", count_remote, rc};
+    lcx_counter c = {"remote /tokenize", count_remote, rc, 0}; /* its cut rules are unknown */
     return c;
 }
 

@@ -34,6 +34,10 @@ int lcx_suite_opt(lcx_suite_opts *o, int argc, char **argv, int *i, lcx_err *err
         {"--seed", offsetof(lcx_suite_opts, seed)},
         {"--fit", offsetof(lcx_suite_opts, fit)},
     };
+    if (!strcmp(argv[*i], "--verify-counts")) {
+        o->verify_counts = 1;
+        return 1;
+    }
     for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
         const char *v;
         int r = arg_value(argc, argv, i, opts[k].name, &v, err);
@@ -115,6 +119,7 @@ int lcx_suite_open(const lcx_suite_opts *o, lcx_suite *s, lcx_err *err)
         rc = lcx_counter_select(o->tokenizer, &s->counter, err);
         s->fit.chunks = o->tokenizer != NULL;
     }
+    s->fit.verify = o->verify_counts;
     if (!rc) {
         size_t max_length = 0;
         for (size_t i = 0; i < s->n_lengths; i++)

@@ -23,6 +23,7 @@ typedef struct lcx_suite_opts {
     const char *fit;            /* --fit: tight (default) or ruler */
     const lcx_counter *counter;  /* used when no --tokenizer is given; NULL = bytes */
     int counter_is_tokenizer;   /* counter is a local tokenizer (chunk-count fitting) */
+    int verify_counts;          /* --verify-counts: count fitted prompts in full too */
 } lcx_suite_opts;
 
 void lcx_suite_opts_init(lcx_suite_opts *o);

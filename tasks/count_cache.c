@@ -133,8 +133,16 @@ static size_t chunk_count(count_cache *c, uint64_t key, const lcx_counter *count
     return count;
 }
 
-/* The end of the chunk that starts at s[i]. */
-static size_t chunk_end(const char *s, size_t len, size_t i)
+static int printable(char c)
+{
+    return c > ' ' && c < 0x7f;
+}
+
+/* The end of the chunk that starts at s[i]. Wanted ends: after a run of
+ * newlines; before a space that follows a sentence end or precedes a digit,
+ * or that comes 2 KiB into the chunk. With cut rules (counter.h) an end is
+ * taken only where the rules make the counts add up exactly. */
+static size_t chunk_end(const char *s, size_t len, size_t i, unsigned cuts)
 {
     size_t start = i;
     while (i < len) {
@@ -143,14 +151,23 @@ static size_t chunk_end(const char *s, size_t len, size_t i)
         if (i == len)
             return len;
         if (s[i] == '\n') {
+            size_t run = i;
             while (i < len && s[i] == '\n')
                 i++;
-            return i;
+            if (!cuts)
+                return i;
+            int single = i - run == 1 && run > 0 && printable(s[run - 1]);
+            if (i < len && printable(s[i]) &&
+                ((cuts & LCX_COUNT_CUT_NEWLINES) || ((cuts & LCX_COUNT_CUT_NEWLINE_SINGLE) && single)))
+                return i;
+            continue;
         }
         if (i > start) {
             char prev = s[i - 1], next = i + 1 < len ? s[i + 1] : ' ';
-            if (prev != ' ' && (prev == '.' || prev == '?' || prev == '!' || prev == ':' ||
-                                (next >= '0' && next <= '9') || i - start >= LONG_CHUNK))
+            int wanted = prev != ' ' && (prev == '.' || prev == '?' || prev == '!' || prev == ':' ||
+                                         (next >= '0' && next <= '9') || i - start >= LONG_CHUNK);
+            int allowed = !cuts || ((cuts & LCX_COUNT_CUT_SPACE) && printable(prev) && printable(next));
+            if (wanted && allowed)
                 return i;
         }
         i++;
@@ -163,7 +180,7 @@ size_t count_cache_sum(count_cache *c, count_memo *memo, const lcx_counter *coun
 {
     size_t total = 0;
     for (size_t i = 0; i < len;) {
-        size_t e = chunk_end(text, len, i), n;
+        size_t e = chunk_end(text, len, i, counter->cuts), n;
         uint64_t key = chunk_hash(text + i, e - i);
         size_t m = (size_t)(key >> 20) & (COUNT_MEMO_SLOTS - 1);
         if (memo && memo->key[m] == key) {

@@ -281,10 +281,15 @@ static size_t record(sample_search *s, size_t tokens)
     return tokens;
 }
 
-/* The prompt's tokens at this haystack size, counted in full. */
+static size_t probe_chunks(void *arg, size_t haystack);
+
+/* The prompt's tokens at this haystack size, counted in full (or as an
+ * exact chunk sum, which is the same number). */
 static size_t probe_full(void *arg, size_t haystack)
 {
     sample_search *s = arg;
+    if (s->prep->exact)
+        return probe_chunks(arg, haystack);
     if (build_at(s, haystack))
         return SIZE_MAX;
     const prompt_slot *p = &s->slot[s->cur];
@@ -424,9 +429,10 @@ static void fit_limits(const lcx_gen_ctx *ctx, size_t *unit, size_t *lo)
 enum { HI_LIMIT = 1 << 30 };
 
 /* The tight search of one sample: the largest haystack that fits. With a
- * chunk cache the search runs on estimates and the result is verified with
- * one full count; when that disagrees, the search is redone on full counts
- * from there (*chunks_ok = 0). Returns 1 found (s->best holds the prompt
+ * chunk cache whose sums are exact, the search runs on them. With one whose
+ * sums are estimates, the search runs on those and the result is verified
+ * with one full count; when that disagrees, the search is redone on full
+ * counts from there (*chunks_ok = 0). Returns 1 found (s->best holds the prompt
  * and its full count), 0 too short, -1 error. */
 static int search_tight(sample_search *s, size_t start, double slope, size_t *best,
                         double *slope_out, int *chunks_ok)
@@ -437,7 +443,7 @@ static int search_tight(sample_search *s, size_t start, double slope, size_t *be
     int r;
     if (chunks_ok)
         *chunks_ok = s->prep->chunks != NULL;
-    if (s->prep->chunks) {
+    if (s->prep->chunks && !s->prep->exact) {
         r = fit_search(probe_chunks, s, lo, HI_LIMIT, start, slope, s->budget, best, &tokens,
                        slope_out);
         if (r < 0)
@@ -504,6 +510,14 @@ static int prepare(const lcx_gen_ctx *ctx, const lcx_fit_opts *fit, int full, lc
     if (!p)
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
     p->method = fit ? fit->method : LCX_FIT_TIGHT;
+    /* The chunk cache: for the tight search (estimates, or exact counts),
+     * and for the RULER method when its sums are exact counts. */
+    p->exact = fit && fit->chunks && ctx->counter->cuts != 0 && !fit->verify;
+    if (fit && fit->chunks && (full || p->method == LCX_FIT_RULER) &&
+        (p->method == LCX_FIT_TIGHT || p->exact) && !(p->chunks = count_cache_new())) {
+        free(p);
+        return lcx_errf(err, LCX_ENOMEM, "out of memory");
+    }
     const family_ops *ops = ops_for(ctx->task->family);
     prompt_parts parts;
     int rc = make_parts(ctx, &parts, err);
@@ -524,13 +538,10 @@ static int prepare(const lcx_gen_ctx *ctx, const lcx_fit_opts *fit, int full, lc
                                  NULL);
             p->ruler_haystack = best;
         } else if (!rc) {
-            if (fit && fit->chunks && !(p->chunks = count_cache_new()))
-                rc = lcx_errf(err, LCX_ENOMEM, "out of memory");
             int chunks_ok = 0;
-            if (!rc)
-                r = search_tight(&s, 0, 0, &best, &p->slope, &chunks_ok);
+            r = search_tight(&s, 0, 0, &best, &p->slope, &chunks_ok);
             /* Keep the chunk path only when its estimate was exact here. */
-            if (!chunks_ok) {
+            if (!chunks_ok && !p->exact) {
                 count_cache_free(p->chunks);
                 p->chunks = NULL;
             }

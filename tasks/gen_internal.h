@@ -49,6 +49,8 @@ struct lcx_gen_prep {
     size_t start;          /* LCX_FIT_TIGHT: where each sample's search starts (0: lo) */
     double slope;          /* tokens per haystack item near the fit (0: unknown) */
     count_cache *chunks;   /* chunk-count cache, or NULL: count whole prompts */
+    int exact;             /* chunk sums are exact counts (the counter's cut
+                            * rules, not --verify-counts): no full counts */
 };
 
 typedef struct family_ops {
@@ -102,10 +104,10 @@ int fit_search(fit_probe probe, void *arg, size_t lo, size_t hi, size_t start, d
  * (by a 64-bit hash) across the probes and samples of a (task, length).
  * Chunks end after a run of newlines, and before a space that follows a
  * sentence end ('.', '?', '!', ':') or precedes a digit (cwe's "1. w 2. w"),
- * or at the first space past 2 KiB (spaces after a non-space only): for
- * regex pre-tokenizers (GPT-2, Llama-3, Qwen) these are pre-token
- * boundaries, so the sum is exact; the caller verifies it with one full
- * count. Thread-safe. */
+ * or at the first space past 2 KiB (spaces after a non-space only). When
+ * the counter has cut rules (counter.h), chunks end only where the rules
+ * allow, and the sum is the exact count of the whole text; otherwise it is
+ * an estimate that the caller verifies with one full count. Thread-safe. */
 count_cache *count_cache_new(void);
 void count_cache_free(count_cache *c);
 /* A small lock-free memo in front of the cache, for one thread (one

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json_str.h"
+#include "common/utf8.h"
 #include "tasks/tasks.h"
 
 int lcx_gen_samples(const lcx_gen_ctx *ctx, const lcx_fit_opts *fit, size_t n, lcx_sample *out,
@@ -67,4 +69,39 @@ struct json_t *lcx_sample_json(const lcx_sample *s, const char *task)
     json_object_set_new(o, "max_length", json_integer((json_int_t)s->max_length));
     json_object_set_new(o, "tokens_to_generate", json_integer(s->tokens_to_generate));
     return o;
+}
+
+static int put_checked(strbuf *out, const char *s)
+{
+    size_t n = strlen(s), bad;
+    if (!lcx_utf8_valid(s, n, &bad))
+        return -1;
+    lcx_json_put_string(out, s, n);
+    return 0;
+}
+
+int lcx_sample_jsonl(const lcx_sample *s, const char *task, strbuf *out)
+{
+    size_t mark = out->len;
+    int rc = 0;
+    sb_printf(out, "{\"index\":%zu,\"task\":", s->index);
+    rc |= put_checked(out, task);
+    sb_puts(out, ",\"input\":");
+    rc |= put_checked(out, s->input);
+    sb_puts(out, ",\"answer_prefix\":");
+    rc |= put_checked(out, s->answer_prefix);
+    sb_puts(out, ",\"outputs\":[");
+    for (size_t i = 0; i < s->n_outputs; i++) {
+        if (i)
+            sb_putc(out, ',');
+        rc |= put_checked(out, s->outputs[i]);
+    }
+    sb_printf(out, "],\"length\":%zu,\"max_length\":%zu,\"tokens_to_generate\":%d}\n", s->length,
+              s->max_length, s->tokens_to_generate);
+    if (rc) {
+        out->len = mark;
+        if (out->data)
+            out->data[mark] = '\0';
+    }
+    return rc;
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/strbuf.h"
 #include "tasks/counter.h"
 
 typedef enum { FAMILY_NIAH, FAMILY_VT, FAMILY_CWE, FAMILY_FWE, FAMILY_QA } lcx_family;
@@ -109,10 +110,16 @@ int lcx_fit_parse(const char *s, lcx_fit_method *out); /* 0, or -1 when unknown 
 
 typedef struct lcx_fit_opts {
     lcx_fit_method method;
-    /* The counter is a local tokenizer: the tight search runs on prompts
-     * estimated from cached chunk counts and verifies its result with one
-     * full count (falling back to full counts when the two differ). */
+    /* The counter is a local tokenizer: prompts are counted as sums of
+     * cached chunk counts. When the counter's cut rules make those sums
+     * exact (counter.h), they are the counts; otherwise the tight search
+     * runs on them as estimates and verifies its result with one full count
+     * (falling back to full counts when the two differ), and the RULER
+     * method counts in full. */
     int chunks;
+    /* Count every fitted prompt in full as well, whatever the cut rules
+     * (--verify-counts): the fitting then works as without them. */
+    int verify;
 } lcx_fit_opts;
 
 /* What a (task, length) shares across its samples: the vt one-shot
@@ -168,6 +175,11 @@ int lcx_gen_samples(const lcx_gen_ctx *ctx, const lcx_fit_opts *fit, size_t n, l
  * tokens_to_generate. */
 struct json_t;
 struct json_t *lcx_sample_json(const lcx_sample *s, const char *task);
+/* The same record as one line of JSON ending in '\n', appended to out: the
+ * bytes json_dumps(lcx_sample_json(s, task), JSON_COMPACT) gives, written
+ * without building the object. -1 (out unchanged) when a string is not
+ * valid UTF-8, which JSON cannot carry. */
+int lcx_sample_jsonl(const lcx_sample *s, const char *task, strbuf *out);
 
 /* The niah needles written in `text`: every sentence of the needle template
  * ("One of the special magic {type_needle_v} for {key} is: {value}.") with a

@@ -66,8 +66,63 @@ TEST(references_score_100_and_partial_answers_score_partially)
     rmdir(dir);
 }
 
+/* lcx_sample_jsonl writes what jansson's json_dumps writes (jansson is the
+ * reference), for every task's samples and for strings with every control
+ * character, quotes, backslashes, DEL, '/' and multi-byte UTF-8. */
+static void check_line(const lcx_sample *s, const char *task)
+{
+    json_t *rec = lcx_sample_json(s, task);
+    char *want = json_dumps(rec, JSON_COMPACT);
+    strbuf got;
+    sb_init(&got);
+    CHECK(lcx_sample_jsonl(s, task, &got) == 0);
+    CHECK(got.len > 0 && got.data[got.len - 1] == '\n');
+    if (got.len)
+        got.data[--got.len] = '\0';
+    CHECK_MSG(want && strcmp(want, sb_str(&got)) == 0, "%s: line differs from json_dumps", task);
+    free(want);
+    json_decref(rec);
+    sb_free(&got);
+}
+
+TEST(jsonl_lines_match_jansson)
+{
+    for (size_t i = 0; i < lcx_task_count(); i++) {
+        const char *task = lcx_task_at(i)->name;
+        lcx_sample s;
+        CHECK(gen_one(task, "chatml", 4096, 7, 0, &s) == 0);
+        check_line(&s, task);
+        lcx_sample_free(&s);
+    }
+    char all[160];
+    size_t k = 0;
+    for (int c = 1; c < 0x20; c++)
+        all[k++] = (char)c;
+    snprintf(all + k, sizeof all - k, "%s", "\"\\/\x7f a\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80\xe2\x80\xa8 end");
+    char *outs[] = {all, (char *)"", (char *)"plain"};
+    lcx_sample s = {0};
+    s.index = 12345;
+    s.input = all;
+    s.answer_prefix = (char *)"Answer: \"quoted\"\t\\";
+    s.outputs = outs;
+    s.n_outputs = 3;
+    s.length = 99;
+    s.max_length = 4096;
+    s.tokens_to_generate = 128;
+    check_line(&s, "task\n\"x\"");
+    /* Invalid UTF-8 is refused and nothing is appended. */
+    strbuf got;
+    sb_init(&got);
+    sb_puts(&got, "kept");
+    s.input = (char *)"bad \xff byte";
+    CHECK(lcx_sample_jsonl(&s, "t", &got) == -1);
+    CHECK_STR(sb_str(&got), "kept");
+    sb_free(&got);
+}
+
 int main(void)
 {
+    RUN(jsonl_lines_match_jansson);
     RUN(references_score_100_and_partial_answers_score_partially);
     lcx_task_data_free(fixture_data());
     return check_summary();

@@ -45,8 +45,8 @@ for fit in tight ruler; do
     bytes=$(json_num "$tmp/s-$fit.stats" tokenize_bytes)
     maxb=$(json_num "$tmp/s-$fit.stats" tokenize_max_bytes)
     echo "--fit $fit: $secs s, $reqs /tokenize requests, $bytes bytes, largest $maxb"
-    # seconds, not minutes
-    awk -v s="$secs" 'BEGIN{exit !(s < 60)}' || fail "--fit $fit: $secs s"
+    # (the time is printed, not asserted: what keeps it short is what the
+    # bounds below check, the bytes sent and the largest prompt)
     # never far above the target: the largest prompt sent is within 25 % of
     # the largest length (one token a byte here)
     [ "$maxb" -le 10240 ] || fail "--fit $fit: a $maxb-byte prompt for an 8192 target"

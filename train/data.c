@@ -49,7 +49,7 @@ int lcx_data_stream_new(const lcx_tokenizer *tok, const lcx_task_data *data, con
     s->tok = tok;
     s->data = data;
     s->tmpl = tmpl;
-    s->counter = (lcx_counter){"tokenizer", count_tokens, (void *)tok};
+    s->counter = (lcx_counter){"tokenizer", count_tokens, (void *)tok, lcx_tokenizer_cut_rules(tok)};
     s->seed = o.seed;
     s->prompt_weight = o.prompt_weight;
     s->rounds = o.rounds;
