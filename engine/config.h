@@ -1,4 +1,5 @@
-/* config.h: a Hugging Face config.json read into the engine's blueprint. */
+/* config.h: a Hugging Face config.json read into the engine's blueprint
+ * (docs/model.md, "config.json"). */
 #ifndef LCX_ENGINE_CONFIG_H
 #define LCX_ENGINE_CONFIG_H
 
@@ -14,6 +15,7 @@ typedef enum lcx_arch {
     LCX_ARCH_QWEN3      /* Qwen3ForCausalLM: per-head q/k RMSNorm */
 } lcx_arch;
 
+/* Where q_proj keeps the gate logits: docs/model.md, "Gate layouts". */
 typedef enum lcx_gate {
     LCX_GATE_NONE = 0,
     LCX_GATE_HEADWISE,    /* headwise_attn_output_gate: one scalar per head, fused per KV group */

@@ -135,7 +135,8 @@ static void rope_tables(lcx_session *s, int pos0, int n)
 }
 
 /* Split q_proj output qg[n][q_rows] into queries q[n][H][hd_pad] and gate
- * logits gate[n][H][gw] (gw = 1 headwise, hd elementwise) by layout. */
+ * logits gate[n][H][gw] (gw = 1 headwise, hd elementwise) by layout
+ * (docs/model.md, "Gate layouts"). */
 static void split_query_gate(float *q, float *gate, const float *qg, int n, const lcx_config *c)
 {
     int H = c->n_heads, KV = c->n_kv_heads, G = H / KV, hd = c->head_dim, hdp = lcx_hd_pad(hd);
@@ -266,7 +267,8 @@ static void forward(lcx_session *s, const int32_t *tokens, int n, int pos0, int 
         s->stats.attn_seconds += omp_get_wtime() - t_attn;
         s->stats.attn_flops += 4.0 * hd * H * attention_pairs(pos0, n, p->sliding_window);
 
-        /* gated attention (G1): out *= sigmoid(gate), before o_proj */
+        /* gated attention (G1): out *= sigmoid(gate), before o_proj
+         * (docs/model.md, "Gated attention") */
         if (p->gate != LCX_GATE_NONE) {
             for (size_t i = 0; i < (size_t)n * H * gw; i++)
                 st->gate[i] = sigmoid(st->gate[i]);

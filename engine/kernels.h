@@ -64,8 +64,9 @@ typedef struct lcx_kernels {
     void (*rmsnorm)(float *out, const float *x, const float *weight, int n, int dim, float eps);
 
     /* Rotate vec[n_tok][n_heads][stride] in place, the first rot_dim dims of
-     * each head, pairing i with i + rot_dim/2 (HF rotate_half). cos/sin are
-     * [n_tok][rot_dim/2] and already carry the magnitude factor. */
+     * each head, pairing i with i + rot_dim/2 (HF rotate_half; docs/model.md,
+     * "RoPE"). cos/sin are [n_tok][rot_dim/2] and already carry the magnitude
+     * factor. */
     void (*rope_apply)(float *vec, const float *cos_t, const float *sin_t, int n_tok,
                        int n_heads, int stride, int rot_dim);
 

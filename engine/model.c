@@ -1,4 +1,5 @@
-/* model.c: load a Hugging Face model directory (see model.h). */
+/* model.c: load a Hugging Face model directory (see model.h; files and
+ * tensor names: docs/model.md, "Model directories" and "Tensor names"). */
 #include "model_internal.h"
 
 #include <jansson.h>

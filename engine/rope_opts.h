@@ -1,5 +1,6 @@
 /* rope_opts.h: the RoPE scaling command-line options shared by `lcx complete`,
- * `lcx probe`, `lcx run` and `lcx sweep`. Overrides win over config.json.
+ * `lcx probe`, `lcx run` and `lcx sweep`. Overrides win over config.json
+ * (docs/model.md, "Where the RoPE settings come from").
  *
  *   --rope-scaling TYPE     default|none|linear|dynamic|yarn|llama3
  *   --yarn-factor S         scaling factor s (alias --rope-scale); implies yarn

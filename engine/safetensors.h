@@ -2,7 +2,8 @@
  *
  * Layout: 8-byte little-endian header length N, N bytes of JSON
  * {"name": {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {...}},
- * then the data; offsets are relative to the end of the header.
+ * then the data; offsets are relative to the end of the header
+ * (docs/model.md, "safetensors files").
  *
  * Validation is complete before any tensor is used, and as strict as the
  * reference Rust library: header length within the file, every entry well

@@ -3,7 +3,7 @@
  * llama.cpp's /completion. Up to `concurrency` requests in flight, a timeout
  * per request, and retries with capped exponential backoff and jitter on
  * 429, 5xx, timeouts, connection errors and malformed replies, honouring
- * Retry-After. */
+ * Retry-After (docs/model.md, "Remote APIs"). */
 #include <curl/curl.h>
 #include <math.h>
 #include <stdio.h>

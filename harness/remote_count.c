@@ -1,3 +1,5 @@
+/* remote_count.c: token counts from a server's POST /tokenize, in the vLLM
+ * or the llama.cpp form (docs/model.md, "Remote APIs"). */
 #include "remote_count.h"
 
 #include <curl/curl.h>

@@ -1,5 +1,6 @@
 /* niah.c: needle in a haystack, the eight niah_* tasks
- * (../shared/spec/ruler.md, "niah"; RULER scripts/data/synthetic/niah.py). */
+ * (docs/ruler.md, "What is byte-identical", niah; RULER
+ * scripts/data/synthetic/niah.py). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -247,7 +247,7 @@ TEST(too_many_needles_is_an_input_error)
     }
 }
 
-/* lcx_niah_needles: written by hand from the spec's needle sentence. */
+/* lcx_niah_needles: written by hand from RULER's needle sentence (docs/ruler.md). */
 TEST(needles_are_found_in_text)
 {
     const char *text =

@@ -1,6 +1,7 @@
-/* test_yarn.c: RoPE tables (yarn/) against the spec's worked values and the
- * PyTorch reference's tables (tests/reference/models/yarn_tables.json), and
- * the shared option parser (engine/rope_opts.c). */
+/* test_yarn.c: RoPE tables (yarn/) against the worked values of docs/model.md
+ * ("YaRN") and the PyTorch reference's tables
+ * (tests/reference/models/yarn_tables.json), and the shared option parser
+ * (engine/rope_opts.c). */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>

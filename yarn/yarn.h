@@ -1,5 +1,5 @@
 /* yarn.h: RoPE frequency and magnitude tables, as Hugging Face transformers
- * computes them (see /work/shared/spec/model.md, "RoPE and YaRN").
+ * computes them (docs/model.md, "RoPE", "YaRN" and "Other RoPE types").
  *
  *   inv_freq[i] = base^(-2i/d), i in [0, d/2), d = head_dim * partial_rotary_factor
  *

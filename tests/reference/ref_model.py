@@ -1,6 +1,6 @@
 """ref_model.py: an independent PyTorch reference for the lcx engine.
 
-Written from /work/shared/spec/model.md, not from the C code and without
+Written from the formulas of docs/model.md, not from the C code and without
 transformers: Llama / Mistral / Qwen2 / Qwen3 decoder layers, GQA, gated
 attention (headwise / elementwise fused per KV group, Qwen3-Next
 interleaved), RoPE with default / linear / dynamic / yarn / llama3 scaling.
