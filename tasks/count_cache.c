@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "tasks/gen_internal.h"
 
@@ -138,13 +141,14 @@ static int printable(char c)
     return c > ' ' && c < 0x7f;
 }
 
-/* The end of the chunk that starts at s[i]. Wanted ends: after a run of
- * newlines; before a space that follows a sentence end or precedes a digit,
- * or that comes 2 KiB into the chunk. With cut rules (counter.h) an end is
- * taken only where the rules make the counts add up exactly. */
-static size_t chunk_end(const char *s, size_t len, size_t i, unsigned cuts)
+/* The end of the chunk that starts at s[start], looking from s[i] on.
+ * Wanted ends: after a run of newlines; before a space that follows a
+ * sentence end or precedes a digit, or that comes 2 KiB into the chunk.
+ * With cut rules (counter.h) an end is taken only where the rules make the
+ * counts add up exactly. This is the definition; chunk_end finds the same
+ * end faster. */
+static size_t chunk_end_from(const char *s, size_t len, size_t start, size_t i, unsigned cuts)
 {
-    size_t start = i;
     while (i < len) {
         while (i < len && s[i] != ' ' && s[i] != '\n')
             i++;
@@ -173,6 +177,96 @@ static size_t chunk_end(const char *s, size_t len, size_t i, unsigned cuts)
         i++;
     }
     return len;
+}
+
+static int sentence_end(char c)
+{
+    return c == '.' || c == '?' || c == '!' || c == ':';
+}
+
+static int digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* The bytes next to which a wanted end below 2 KiB can be: a newline, a
+ * sentence end (the space after it) or a digit (the space before it). */
+static int candidate(char c)
+{
+    return c == '\n' || sentence_end(c) || digit(c);
+}
+
+/* The first candidate in s[p..limit), or limit. */
+static size_t next_candidate(const char *s, size_t p, size_t limit)
+{
+#if defined(__SSE2__)
+    const __m128i nl = _mm_set1_epi8('\n'), dot = _mm_set1_epi8('.'), q = _mm_set1_epi8('?'),
+                  ex = _mm_set1_epi8('!'), co = _mm_set1_epi8(':'), zero = _mm_set1_epi8('0'),
+                  nine = _mm_set1_epi8(9);
+    for (; p + 16 <= limit; p += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + p));
+        __m128i d = _mm_sub_epi8(v, zero); /* a digit: 0..9 unsigned */
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, nl), _mm_cmpeq_epi8(v, dot)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, ex)));
+        m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, co),
+                                          _mm_cmpeq_epi8(_mm_min_epu8(d, nine), d)));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits)
+            return p + (size_t)__builtin_ctz(bits);
+    }
+#endif
+    while (p < limit && !candidate(s[p]))
+        p++;
+    return p;
+}
+
+/* May the space at sp end the chunk that starts at start (it is wanted:
+ * after a sentence end or before a digit)? */
+static int space_cut(const char *s, size_t len, size_t start, size_t sp, unsigned cuts)
+{
+    if (sp <= start || sp >= len || s[sp] != ' ' || s[sp - 1] == ' ')
+        return 0;
+    char next = sp + 1 < len ? s[sp + 1] : ' ';
+    return !cuts || ((cuts & LCX_COUNT_CUT_SPACE) && printable(s[sp - 1]) && printable(next));
+}
+
+/* chunk_end_from(s, len, start, start, cuts), visiting only the candidates
+ * before the 2 KiB mark (no other byte there can end a chunk) and going on
+ * byte by byte past it. */
+static size_t chunk_end(const char *s, size_t len, size_t start, unsigned cuts)
+{
+    size_t limit = len - start > LONG_CHUNK ? start + LONG_CHUNK : len, p = start;
+    while (p < limit) {
+        size_t j = next_candidate(s, p, limit);
+        if (j >= limit)
+            break;
+        if (s[j] == '\n') {
+            size_t run = j;
+            while (j < len && s[j] == '\n')
+                j++;
+            if (!cuts)
+                return j;
+            int single = j - run == 1 && run > 0 && printable(s[run - 1]);
+            if (j < len && printable(s[j]) &&
+                ((cuts & LCX_COUNT_CUT_NEWLINES) || ((cuts & LCX_COUNT_CUT_NEWLINE_SINGLE) && single)))
+                return j;
+            p = j;
+            continue;
+        }
+        /* the space after a sentence end, or the space before a digit */
+        size_t sp = sentence_end(s[j]) ? j + 1 : j - 1;
+        if ((sentence_end(s[j]) || j > 0) && space_cut(s, len, start, sp, cuts))
+            return sp;
+        p = j + 1;
+    }
+    if (p >= len)
+        return len;
+    if (p > limit)
+        return chunk_end_from(s, len, start, p, cuts);
+    /* The space just before the mark, when a digit sits on the mark. */
+    if (limit < len && digit(s[limit]) && space_cut(s, len, start, limit - 1, cuts))
+        return limit - 1;
+    return chunk_end_from(s, len, start, limit, cuts);
 }
 
 size_t count_cache_sum(count_cache *c, count_memo *memo, const lcx_counter *counter,
