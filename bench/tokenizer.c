@@ -1,4 +1,4 @@
-/* tokenizer.c: single-threaded encode speed of engine/tokenizer.
+/* tokenizer.c: single-threaded encode speed of tokenizer/.
  *   tokenizer TOKENIZER_JSON TEXT_FILE [ROUNDS] [paragraphs]
  * Prints the best of ROUNDS (default 5) as MB/s and tokens, and the first
  * round alone (the word cache cold): the whole text as
@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "common/fsio.h"
-#include "engine/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 
 static double now_seconds(void)
 {

@@ -18,7 +18,7 @@
 #include "common/err.h"
 #include "engine/config.h"
 #include "engine/rope_opts.h"
-#include "engine/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 #include "yarn/yarn.h"
 
 typedef struct lcx_model lcx_model;

@@ -19,7 +19,7 @@
 
 #include "common/fsio.h"
 #include "common/strbuf.h"
-#include "engine/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 #include "harness/args.h"
 #include "harness/commands.h"
 

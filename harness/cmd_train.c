@@ -13,7 +13,7 @@
 
 #include "common/fsio.h"
 #include "common/progress.h"
-#include "engine/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 #include "harness/args.h"
 #include "harness/commands.h"
 #include "train/trainer.h"

@@ -1,11 +1,11 @@
 /* counter_select.c: the token counter for length fitting: one token per
- * byte, or a Hugging Face tokenizer.json (engine/tokenizer.h), whose count
+ * byte, or a Hugging Face tokenizer.json (tokenizer/tokenizer.h), whose count
  * is thread-safe as tasks/ requires. */
 #include "counter_select.h"
 
 #include <string.h>
 
-#include "engine/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 
 _Static_assert((int)LCX_TOK_CUT_SPACE == (int)LCX_COUNT_CUT_SPACE &&
                    (int)LCX_TOK_CUT_NEWLINES == (int)LCX_COUNT_CUT_NEWLINES &&

@@ -19,7 +19,7 @@ typedef struct lcx_counter {
     unsigned cuts;
 } lcx_counter;
 
-/* The same rules as engine/tokenizer.h's LCX_TOK_CUT_* ("printable": an
+/* The same rules as tokenizer/tokenizer.h's LCX_TOK_CUT_* ("printable": an
  * ASCII character from '!' to '~'): before a single space between two
  * printable characters; after a run of newlines that a printable character
  * follows; after a single newline between two printable characters. */

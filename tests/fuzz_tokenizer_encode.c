@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 
 static const char *const FIXTURES[] = {
     "tests/fixtures/tokenizer/bytelevel.json", "tests/fixtures/tokenizer/metaspace.json",

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "engine/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 #include "harness/counter_select.h"
 
 TEST(no_tokenizer_counts_bytes)

@@ -1,4 +1,4 @@
-/* test_tokenizer.c: engine/tokenizer on small tokenizer.json fixtures
+/* test_tokenizer.c: tokenizer/ on small tokenizer.json fixtures
  * (tests/fixtures/tokenizer/). Expected ids were worked out by hand and
  * checked against Hugging Face tokenizers 0.22 (@anush008/tokenizers). */
 #include <omp.h>
@@ -10,7 +10,7 @@
 
 #include "check.h"
 #include "common/fsio.h"
-#include "engine/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 
 #define FIX "tests/fixtures/tokenizer/"
 

@@ -23,7 +23,7 @@
 #include "check.h"
 #include "common/rng.h"
 #include "common/strbuf.h"
-#include "engine/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 
 static lcx_tokenizer *load(const char *path)
 {

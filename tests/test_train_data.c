@@ -5,7 +5,7 @@
 
 #include "check.h"
 #include "common/progress.h"
-#include "engine/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 #include "tasks/tasks.h"
 #include "train/data.h"
 #include "train/vocab.h"

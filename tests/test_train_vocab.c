@@ -6,7 +6,7 @@
 #include "check.h"
 #include "common/fsio.h"
 #include "common/rng.h"
-#include "engine/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 #include "tasks/tasks.h"
 #include "train/vocab.h"
 

@@ -52,7 +52,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
-#include "engine/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 #include "tasks/tasks.h"
 #include "train/vocab.h"
 

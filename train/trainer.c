@@ -12,7 +12,7 @@
 #include "common/progress.h"
 #include "common/strbuf.h"
 #include "common/svg.h"
-#include "engine/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 #include "tasks/tasks.h"
 #include "train/checkpoint.h"
 #include "train/data.h"

@@ -1,12 +1,12 @@
-/* tokenizer_pretok.c: patterns (literal or PCRE2 regex), the Split
+/* pretok.c: patterns (literal or PCRE2 regex), the Split
  * behaviours, the pre-tokenizer stages (Split, ByteLevel, Metaspace) and
  * the normalizers. Each pre-tokenizer stage hands its pieces to the next;
  * the last stage hands words to the BPE model. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/tokenizer_internal.h"
-#include "engine/tokenizer_unicode.h"
+#include "tokenizer/internal.h"
+#include "tokenizer/unicode.h"
 
 /* ---- patterns ---- */
 

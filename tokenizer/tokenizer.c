@@ -1,4 +1,4 @@
-/* tokenizer.c: the public API of engine/tokenizer.h: load tokenizer.json,
+/* tokenizer.c: the public API of tokenizer/tokenizer.h: load tokenizer.json,
  * encode (added tokens, normalize, pre-tokenize, BPE, post-process), count,
  * decode.
  *
@@ -6,15 +6,15 @@
  * String::from_utf8_lossy would read it (each maximal invalid subsequence
  * becomes U+FFFD), which is what the reference sees when it is handed the
  * same bytes through a lossy reader. `lcx tokenize` rejects it up front. */
-#include "engine/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/fsio.h"
-#include "engine/tokenizer_internal.h"
-#include "engine/tokenizer_unicode.h"
+#include "tokenizer/internal.h"
+#include "tokenizer/unicode.h"
 
 /* ---- loading ---- */
 

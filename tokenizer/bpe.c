@@ -1,16 +1,16 @@
-/* tokenizer_bpe.c: the BPE model. The merge map (pair of ids -> rank and
+/* bpe.c: the BPE model. The merge map (pair of ids -> rank and
  * new id) is an open addressing hash table built once at load; a word is
  * merged with a binary heap of candidate pairs (lowest rank first, then
  * leftmost), exactly the order of the Rust `tokenizers` Word::merge_all.
  * Words shorter than 256 bytes go through the word caches
- * (tokenizer_cache.c). */
+ * (cache.c). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/tokenizer_internal.h"
-#include "engine/tokenizer_unicode.h"
+#include "tokenizer/internal.h"
+#include "tokenizer/unicode.h"
 
 enum { CACHE_MAX_WORD = 256 };
 

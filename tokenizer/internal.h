@@ -1,4 +1,4 @@
-/* tokenizer_internal.h (private to engine/tokenizer*.c): the loaded
+/* internal.h (private to the files of tokenizer/): the loaded
  * tokenizer and the per-call scratch the encoder works in.
  *
  * Encoding follows the Rust `tokenizers` pipeline:
@@ -18,7 +18,7 @@
 
 #include "common/err.h"
 #include "common/strbuf.h"
-#include "engine/tokenizer.h"
+#include "tokenizer/tokenizer.h"
 
 /* ---- small containers ---- */
 typedef struct tok_span { size_t start, end; } tok_span;
@@ -86,7 +86,7 @@ typedef struct tok_pretok {
     char replacement[8];  /* metaspace, UTF-8 */
     size_t replacement_len;
     int prepend_scheme, split;
-    int regex_family;     /* split, bytelevel: TOK_RE_* (tokenizer_load.c) */
+    int regex_family;     /* split, bytelevel: TOK_RE_* (load.c) */
 } tok_pretok;
 
 /* Pre-tokenizer regexes whose splits lcx knows to be local around a single
@@ -208,7 +208,7 @@ typedef struct tok_work {
 
 int tok_work_init(tok_work *w, const lcx_tokenizer *tok, tok_ids *out);
 
-/* Word caches (tokenizer_cache.c). tok_cache_slot returns the entry for the
+/* Word caches (cache.c). tok_cache_slot returns the entry for the
  * word, or the empty slot where it would go (key_len 0). */
 tok_cache_entry *tok_cache_slot(tok_work *w, uint64_t hash, const char *s, size_t n);
 int tok_cache_store(tok_work *w, uint64_t hash, const char *s, size_t n, const int32_t *ids, size_t n_ids);
@@ -234,13 +234,13 @@ int tok_added_split(const lcx_tokenizer *tok, const tok_added_set *set, const ch
 int tok_added_build(lcx_tokenizer *tok, lcx_err *err);
 void tok_added_set_free(tok_added_set *set);
 
-/* Loading pieces (tokenizer_load.c). */
+/* Loading pieces (load.c). */
 int tok_load_normalizer(lcx_tokenizer *tok, void *json, const char *path, lcx_err *err);
 int tok_load_pretokenizer(lcx_tokenizer *tok, void *json, const char *path, lcx_err *err);
 int tok_load_decoder(lcx_tokenizer *tok, void *json, const char *path, lcx_err *err);
 int tok_load_post_processor(lcx_tokenizer *tok, void *json, const char *path, lcx_err *err);
 
-/* Decoding (tokenizer_decode.c). */
+/* Decoding (decode.c). */
 int tok_decode_tokens(const lcx_tokenizer *tok, char **tokens, size_t *lens, size_t n, strbuf *out);
 
 #endif

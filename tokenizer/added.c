@@ -1,12 +1,12 @@
-/* tokenizer_added.c: added and special tokens, found in the text the way
+/* added.c: added and special tokens, found in the text the way
  * the Rust AddedVocabulary does: leftmost-longest matches, then the
  * single_word, lstrip and rstrip rules. Tokens with normalized=false are
  * searched in the raw text, those with normalized=true in normalized text. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/tokenizer_internal.h"
-#include "engine/tokenizer_unicode.h"
+#include "tokenizer/internal.h"
+#include "tokenizer/unicode.h"
 
 typedef struct added_ref { uint32_t index; const tok_added *tok; } added_ref;
 

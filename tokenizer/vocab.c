@@ -1,11 +1,11 @@
-/* tokenizer_vocab.c: the model vocabulary (an open addressing hash table from
+/* vocab.c: the model vocabulary (an open addressing hash table from
  * token string to id, and an array from id to string) and the small growable
  * containers the tokenizer shares. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/tokenizer_internal.h"
+#include "tokenizer/internal.h"
 
 /* ---- small containers ---- */
 

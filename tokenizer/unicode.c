@@ -1,6 +1,6 @@
-/* tokenizer_unicode.c: UTF-8 helpers, lossy decoding, Unicode classes and
+/* unicode.c: UTF-8 helpers, lossy decoding, Unicode classes and
  * NFC (canonical decomposition, canonical ordering, canonical composition). */
-#include "engine/tokenizer_unicode.h"
+#include "tokenizer/unicode.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,12 +1,12 @@
-/* tokenizer_load.c: reading the normalizer, pre_tokenizer, decoder and
+/* load.c: reading the normalizer, pre_tokenizer, decoder and
  * post_processor sections of tokenizer.json. A Sequence is flattened into a
  * list; anything unsupported is an error naming the file and the field. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/tokenizer_internal.h"
-#include "engine/tokenizer_unicode.h"
+#include "tokenizer/internal.h"
+#include "tokenizer/unicode.h"
 
 #define GPT2_REGEX "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+"
 /* The cl100k-style splits of Qwen2/Qwen3 (single digits) and Llama 3 (up to

@@ -1,13 +1,13 @@
-/* tokenizer_cache.c: the word caches (piece bytes -> ids) and the per-call
+/* cache.c: the word caches (piece bytes -> ids) and the per-call
  * scratch. The per-call cache lives in a tok_work and grows as needed; the
  * shared cache belongs to the tokenizer and is lock-free and write-once
- * (see tokenizer_internal.h), so that calls and threads reuse each other's
+ * (see internal.h), so that calls and threads reuse each other's
  * words. */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/tokenizer_internal.h"
+#include "tokenizer/internal.h"
 
 enum { CACHE_MAX_ENTRIES = 1 << 16 };
 

@@ -1,10 +1,10 @@
-/* tokenizer_decode.c: the decoder chain. Each decoder turns a list of token
+/* decode.c: the decoder chain. Each decoder turns a list of token
  * strings into a new list (Decoder::decode_chain); the result is joined. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/tokenizer_internal.h"
-#include "engine/tokenizer_unicode.h"
+#include "tokenizer/internal.h"
+#include "tokenizer/unicode.h"
 
 /* A list of strings: spans into one text buffer. */
 typedef struct str_list {
