@@ -66,7 +66,7 @@ CFLAGS  = -std=c11 -D_GNU_SOURCE $(OPT) $(ARCH_FLAGS) -fopenmp \
 LDFLAGS := $(OPT) -fopenmp
 LDLIBS  = $(PKG_LIBS) -lm
 
-MODULES  := common tokenizer yarn engine tasks results harness train
+MODULES  := common tokenizer rope engine tasks results harness train
 VARIANT_SRCS := engine/kernels.c train/ops.c
 LIB_SRCS := $(filter-out harness/main.c $(VARIANT_SRCS),$(wildcard $(addsuffix /*.c,$(MODULES))))
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/gen/embedded_data.o \

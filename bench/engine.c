@@ -167,7 +167,7 @@ int main(int argc, char **argv)
     lcx_model *m = NULL;
     int rc = make_model(dir, &err);
     if (!rc)
-        rc = lcx_model_load(dir, NULL, &m, &err);
+        rc = lcx_model_load(dir, &m, &err);
     if (rc) {
         fprintf(stderr, "bench engine: %s\n", err.msg);
         return 1;
@@ -190,7 +190,7 @@ int main(int argc, char **argv)
         for (int i = 0; i < n; i++)
             ids[i] = (int32_t)lcx_rng_below(&rng, (uint64_t)c->vocab_size);
         lcx_session *s = NULL;
-        if ((rc = lcx_session_new(m, n, 512, &s, &err)) ||
+        if ((rc = lcx_session_new(m, n, 512, NULL, &s, &err)) ||
             (rc = lcx_session_eval(s, ids, n, logits, NULL, NULL, NULL, &err))) {
             fprintf(stderr, "bench engine: %s\n", err.msg);
             break;

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
-#include "yarn/yarn.h"
+#include "rope/rope.h"
 
 typedef enum lcx_arch {
     LCX_ARCH_LLAMA = 0, /* LlamaForCausalLM */

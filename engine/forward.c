@@ -15,7 +15,42 @@ static void *alloc_floats(size_t n, size_t *total)
     return aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64 + 64);
 }
 
-int lcx_session_new(const lcx_model *m, int max_seq, int chunk, lcx_session **out, lcx_err *err)
+/* The RoPE tables' inputs for p; on error nothing changes. The rotary
+ * dimension is the model's whatever the scaling (scaling never changes it). */
+static int set_rope(lcx_session *s, const lcx_rope_params *p, lcx_err *err)
+{
+    if (lcx_rope_rot_dim(p) != s->rot_dim)
+        return lcx_errf(err, LCX_EINPUT, "rope: rotary dimension %d differs from the model's %d",
+                        lcx_rope_rot_dim(p), s->rot_dim);
+    double mag;
+    int rc = lcx_rope_table(p, s->max_seq, s->inv_freq_next, &mag, err);
+    if (rc)
+        return rc;
+    double *t = s->inv_freq;
+    s->inv_freq = s->inv_freq_next;
+    s->inv_freq_next = t;
+    s->magnitude = mag;
+    s->rope = *p;
+    double temp = p->temperature > 0 ? p->temperature : 1.0;
+    s->q_scale = (float)(1.0 / sqrt((double)s->model->config.head_dim) / temp);
+    return 0;
+}
+
+int lcx_session_set_rope(lcx_session *s, const lcx_rope_params *rope, lcx_err *err)
+{
+    int rc = set_rope(s, rope, err);
+    if (!rc)
+        s->pos = 0;
+    return rc;
+}
+
+const lcx_rope_params *lcx_session_rope(const lcx_session *s)
+{
+    return &s->rope;
+}
+
+int lcx_session_new(const lcx_model *m, int max_seq, int chunk, const lcx_rope_params *rope,
+                    lcx_session **out, lcx_err *err)
 {
     *out = NULL;
     const lcx_config *c = &m->config;
@@ -34,18 +69,16 @@ int lcx_session_new(const lcx_model *m, int max_seq, int chunk, lcx_session **ou
     s->kv_blocks = (max_seq + 31) / 32 * 2; /* whole 32-key tiles */
     s->rot_dim = lcx_rope_rot_dim(&c->rope);
     s->inv_freq = malloc(sizeof(double) * (size_t)(s->rot_dim / 2 + 1));
-    if (!s->inv_freq) {
-        free(s);
+    s->inv_freq_next = malloc(sizeof(double) * (size_t)(s->rot_dim / 2 + 1));
+    if (!s->inv_freq || !s->inv_freq_next) {
+        lcx_session_free(s);
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
     }
-    int rc = lcx_rope_table(&c->rope, max_seq, s->inv_freq, &s->magnitude, err);
+    int rc = set_rope(s, rope ? rope : &c->rope, err);
     if (rc) {
-        free(s->inv_freq);
-        free(s);
+        lcx_session_free(s);
         return rc;
     }
-    double temp = c->rope.temperature > 0 ? c->rope.temperature : 1.0;
-    s->q_scale = (float)(1.0 / sqrt((double)c->head_dim) / temp);
 
     RunState *st = &s->state;
     size_t C = (size_t)chunk, hdp = (size_t)lcx_hd_pad(c->head_dim), act = 0, kv = 0;
@@ -100,6 +133,7 @@ void lcx_session_free(lcx_session *s)
         free(bufs[i]);
     lcx_kscratch_free(&st->scratch);
     free(s->inv_freq);
+    free(s->inv_freq_next);
     free(s);
 }
 

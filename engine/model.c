@@ -287,21 +287,7 @@ static int load_index(loader *L, const char *path, json_t **root, lcx_err *err)
     return 0;
 }
 
-void lcx_rope_opts_for_length(const lcx_model *m, const lcx_rope_opts *o, size_t length,
-                              lcx_rope_opts *out)
-{
-    *out = *o;
-    if (!o->factor_auto)
-        return;
-    out->factor_auto = 0;
-    int orig = m->config.rope.orig_ctx > 0 ? m->config.rope.orig_ctx : m->config.max_pos;
-    double f = lcx_rope_auto_factor(length, orig);
-    out->factor = f > 1.0 ? f : 0;
-    if (f > 1.0 && out->type < 0)
-        out->type = LCX_ROPE_YARN;
-}
-
-int lcx_model_load(const char *dir, const lcx_rope_opts *rope, lcx_model **out, lcx_err *err)
+int lcx_model_load(const char *dir, lcx_model **out, lcx_err *err)
 {
     *out = NULL;
     lcx_model *m = calloc(1, sizeof *m);
@@ -334,10 +320,8 @@ int lcx_model_load(const char *dir, const lcx_rope_opts *rope, lcx_model **out, 
         goto out;
     if ((rc = lcx_config_parse(text, len, cfg_path, &m->config, err)))
         goto out;
-    if (rope)
-        lcx_rope_opts_apply(rope, &m->config.rope);
     {
-        /* The tables must be computable with the final parameters. */
+        /* The config's own tables must be computable. */
         double inv[2048], mag;
         if (lcx_rope_rot_dim(&m->config.rope) / 2 > 2048) {
             rc = lcx_errf(err, LCX_EINPUT, "%s: rotary dimension too large", cfg_path);
@@ -430,33 +414,4 @@ const char *lcx_model_weight_dtype(const lcx_model *m)
 size_t lcx_model_weight_bytes(const lcx_model *m)
 {
     return m->weight_bytes;
-}
-
-int lcx_model_rope_info(const lcx_model *m, int seq_len, lcx_rope_info *out, lcx_err *err)
-{
-    return lcx_model_rope_info_with(m, NULL, seq_len, out, err);
-}
-
-int lcx_model_rope_info_with(const lcx_model *m, const lcx_rope_opts *o, int seq_len, lcx_rope_info *out,
-                             lcx_err *err)
-{
-    memset(out, 0, sizeof *out);
-    out->params = m->config.rope;
-    if (o)
-        lcx_rope_opts_apply(o, &out->params);
-    out->rot_dim = lcx_rope_rot_dim(&out->params);
-    double *inv = malloc(sizeof(double) * (size_t)(out->rot_dim / 2 + 1));
-    if (!inv)
-        return lcx_errf(err, LCX_ENOMEM, "out of memory");
-    int rc = lcx_rope_table(&out->params, seq_len, inv, &out->magnitude, err);
-    if (!rc) {
-        double t = out->params.temperature > 0 ? out->params.temperature : 1.0;
-        out->logit_scale = out->magnitude * out->magnitude / t;
-        out->inv_freq_first = inv[0];
-        out->inv_freq_last = inv[out->rot_dim / 2 - 1];
-        if (out->params.type == LCX_ROPE_YARN)
-            lcx_yarn_corr_range(&out->params, &out->low, &out->high);
-    }
-    free(inv);
-    return rc;
 }

@@ -3,7 +3,9 @@
  *   lcx_model    a loaded Hugging Face model directory: config, weights
  *                (memory-mapped, F32/F16/BF16; computed in F32, F16/BF16
  *                rows converted on the fly), tokenizer when available.
- *   lcx_session  the KV cache and activations for one sequence.
+ *   lcx_session  the KV cache and activations for one sequence, and the
+ *                RoPE it runs with (a session property: one loaded model
+ *                serves any RoPE setting, see rope/opts.h).
  *
  * Architectures: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM,
  * Qwen3ForCausalLM; GQA, tied embeddings, partial rotary, head_dim; gated
@@ -17,18 +19,18 @@
 
 #include "common/err.h"
 #include "engine/config.h"
-#include "engine/rope_opts.h"
+#include "rope/rope.h"
 #include "tokenizer/tokenizer.h"
-#include "yarn/yarn.h"
 
 typedef struct lcx_model lcx_model;
 typedef struct lcx_session lcx_session;
 
 /* Load dir (config.json, model.safetensors or model.safetensors.index.json,
- * tokenizer.json). rope may be NULL (no overrides). Every tensor is
- * validated before use. A missing or unloadable tokenizer is not an error:
- * lcx_model_tokenizer returns NULL and lcx_model_tokenizer_note says why. */
-int lcx_model_load(const char *dir, const lcx_rope_opts *rope, lcx_model **out, lcx_err *err);
+ * tokenizer.json). Every tensor is validated before use, and the config's
+ * own RoPE (lcx_model_config(m)->rope) must be computable. A missing or
+ * unloadable tokenizer is not an error: lcx_model_tokenizer returns NULL
+ * and lcx_model_tokenizer_note says why. */
+int lcx_model_load(const char *dir, lcx_model **out, lcx_err *err);
 void lcx_model_free(lcx_model *m);
 
 const lcx_config *lcx_model_config(const lcx_model *m);
@@ -41,29 +43,6 @@ const char *lcx_model_weight_dtype(const lcx_model *m);
 const char *lcx_model_isa(const lcx_model *m);
 /* Bytes of weight data mapped. */
 size_t lcx_model_weight_bytes(const lcx_model *m);
-
-/* The RoPE values a session of seq_len positions uses (dynamic NTK depends
- * on seq_len). */
-typedef struct lcx_rope_info {
-    lcx_rope_params params; /* after config and overrides */
-    int rot_dim;
-    double magnitude;       /* factor on cos and sin (attention_factor) */
-    double logit_scale;     /* magnitude^2 / temperature: total change of q.k logits */
-    double low, high;       /* YaRN correction range (yarn only) */
-    double inv_freq_first, inv_freq_last;
-} lcx_rope_info;
-int lcx_model_rope_info(const lcx_model *m, int seq_len, lcx_rope_info *out, lcx_err *err);
-/* The same with the overrides o applied on top of m's parameters. */
-int lcx_model_rope_info_with(const lcx_model *m, const lcx_rope_opts *o, int seq_len, lcx_rope_info *out,
-                             lcx_err *err);
-
-/* The RoPE options `--yarn-factor auto` resolves to at a prompt length: o
- * with the factor max(1, length / original context) of m (its config's
- * original_max_position_embeddings, else max_position_embeddings, after
- * o's --yarn-orig-ctx); at factor 1 the config's own RoPE is kept. Options
- * without auto are copied unchanged. Load the model again with *out. */
-void lcx_rope_opts_for_length(const lcx_model *m, const lcx_rope_opts *o, size_t length,
-                              lcx_rope_opts *out);
 
 /* Per-layer measurements of the attention-sink probe. */
 typedef struct lcx_probe_layer {
@@ -82,8 +61,15 @@ typedef struct lcx_probe {
 } lcx_probe;
 
 /* A session holding up to max_seq positions. chunk: prefill chunk size
- * (0 = 256). */
-int lcx_session_new(const lcx_model *m, int max_seq, int chunk, lcx_session **out, lcx_err *err);
+ * (0 = 256). rope: the RoPE it runs with (NULL: the config's own); the
+ * parameters are checked here (LCX_EINPUT when inconsistent). */
+int lcx_session_new(const lcx_model *m, int max_seq, int chunk, const lcx_rope_params *rope,
+                    lcx_session **out, lcx_err *err);
+/* Run with other RoPE parameters from now on: the cache is emptied (its keys
+ * were rotated with the old ones); nothing is reallocated. On error the
+ * session keeps its old parameters. */
+int lcx_session_set_rope(lcx_session *s, const lcx_rope_params *rope, lcx_err *err);
+const lcx_rope_params *lcx_session_rope(const lcx_session *s);
 void lcx_session_free(lcx_session *s);
 int lcx_session_pos(const lcx_session *s); /* positions already in the cache */
 /* Drop everything after position pos (pos <= current). */

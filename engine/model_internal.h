@@ -75,8 +75,10 @@ struct lcx_session {
     int max_seq;
     int kv_blocks;
     int pos;          /* positions in the cache */
+    lcx_rope_params rope; /* what the tables below were computed from */
     int rot_dim;
     double *inv_freq; /* [rot_dim / 2] */
+    double *inv_freq_next; /* the same size: where set_rope computes */
     double magnitude; /* attention_factor on cos and sin */
     float q_scale;    /* 1 / sqrt(head_dim) / temperature */
     size_t kv_bytes;

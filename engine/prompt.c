@@ -70,22 +70,3 @@ int lcx_load_prompt(const lcx_model *m, const char *ids_file, const char *text_f
     }
     return rc;
 }
-
-void lcx_rope_info_format(const lcx_rope_info *ri, char *buf, size_t size)
-{
-    const lcx_rope_params *p = &ri->params;
-    int L = p->orig_ctx > 0 ? p->orig_ctx : p->max_pos;
-    int n = snprintf(buf, size, "rope %s: theta %g rot_dim %d factor %g orig_ctx %d",
-                     lcx_rope_type_name(p->type), p->theta, ri->rot_dim,
-                     p->factor > 0 ? p->factor : 1.0, L);
-    if (n < 0 || (size_t)n >= size)
-        return;
-    if (p->type == LCX_ROPE_YARN)
-        n += snprintf(buf + n, size - n, " beta_fast %g beta_slow %g truncate %d corr [%g, %g]",
-                      p->beta_fast > 0 ? p->beta_fast : 32.0, p->beta_slow > 0 ? p->beta_slow : 1.0,
-                      p->truncate, ri->low, ri->high);
-    if (n < 0 || (size_t)n >= size)
-        return;
-    snprintf(buf + n, size - n, " attention_factor %.6g temperature %g logit_scale %.6g",
-             ri->magnitude, p->temperature > 0 ? p->temperature : 1.0, ri->logit_scale);
-}

@@ -22,8 +22,5 @@ int lcx_encode_prompt(const lcx_model *m, const char *text, size_t len, int32_t 
 int lcx_load_prompt(const lcx_model *m, const char *ids_file, const char *text_file, int32_t **ids,
                     size_t *n, lcx_err *err);
 
-/* "rope yarn: factor 4 orig_ctx 32768 beta_fast 32 beta_slow 1 truncate 1
- *  corr [11, 20] attention_factor 1.13863 temperature 1 logit_scale 1.29648" */
-void lcx_rope_info_format(const lcx_rope_info *ri, char *buf, size_t size);
 
 #endif

@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
-#include "engine/rope_opts.h"
+#include "rope/opts.h"
 #include "tasks/counter.h"
 
 typedef struct lcx_request {

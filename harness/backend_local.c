@@ -22,8 +22,14 @@ struct local_backend {
     int session_len;
     lcx_counter counter;
     char config_sha256[65], tokenizer_sha256[65];
-    double factor_loaded; /* --yarn-factor auto: the factor the model is loaded with (0 = none) */
 };
+
+/* The RoPE a prompt of this length runs with: the config's, with the
+ * command line's overrides (and --yarn-factor auto) applied. */
+static void rope_for(const local_backend *b, size_t length, lcx_rope_params *out)
+{
+    lcx_rope_resolve(&lcx_model_config(b->model)->rope, &b->o.rope, length, out);
+}
 
 static size_t count_with_model(void *ctx, const char *text, size_t len)
 {
@@ -38,7 +44,16 @@ int local_backend_open(const lcx_backend_opts *o, local_backend **out, lcx_err *
     if (!b)
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
     b->o = *o;
-    int rc = lcx_model_load(o->model_dir, &o->rope, &b->model, err);
+    int rc = lcx_model_load(o->model_dir, &b->model, err);
+    if (!rc) {
+        /* The overrides must give usable tables (per length, with auto,
+         * they are checked again when a session takes them). */
+        lcx_rope_params p;
+        lcx_rope_info ri;
+        rope_for(b, 0, &p);
+        if ((rc = lcx_rope_describe(&p, lcx_model_config(b->model)->max_pos, &ri, err)))
+            lcx_err_prefix(err, "%s", o->model_dir);
+    }
     if (!rc && !lcx_model_tokenizer(b->model))
         rc = lcx_errf(err, LCX_EINPUT, "%s: the model has no usable tokenizer: %s", o->model_dir,
                       lcx_model_tokenizer_note(b->model));
@@ -55,7 +70,6 @@ int local_backend_open(const lcx_backend_opts *o, local_backend **out, lcx_err *
     }
     b->counter = (lcx_counter){"model tokenizer", count_with_model, b,
                                lcx_tokenizer_cut_rules(lcx_model_tokenizer(b->model))};
-    b->factor_loaded = 0;
     *out = b;
     return 0;
 }
@@ -103,46 +117,25 @@ json_t *local_backend_describe(const local_backend *b)
     json_object_set_new(o, "weights", json_string(lcx_model_weight_dtype(b->model)));
     json_object_set_new(o, "temperature", json_real(b->o.temperature));
     json_object_set_new(o, "max_position_embeddings", json_integer(c->max_pos));
+    lcx_rope_params p;
     lcx_rope_info ri;
     lcx_err err = {0};
-    if (lcx_model_rope_info(b->model, c->max_pos > 0 ? c->max_pos : 4096, &ri, &err) == 0)
+    rope_for(b, 0, &p);
+    if (lcx_rope_describe(&p, c->max_pos > 0 ? c->max_pos : 4096, &ri, &err) == 0)
         json_object_set_new(o, "rope", rope_json(&ri, c->max_pos));
     return o;
 }
 
 json_t *local_backend_rope_at(const local_backend *b, size_t length)
 {
-    lcx_rope_opts ro;
-    lcx_rope_opts_for_length(b->model, &b->o.rope, length, &ro);
+    lcx_rope_params p;
     lcx_rope_info ri;
     lcx_err err = {0};
     int n = length > 0 && length < (1u << 30) ? (int)length : 4096;
-    if (lcx_model_rope_info_with(b->model, &ro, n, &ri, &err))
+    rope_for(b, length, &p);
+    if (lcx_rope_describe(&p, n, &ri, &err))
         return NULL;
     return rope_json(&ri, lcx_model_config(b->model)->max_pos);
-}
-
-/* --yarn-factor auto: have the model loaded with the RoPE of this length
- * (the weights are mapped again; prompts come length by length). */
-static int load_for_length(local_backend *b, size_t length, lcx_err *err)
-{
-    if (!b->o.rope.factor_auto)
-        return 0;
-    lcx_rope_opts ro;
-    lcx_rope_opts_for_length(b->model, &b->o.rope, length, &ro);
-    if (ro.factor == b->factor_loaded)
-        return 0;
-    lcx_model *m = NULL;
-    int rc = lcx_model_load(b->o.model_dir, &ro, &m, err);
-    if (rc)
-        return rc;
-    lcx_session_free(b->session);
-    b->session = NULL;
-    b->session_len = 0;
-    lcx_model_free(b->model);
-    b->model = m;
-    b->factor_loaded = ro.factor;
-    return 0;
 }
 
 int backend_session_len(size_t n_prompt, int max_tokens, int *out, lcx_err *err)
@@ -158,38 +151,42 @@ int backend_session_len(size_t n_prompt, int max_tokens, int *out, lcx_err *err)
     return 0;
 }
 
-/* A session long enough for n positions (grown as needed, reused). */
-static int ensure_session(local_backend *b, int n, lcx_err *err)
+/* A session long enough for n positions, running with the RoPE rope
+ * (grown as needed; reused, with its RoPE switched when a prompt needs
+ * another: the model is loaded once whatever the settings). */
+static int ensure_session(local_backend *b, int n, const lcx_rope_params *rope, lcx_err *err)
 {
     if (b->session && b->session_len >= n) {
         lcx_session_rewind(b->session, 0);
-        return 0;
+        if (lcx_rope_params_equal(lcx_session_rope(b->session), rope))
+            return 0;
+        return lcx_session_set_rope(b->session, rope, err);
     }
     lcx_session_free(b->session);
     b->session = NULL;
-    int rc = lcx_session_new(b->model, n, 0, &b->session, err);
+    int rc = lcx_session_new(b->model, n, 0, rope, &b->session, err);
     b->session_len = rc ? 0 : n;
     return rc;
 }
 
 static int answer_one(local_backend *b, const lcx_request *r, lcx_response *resp, lcx_err *err)
 {
-    int rc = load_for_length(b, r->length, err);
-    if (rc)
-        return rc;
+    lcx_rope_params rope;
+    rope_for(b, r->length, &rope);
     strbuf prompt;
     sb_init(&prompt);
     sb_puts(&prompt, r->input);
     sb_puts(&prompt, r->answer_prefix);
     int32_t *ids = NULL;
     size_t n = 0;
-    rc = lcx_tokenizer_encode(lcx_model_tokenizer(b->model), sb_str(&prompt), prompt.len, 1, &ids, &n, err);
+    int rc = lcx_tokenizer_encode(lcx_model_tokenizer(b->model), sb_str(&prompt), prompt.len, 1, &ids, &n,
+                                  err);
     sb_free(&prompt);
     int positions = 0;
     if (!rc)
         rc = backend_session_len(n, r->max_tokens, &positions, err);
     if (!rc)
-        rc = ensure_session(b, positions, err);
+        rc = ensure_session(b, positions, &rope, err);
     lcx_gen_result g;
     if (!rc) {
         lcx_gen_opts go = {(size_t)r->max_tokens, (float)b->o.temperature, 0, 0, b->o.seed, NULL, 0};

@@ -16,7 +16,7 @@
 #include "engine/model.h"
 #include "engine/npy.h"
 #include "engine/prompt.h"
-#include "engine/rope_opts.h"
+#include "rope/opts.h"
 #include "harness/args.h"
 #include "harness/commands.h"
 
@@ -142,7 +142,7 @@ static int run_complete(const complete_opts *o, lcx_err *err)
     lcx_atomic_file af = {0};
     int af_open = 0, rc;
     size_t n = 0;
-    if ((rc = lcx_model_load(o->model, &o->rope, &m, err)))
+    if ((rc = lcx_model_load(o->model, &m, err)))
         goto out;
     const lcx_config *c = lcx_model_config(m);
     const lcx_tokenizer *tok = lcx_model_tokenizer(m);
@@ -153,9 +153,13 @@ static int run_complete(const complete_opts *o, lcx_err *err)
         goto out;
     }
     int max_seq = (int)(n + o->max_tokens);
+    lcx_rope_params rope;
     lcx_rope_info ri;
-    if ((rc = lcx_model_rope_info(m, max_seq, &ri, err)))
+    lcx_rope_resolve(&c->rope, &o->rope, 0, &rope);
+    if ((rc = lcx_rope_describe(&rope, max_seq, &ri, err))) {
+        lcx_err_prefix(err, "%s", o->model);
         goto out;
+    }
     char line[512];
     lcx_rope_info_format(&ri, line, sizeof line);
     fprintf(stderr, "model %s: %s, %d layers, dim %d, heads %d/%d, head_dim %d, gate %s, "
@@ -164,7 +168,7 @@ static int run_complete(const complete_opts *o, lcx_err *err)
             lcx_model_weight_dtype(m), line);
     if (!tok)
         fprintf(stderr, "note: %s; output is token ids\n", lcx_model_tokenizer_note(m));
-    if ((rc = lcx_session_new(m, max_seq, (int)o->chunk, &s, err)))
+    if ((rc = lcx_session_new(m, max_seq, (int)o->chunk, &rope, &s, err)))
         goto out;
     dump_ctx dc = {NULL, c->vocab_size};
     if (o->dump_logits) {

@@ -18,7 +18,7 @@
 #include "common/fsio.h"
 #include "engine/model.h"
 #include "engine/prompt.h"
-#include "engine/rope_opts.h"
+#include "rope/opts.h"
 #include "harness/args.h"
 #include "harness/commands.h"
 #include "tasks/tasks.h"
@@ -147,40 +147,36 @@ static int run_probe(const probe_opts *o, lcx_err *err)
     lcx_probe_layer *layers = NULL;
     json_t *root = NULL;
     int rc;
-    if ((rc = lcx_model_load(o->model, &o->rope, &m, err)))
+    if ((rc = lcx_model_load(o->model, &m, err)))
         goto out;
     const lcx_config *c = lcx_model_config(m);
     if (o->length)
         rc = ruler_prompt(m, o, &ids, &n, err);
     else
         rc = lcx_load_prompt(m, o->prompt_ids, o->prompt_file, &ids, &n, err);
-    if (!rc && o->rope.factor_auto) {
-        /* --yarn-factor auto: the RoPE of the asked length (or of the prompt). */
-        size_t length = n;
-        if (o->length && (rc = lcx_parse_length(o->length, &length, err)))
-            goto out;
-        lcx_rope_opts ro;
-        lcx_rope_opts_for_length(m, &o->rope, length, &ro);
-        lcx_model_free(m);
-        m = NULL;
-        if ((rc = lcx_model_load(o->model, &ro, &m, err)))
-            goto out;
-        c = lcx_model_config(m);
-    }
+    /* The RoPE of the asked length (or of the prompt): it matters with
+     * --yarn-factor auto. */
+    size_t length = n;
+    if (!rc && o->length)
+        rc = lcx_parse_length(o->length, &length, err);
     if (rc)
         goto out;
+    lcx_rope_params rope;
+    lcx_rope_resolve(&c->rope, &o->rope, length, &rope);
     if (n > (size_t)1 << 28) {
         rc = lcx_errf(err, LCX_EINPUT, "prompt too long");
         goto out;
     }
     lcx_rope_info ri;
-    if ((rc = lcx_model_rope_info(m, (int)n, &ri, err)))
+    if ((rc = lcx_rope_describe(&rope, (int)n, &ri, err))) {
+        lcx_err_prefix(err, "%s", o->model);
         goto out;
+    }
     char line[512];
     lcx_rope_info_format(&ri, line, sizeof line);
     fprintf(stderr, "model %s: %s, %d layers, gate %s, weights %s, compute F32\n%s\n", o->model,
             c->arch_name, c->n_layers, lcx_gate_name(c->gate), lcx_model_weight_dtype(m), line);
-    if ((rc = lcx_session_new(m, (int)n, (int)o->chunk, &s, err)))
+    if ((rc = lcx_session_new(m, (int)n, (int)o->chunk, &rope, &s, err)))
         goto out;
     layers = calloc((size_t)c->n_layers, sizeof *layers);
     if (!layers) {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "engine/config.h"
-#include "yarn/yarn.h"
+#include "rope/rope.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

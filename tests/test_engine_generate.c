@@ -11,15 +11,13 @@
 
 TEST(positions_past_int_are_refused)
 {
-    lcx_rope_opts ro;
-    lcx_rope_opts_init(&ro);
     lcx_model *m = NULL;
     lcx_session *s = NULL;
     lcx_err err = {0};
-    int rc = lcx_model_load("tests/reference/models/llama_f32", &ro, &m, &err);
+    int rc = lcx_model_load("tests/reference/models/llama_f32", &m, &err);
     CHECK_MSG(rc == 0, "%s", err.msg);
     if (!rc)
-        rc = lcx_session_new(m, 16, 0, &s, &err);
+        rc = lcx_session_new(m, 16, 0, NULL, &s, &err);
     CHECK_MSG(rc == 0, "%s", err.msg);
     if (rc) {
         lcx_model_free(m);

@@ -58,11 +58,9 @@ TEST(little_endian_tensors_read_in_place)
 
 TEST(a_model_loads)
 {
-    lcx_rope_opts ro;
-    lcx_rope_opts_init(&ro);
     lcx_model *m = NULL;
     lcx_err err = {0};
-    int rc = lcx_model_load("tests/reference/models/llama_f32", &ro, &m, &err);
+    int rc = lcx_model_load("tests/reference/models/llama_f32", &m, &err);
     CHECK_MSG(rc == 0, "%s", err.msg);
     lcx_model_free(m);
 }

@@ -49,9 +49,9 @@ static int engine_logits(const char *dir, const int32_t *tokens, float *out, lcx
     lcx_model *em = NULL;
     lcx_session *s = NULL;
     lcx_err err;
-    int rc = lcx_model_load(dir, NULL, &em, &err);
+    int rc = lcx_model_load(dir, &em, &err);
     if (!rc)
-        rc = lcx_session_new(em, T, 0, &s, &err);
+        rc = lcx_session_new(em, T, 0, NULL, &s, &err);
     collect c = {out};
     if (!rc)
         rc = lcx_session_eval(s, tokens, T, NULL, collect_fn, &c, NULL, &err);

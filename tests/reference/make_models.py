@@ -214,7 +214,7 @@ def write_model(out, name, dtype, cfg, shards, cases, seed):
     print(f"{name}: max|logit| {logits.abs().max().item():.3f}")
 
 
-# RoPE tables for tests/test_yarn.c: (head_dim, prf, config rope dict, seq_len)
+# RoPE tables for tests/test_rope.c: (head_dim, prf, config rope dict, seq_len)
 YARN_CASES = [
     (64, 1.0, {"rope_theta": 1e6, "max_position_embeddings": 32768,
                "rope_scaling": {"rope_type": "yarn", "factor": 4.0}}, 1000),

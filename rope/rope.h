@@ -16,8 +16,10 @@
  * The factor is always the configured `factor`; it is never replaced by
  * max_position_embeddings / original_max_position_embeddings (a bug in some
  * transformers releases). */
-#ifndef LCX_YARN_H
-#define LCX_YARN_H
+#ifndef LCX_ROPE_H
+#define LCX_ROPE_H
+
+#include <stddef.h>
 
 #include "common/err.h"
 
@@ -52,6 +54,8 @@ typedef struct lcx_rope_params {
 
 /* Defaults: type default, truncate 1, attention_factor unset, the rest 0. */
 void lcx_rope_params_init(lcx_rope_params *p);
+/* 1 when a and b give the same tables (every field equal). */
+int lcx_rope_params_equal(const lcx_rope_params *a, const lcx_rope_params *b);
 
 /* "default", "linear", "dynamic", "yarn", "llama3"; "none" reads as default,
  * "su"/"longrope" and others are rejected. Returns -1 if unknown. */
@@ -74,5 +78,23 @@ double lcx_yarn_mscale(double s, double m);
  * inconsistent parameters (factor <= 0, theta <= 0, odd rotary dim...). */
 int lcx_rope_table(const lcx_rope_params *p, int seq_len, double *inv_freq, double *magnitude,
                    lcx_err *err);
+
+/* The values a session of seq_len positions uses with parameters p (dynamic
+ * NTK depends on seq_len), for printing and run records. */
+typedef struct lcx_rope_info {
+    lcx_rope_params params;
+    int rot_dim;
+    double magnitude;   /* factor on cos and sin (attention_factor) */
+    double logit_scale; /* magnitude^2 / temperature: total change of q.k logits */
+    double low, high;   /* YaRN correction range (yarn only) */
+    double inv_freq_first, inv_freq_last;
+} lcx_rope_info;
+/* Fill *out; LCX_EINPUT (as lcx_rope_table) when p is inconsistent, which
+ * makes it the check of a set of parameters too. */
+int lcx_rope_describe(const lcx_rope_params *p, int seq_len, lcx_rope_info *out, lcx_err *err);
+/* One line: "rope yarn: theta 1e+06 rot_dim 128 factor 4 orig_ctx 32768
+ * beta_fast 32 beta_slow 1 truncate 1 corr [11, 20] attention_factor 1.13863
+ * temperature 1 logit_scale 1.29648". */
+void lcx_rope_info_format(const lcx_rope_info *ri, char *buf, size_t size);
 
 #endif

@@ -1,5 +1,5 @@
-/* rope_opts.c: parse the RoPE scaling overrides (see rope_opts.h). */
-#include "rope_opts.h"
+/* opts.c: parse the RoPE scaling overrides (see opts.h). */
+#include "opts.h"
 
 #include <errno.h>
 #include <math.h>
@@ -169,4 +169,22 @@ double lcx_rope_auto_factor(size_t length, int orig_ctx)
     if (orig_ctx <= 0 || length <= (size_t)orig_ctx)
         return 1.0;
     return (double)length / (double)orig_ctx;
+}
+
+void lcx_rope_resolve(const lcx_rope_params *base, const lcx_rope_opts *o, size_t length,
+                      lcx_rope_params *out)
+{
+    *out = *base;
+    if (!o)
+        return;
+    lcx_rope_opts r = *o;
+    if (o->factor_auto) {
+        int orig = o->orig_ctx > 0 ? o->orig_ctx : base->orig_ctx > 0 ? base->orig_ctx : base->max_pos;
+        double f = lcx_rope_auto_factor(length, orig);
+        r.factor_auto = 0;
+        r.factor = f > 1.0 ? f : 0;
+        if (f > 1.0 && r.type < 0)
+            r.type = LCX_ROPE_YARN;
+    }
+    lcx_rope_opts_apply(&r, out);
 }

@@ -1,4 +1,4 @@
-/* rope_opts.h: the RoPE scaling command-line options shared by `lcx complete`,
+/* opts.h: the RoPE scaling command-line options shared by `lcx complete`,
  * `lcx probe`, `lcx run` and `lcx sweep`. Overrides win over config.json
  * (docs/model.md, "Where the RoPE settings come from").
  *
@@ -23,7 +23,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
-#include "yarn/yarn.h"
+#include "rope/rope.h"
 
 typedef struct lcx_rope_opts {
     int type;           /* lcx_rope_type, or -1 when not given */
@@ -46,6 +46,15 @@ int lcx_rope_opts_parse(lcx_rope_opts *o, int argc, char **argv, int *i, lcx_err
 
 /* Apply the overrides to parameters read from config.json. */
 void lcx_rope_opts_apply(const lcx_rope_opts *o, lcx_rope_params *p);
+/* The RoPE for a prompt of `length` tokens: the model's own parameters
+ * (base, from config.json) with the overrides o (may be NULL) applied.
+ * With --yarn-factor auto the factor is max(1, length / L), L the original
+ * context (--yarn-orig-ctx, else original_max_position_embeddings, else
+ * max_position_embeddings); above 1 the type becomes yarn unless
+ * --rope-scaling says otherwise, at 1 the config's own RoPE is kept.
+ * length 0 (not known) reads as factor 1. */
+void lcx_rope_resolve(const lcx_rope_params *base, const lcx_rope_opts *o, size_t length,
+                      lcx_rope_params *out);
 
 /* The factor `--yarn-factor auto` uses at a length: length / orig_ctx when
  * that is above 1 (YaRN scaled to just cover the length), else 1 (no

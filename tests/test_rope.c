@@ -1,16 +1,16 @@
-/* test_yarn.c: RoPE tables (yarn/) against the worked values of docs/model.md
+/* test_rope.c: RoPE tables (yarn/) against the worked values of docs/model.md
  * ("YaRN") and the PyTorch reference's tables
  * (tests/reference/models/yarn_tables.json), and the shared option parser
- * (engine/rope_opts.c). */
+ * (rope/opts.c). */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "engine/config.h"
-#include "engine/rope_opts.h"
+#include "rope/opts.h"
 #include "tests/check.h"
-#include "yarn/yarn.h"
+#include "rope/rope.h"
 
 static lcx_rope_params yarn_params(int head_dim, double s)
 {

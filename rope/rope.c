@@ -1,5 +1,7 @@
 /* yarn.c: RoPE inverse frequencies and magnitude factors (see yarn.h). */
-#include "yarn.h"
+#include "rope/rope.h"
+
+#include <stdio.h>
 
 #include <math.h>
 #include <string.h>
@@ -163,4 +165,54 @@ int lcx_rope_table(const lcx_rope_params *p, int seq_len, double *inv_freq, doub
     if (p->type != LCX_ROPE_YARN && p->attention_factor >= 0)
         *magnitude = p->attention_factor;
     return 0;
+}
+
+int lcx_rope_describe(const lcx_rope_params *p, int seq_len, lcx_rope_info *out, lcx_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->params = *p;
+    out->rot_dim = lcx_rope_rot_dim(p);
+    if (out->rot_dim / 2 > 4096)
+        return lcx_errf(err, LCX_EINPUT, "rotary dimension %d too large", out->rot_dim);
+    double inv[4096 + 1];
+    int rc = lcx_rope_table(p, seq_len, inv, &out->magnitude, err);
+    if (!rc) {
+        double t = p->temperature > 0 ? p->temperature : 1.0;
+        out->logit_scale = out->magnitude * out->magnitude / t;
+        out->inv_freq_first = inv[0];
+        out->inv_freq_last = inv[out->rot_dim / 2 - 1];
+        if (p->type == LCX_ROPE_YARN)
+            lcx_yarn_corr_range(p, &out->low, &out->high);
+    }
+    return rc;
+}
+
+void lcx_rope_info_format(const lcx_rope_info *ri, char *buf, size_t size)
+{
+    const lcx_rope_params *p = &ri->params;
+    int L = p->orig_ctx > 0 ? p->orig_ctx : p->max_pos;
+    int n = snprintf(buf, size, "rope %s: theta %g rot_dim %d factor %g orig_ctx %d",
+                     lcx_rope_type_name(p->type), p->theta, ri->rot_dim,
+                     p->factor > 0 ? p->factor : 1.0, L);
+    if (n < 0 || (size_t)n >= size)
+        return;
+    if (p->type == LCX_ROPE_YARN)
+        n += snprintf(buf + n, size - n, " beta_fast %g beta_slow %g truncate %d corr [%g, %g]",
+                      p->beta_fast > 0 ? p->beta_fast : 32.0, p->beta_slow > 0 ? p->beta_slow : 1.0,
+                      p->truncate, ri->low, ri->high);
+    if (n < 0 || (size_t)n >= size)
+        return;
+    snprintf(buf + n, size - n, " attention_factor %.6g temperature %g logit_scale %.6g",
+             ri->magnitude, p->temperature > 0 ? p->temperature : 1.0, ri->logit_scale);
+}
+
+int lcx_rope_params_equal(const lcx_rope_params *a, const lcx_rope_params *b)
+{
+    return a->type == b->type && a->theta == b->theta && a->head_dim == b->head_dim &&
+           a->partial_rotary == b->partial_rotary && a->factor == b->factor &&
+           a->orig_ctx == b->orig_ctx && a->max_pos == b->max_pos && a->beta_fast == b->beta_fast &&
+           a->beta_slow == b->beta_slow && a->mscale == b->mscale &&
+           a->mscale_all_dim == b->mscale_all_dim && a->attention_factor == b->attention_factor &&
+           a->truncate == b->truncate && a->low_freq_factor == b->low_freq_factor &&
+           a->high_freq_factor == b->high_freq_factor && a->temperature == b->temperature;
 }
