@@ -10,6 +10,7 @@
 #include "common/fsio.h"
 #include "common/utf8.h"
 #include "results/plot.h"
+#include "results/run_dir.h"
 #include "tasks/tasks.h"
 
 /* ---- small helpers -------------------------------------------------------- */
@@ -27,12 +28,6 @@ static int path_exists(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0;
-}
-
-static int is_file(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static size_t task_rank(const char *name)
@@ -236,7 +231,7 @@ static int probe_parse(json_t *root, const char *file, lcx_probe_sum *p, lcx_err
 static int probe_load(const char *dir, lcx_probe_sum *p, lcx_err *err)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/probe.json", dir);
+    lcx_rundir_path(path, sizeof path, dir, LCX_RUNDIR_PROBE_JSON);
     if (!path_exists(path))
         return 0;
     json_error_t je;
@@ -254,26 +249,6 @@ static int probe_load(const char *dir, lcx_probe_sum *p, lcx_err *err)
 }
 
 /* ---- run directories -------------------------------------------------------- */
-
-/* DIR/name as a JSON object into *root (path gets the file's path); a
- * missing file is "not <what> directory". */
-static int load_dir_json(const char *dir, const char *name, const char *what, char *path, size_t n,
-                         json_t **root, lcx_err *err)
-{
-    *root = NULL;
-    snprintf(path, n, "%s/%s", dir, name);
-    if (!path_exists(path))
-        return lcx_errf(err, LCX_EINPUT, "%s: no %s (not %s directory)", dir, name, what);
-    json_error_t je;
-    json_t *j = json_load_file(path, 0, &je);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return lcx_errf(err, LCX_EINPUT, "%s: not a JSON object: line %d: %s", path, je.line,
-                        j ? "wrong type" : je.text);
-    }
-    *root = j;
-    return 0;
-}
 
 /* The parts of run.json (root, read from path) the report uses. */
 static int run_json_fields(json_t *root, const char *path, lcx_run *r, lcx_err *err)
@@ -384,7 +359,7 @@ static int parse_run_json(const char *dir, lcx_run *r, lcx_err *err)
 {
     char path[4200];
     json_t *root;
-    int rc = load_dir_json(dir, "run.json", "an lcx run", path, sizeof path, &root, err);
+    int rc = lcx_rundir_read_json(dir, LCX_RUNDIR_RUN_JSON, "an lcx run", path, sizeof path, &root, err);
     if (rc)
         return rc;
     rc = run_json_fields(root, path, r, err);
@@ -415,10 +390,11 @@ static int load_cell(const char *dir, lcx_run *r, const char *task, size_t lengt
                      size_t why_size, lcx_err *err)
 {
     why[0] = '\0';
-    char path[4400];
-    snprintf(path, sizeof path, "%s/pred/%zu/%s.jsonl", dir, length, task);
+    char path[4400], name[300];
+    lcx_rundir_pred_path(path, sizeof path, dir, length, task);
+    lcx_rundir_pred_name(name, sizeof name, length, task);
     if (!path_exists(path)) {
-        snprintf(why, why_size, "no predictions (pred/%zu/%s.jsonl missing)", length, task);
+        snprintf(why, why_size, "no predictions (%s missing)", name);
         return 0;
     }
     char *data;
@@ -429,8 +405,7 @@ static int load_cell(const char *dir, lcx_run *r, const char *task, size_t lengt
     int torn = len > 0 && data[len - 1] != '\n';
     free(data);
     if (torn) {
-        snprintf(why, why_size, "torn last record in pred/%zu/%s.jsonl (run killed mid-write?)",
-                 length, task);
+        snprintf(why, why_size, "torn last record in %s (run killed mid-write?)", name);
         return 0;
     }
     lcx_table t;
@@ -488,7 +463,7 @@ static int run_load(const char *dir, double threshold, int strict, lcx_run *r, l
                         path_exists(dir) ? "not a run directory" : "no such directory");
     }
     char runjson[4200];
-    snprintf(runjson, sizeof runjson, "%s/run.json", r->path);
+    lcx_rundir_path(runjson, sizeof runjson, r->path, LCX_RUNDIR_RUN_JSON);
     if (!strict && !path_exists(runjson))
         return 0;
     int rc = parse_run_json(r->path, r, err);
@@ -790,18 +765,11 @@ int lcx_report_parse(const char *data, size_t len, const char *path, double thre
     return report_from_root(root, path, threshold, runs, n, err);
 }
 
-int lcx_is_sweep_dir(const char *dir)
-{
-    char p[4200];
-    snprintf(p, sizeof p, "%s/sweep.json", dir);
-    return lcx_is_dir(dir) && is_file(p);
-}
-
 int lcx_run_load_any(const char *path, double threshold, lcx_run *r, lcx_err *err)
 {
     lcx_run_init(r);
     if (lcx_is_dir(path)) {
-        if (lcx_is_sweep_dir(path))
+        if (lcx_rundir_is_sweep(path))
             return lcx_errf(err, LCX_EINPUT,
                             "%s is a sweep directory, not a run (pass one of its cell directories)", path);
         return lcx_run_load(path, threshold, r, err);
@@ -1521,7 +1489,7 @@ int lcx_sweep_grid_load(const char *sweep_dir, lcx_sweep_grid *g, lcx_err *err)
     memset(g, 0, sizeof *g);
     char path[4200];
     json_t *root;
-    int rc = load_dir_json(sweep_dir, "sweep.json", "an lcx sweep", path, sizeof path, &root, err);
+    int rc = lcx_rundir_read_json(sweep_dir, LCX_RUNDIR_SWEEP_JSON, "an lcx sweep", path, sizeof path, &root, err);
     if (rc)
         return rc;
     json_t *kind = json_object_get(root, "kind"), *model = json_object_get(root, "model"),

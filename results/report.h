@@ -185,8 +185,6 @@ typedef struct lcx_sweep_grid {
     size_t n_tasks;           /* tasks of the first loaded run (for the caption) */
 } lcx_sweep_grid;
 
-/* 1 when dir holds a sweep.json. */
-int lcx_is_sweep_dir(const char *dir);
 int lcx_sweep_grid_load(const char *sweep_dir, lcx_sweep_grid *g, lcx_err *err);
 void lcx_sweep_grid_print(FILE *fp, const lcx_sweep_grid *g);
 /* The grid in another format (table = lcx_sweep_grid_print). */
