@@ -10,6 +10,7 @@
 #include "harness/commands.h"
 #include "results/report.h"
 #include "results/run_dir.h"
+#include "results/sweep_grid.h"
 
 static void usage(FILE *fp)
 {

@@ -20,7 +20,7 @@
 #include "harness/args.h"
 #include "harness/commands.h"
 #include "harness/suite.h"
-#include "results/report.h"
+#include "results/sweep_grid.h"
 
 enum { MAX_GRID = 32 };
 
