@@ -131,8 +131,8 @@ static long json_long(json_t *o, const char *key)
     return json_is_integer(v) ? (long)json_integer_value(v) : -1;
 }
 
-int lcx_http_parse_reply(lcx_api api, const char *body, size_t len, lcx_response *resp,
-                         lcx_err *err)
+int lcx_backend_http_parse_reply(lcx_api api, const char *body, size_t len, lcx_response *resp,
+                                 lcx_err *err)
 {
     json_error_t je;
     json_t *root = json_loadb(body, len, 0, &je);
@@ -184,7 +184,8 @@ int lcx_http_parse_reply(lcx_api api, const char *body, size_t len, lcx_response
     return rc;
 }
 
-int lcx_http_parse_models(const char *body, size_t len, char *model, size_t size, lcx_err *err)
+int lcx_backend_http_parse_models(const char *body, size_t len, char *model, size_t size,
+                                  lcx_err *err)
 {
     json_error_t je;
     json_t *root = json_loadb(body, len, 0, &je);
@@ -225,7 +226,7 @@ static int check_reachable(http_backend *b, lcx_err *err)
     if (cc == CURLE_OK && status == 200 && !b->o.model_name && b->o.api != API_LLAMACPP) {
         /* OpenAI-style servers name their model: requests then carry it,
          * and run.json records it. */
-        if (lcx_http_parse_models(sb_str(&sink), sink.len, b->model_from_server,
+        if (lcx_backend_http_parse_models(sb_str(&sink), sink.len, b->model_from_server,
                                   sizeof b->model_from_server, NULL) == 0)
             b->o.model_name = b->model_from_server;
     }
@@ -374,7 +375,7 @@ static outcome judge(http_backend *b, slot *s, CURLcode cc, lcx_response *resp, 
         return retryable_curl(cc) ? OUTCOME_RETRY : OUTCOME_FAILED;
     }
     if (status == 200) {
-        if (lcx_http_parse_reply(b->o.api, sb_str(&s->reply), s->reply.len, resp, NULL) == 0)
+        if (lcx_backend_http_parse_reply(b->o.api, sb_str(&s->reply), s->reply.len, resp, NULL) == 0)
             return OUTCOME_DONE;
         snprintf(why, why_size, "malformed reply (%zu bytes)", s->reply.len);
         return OUTCOME_RETRY;
