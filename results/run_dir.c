@@ -1,5 +1,6 @@
 /* run_dir.c: the paths of a results directory, run.json (written, checked on
- * resume, its runtime updated) and the summaries lcx run writes at the end. */
+ * resume, its runtime updated), a sweep's sweep.json and the summaries lcx
+ * run writes at the end. */
 #include "results/run_dir.h"
 
 #include <stdio.h>
@@ -197,6 +198,44 @@ int lcx_rundir_set_runtime(const char *dir, json_t *runtime, lcx_err *err)
                  ? lcx_errf(err, LCX_ENOMEM, "%s: out of memory setting 'runtime'", path)
                  : write_json_atomic(path, run, err);
     json_decref(run);
+    return rc;
+}
+
+/* ---- sweep.json ----------------------------------------------------------- */
+
+int lcx_rundir_sweep_open(const char *dir, json_t *sweep, lcx_err *err)
+{
+    int rc = lcx_mkdir_p(dir, err);
+    if (rc)
+        return rc;
+    char path[4200];
+    lcx_rundir_path(path, sizeof path, dir, LCX_RUNDIR_SWEEP_JSON);
+    char *text = json_dumps(sweep, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    if (!text)
+        return lcx_errf(err, LCX_ENOMEM, "out of memory");
+    if (access(path, F_OK) != 0) {
+        size_t len = strlen(text);
+        text[len] = '\n'; /* json_dumps leaves room for its NUL: overwrite it */
+        rc = lcx_write_file_atomic(path, text, len + 1, err);
+        free(text);
+        return rc;
+    }
+    json_error_t je;
+    json_t *want = json_loads(text, 0, &je); /* numbers as the file holds them */
+    free(text);
+    json_t *old = json_load_file(path, 0, &je);
+    if (!json_is_object(old)) {
+        rc = lcx_errf(err, LCX_EINPUT, "%s: line %d: not a sweep.json (%s)", path, je.line, je.text);
+    } else {
+        static const char *const keys[] = {"kind", "model", "lengths", "yarn_factors",
+                                           "attn_temperatures"};
+        for (size_t k = 0; !rc && k < sizeof keys / sizeof keys[0]; k++)
+            if (!json_equal(json_object_get(old, keys[k]), json_object_get(want, keys[k])))
+                rc = lcx_errf(err, LCX_EINPUT, "%s holds a sweep with other %s; use another --out or "
+                              "the same options", dir, keys[k]);
+    }
+    json_decref(old);
+    json_decref(want);
     return rc;
 }
 

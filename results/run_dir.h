@@ -11,7 +11,8 @@
  * directory per setting.
  *
  * Reading a run directory into a report is results/report.h's job; this
- * module writes run.json and the summaries and builds every path. */
+ * module writes run.json, sweep.json and the summaries and builds every
+ * path. */
 #ifndef LCX_RUN_DIR_H
 #define LCX_RUN_DIR_H
 
@@ -59,6 +60,12 @@ int lcx_rundir_check(const char *data, size_t len, const char *dir, json_t *run,
 
 /* Update the "runtime" object of run.json (atomically). */
 int lcx_rundir_set_runtime(const char *dir, json_t *runtime, lcx_err *err);
+
+/* Create dir and sweep.json (sweep, the lcx-sweep record of
+ * results/sweep_grid.h), or check that the one there describes the same
+ * grid: kind, model, lengths, yarn_factors and attn_temperatures, else
+ * LCX_EINPUT naming the first that differs. */
+int lcx_rundir_sweep_open(const char *dir, json_t *sweep, lcx_err *err);
 
 /* Score dir/pred and write summary.json and summary.csv; print the table
  * (results/summary.h) to stdout unless quiet. */
