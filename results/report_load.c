@@ -285,7 +285,8 @@ static int parse_run_json(const char *dir, lcx_run *r, lcx_err *err)
 {
     char path[4200];
     json_t *root;
-    int rc = lcx_rundir_read_json(dir, LCX_RUNDIR_RUN_JSON, "an lcx run", path, sizeof path, &root, err);
+    int rc = lcx_rundir_read_json(dir, LCX_RUNDIR_RUN_JSON, "an lcx run", path, sizeof path, &root,
+                                  err);
     if (rc)
         return rc;
     rc = run_json_fields(root, path, r, err);

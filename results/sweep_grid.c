@@ -50,7 +50,8 @@ int lcx_sweep_grid_load(const char *sweep_dir, lcx_sweep_grid *g, lcx_err *err)
     memset(g, 0, sizeof *g);
     char path[4200];
     json_t *root;
-    int rc = lcx_rundir_read_json(sweep_dir, LCX_RUNDIR_SWEEP_JSON, "an lcx sweep", path, sizeof path, &root, err);
+    int rc = lcx_rundir_read_json(sweep_dir, LCX_RUNDIR_SWEEP_JSON, "an lcx sweep", path,
+                                  sizeof path, &root, err);
     if (rc)
         return rc;
     json_t *kind = json_object_get(root, "kind"), *model = json_object_get(root, "model"),
