@@ -68,18 +68,6 @@ typedef int (*lcx_next_fn)(void *arg, lcx_request *req, lcx_err *err);
 typedef int (*lcx_done_fn)(void *arg, const lcx_request *req, lcx_response *resp, lcx_err *err);
 int lcx_backend_run(lcx_backend *b, lcx_next_fn next, lcx_done_fn done, void *arg, lcx_err *err);
 
-/* The body of a 200 reply to a generation request of the given API (the
- * OpenAI completions "choices[0].text", chat "choices[0].message.content",
- * llama.cpp /completion "content") into resp: text (new string), finish
- * reason and token counts (-1 when absent). LCX_EINPUT when the body is not
- * such a reply (the backend retries it as malformed). */
-int lcx_http_parse_reply(lcx_api api, const char *body, size_t len, lcx_response *resp,
-                         lcx_err *err);
-
-/* The model a GET /v1/models reply names first (data[0].id) into model, a
- * buffer of size bytes; LCX_EINPUT when there is none or it does not fit. */
-int lcx_http_parse_models(const char *body, size_t len, char *model, size_t size, lcx_err *err);
-
 /* What run.json records about the backend (effective RoPE values, model
  * hashes, endpoint, API, how the answer prefix was sent). New reference. */
 json_t *lcx_backend_describe(const lcx_backend *b);

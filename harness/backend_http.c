@@ -16,7 +16,8 @@
 #include "common/rng.h"
 #include "common/strbuf.h"
 #include "common/utf8.h"
-#include "harness/backend_internal.h"
+#include "harness/backend_http.h"
+#include "harness/http.h"
 
 enum { PREFIX_ASSISTANT = 0, PREFIX_USER = 1 };
 
@@ -130,8 +131,8 @@ static long json_long(json_t *o, const char *key)
     return json_is_integer(v) ? (long)json_integer_value(v) : -1;
 }
 
-int lcx_http_parse_reply(lcx_api api, const char *body, size_t len, lcx_response *resp,
-                         lcx_err *err)
+int lcx_backend_http_parse_reply(lcx_api api, const char *body, size_t len, lcx_response *resp,
+                                 lcx_err *err)
 {
     json_error_t je;
     json_t *root = json_loadb(body, len, 0, &je);
@@ -183,7 +184,8 @@ int lcx_http_parse_reply(lcx_api api, const char *body, size_t len, lcx_response
     return rc;
 }
 
-int lcx_http_parse_models(const char *body, size_t len, char *model, size_t size, lcx_err *err)
+int lcx_backend_http_parse_models(const char *body, size_t len, char *model, size_t size,
+                                  lcx_err *err)
 {
     json_error_t je;
     json_t *root = json_loadb(body, len, 0, &je);
@@ -224,7 +226,7 @@ static int check_reachable(http_backend *b, lcx_err *err)
     if (cc == CURLE_OK && status == 200 && !b->o.model_name && b->o.api != API_LLAMACPP) {
         /* OpenAI-style servers name their model: requests then carry it,
          * and run.json records it. */
-        if (lcx_http_parse_models(sb_str(&sink), sink.len, b->model_from_server,
+        if (lcx_backend_http_parse_models(sb_str(&sink), sink.len, b->model_from_server,
                                   sizeof b->model_from_server, NULL) == 0)
             b->o.model_name = b->model_from_server;
     }
@@ -235,7 +237,7 @@ static int check_reachable(http_backend *b, lcx_err *err)
     return 0;
 }
 
-int http_backend_open(const lcx_backend_opts *o, http_backend **out, lcx_err *err)
+int lcx_backend_http_open(const lcx_backend_opts *o, http_backend **out, lcx_err *err)
 {
     *out = NULL;
     if (strncmp(o->endpoint, "http://", 7) && strncmp(o->endpoint, "https://", 8))
@@ -247,25 +249,25 @@ int http_backend_open(const lcx_backend_opts *o, http_backend **out, lcx_err *er
     if (!b)
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
     b->o = *o;
-    backend_base_url(o->endpoint, b->base, sizeof b->base);
+    lcx_http_base_url(o->endpoint, b->base, sizeof b->base);
     snprintf(b->url, sizeof b->url, "%s%s", b->base,
              o->api == API_CHAT       ? "/v1/chat/completions"
              : o->api == API_LLAMACPP ? "/completion"
                                       : "/v1/completions");
-    b->headers = backend_headers();
+    b->headers = lcx_http_headers();
     b->multi = curl_multi_init();
     lcx_rng_seed(&b->jitter, (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32));
     int rc = b->multi && b->headers ? check_reachable(b, err)
                                     : lcx_errf(err, LCX_EINTERNAL, "curl setup failed");
     if (rc) {
-        http_backend_close(b);
+        lcx_backend_http_close(b);
         return rc;
     }
     *out = b;
     return 0;
 }
 
-void http_backend_close(http_backend *b)
+void lcx_backend_http_close(http_backend *b)
 {
     if (!b)
         return;
@@ -275,7 +277,7 @@ void http_backend_close(http_backend *b)
     free(b);
 }
 
-json_t *http_backend_describe(const http_backend *b)
+json_t *lcx_backend_http_describe(const http_backend *b)
 {
     json_t *o = json_object();
     json_object_set_new(o, "kind", json_string("remote"));
@@ -373,7 +375,7 @@ static outcome judge(http_backend *b, slot *s, CURLcode cc, lcx_response *resp, 
         return retryable_curl(cc) ? OUTCOME_RETRY : OUTCOME_FAILED;
     }
     if (status == 200) {
-        if (lcx_http_parse_reply(b->o.api, sb_str(&s->reply), s->reply.len, resp, NULL) == 0)
+        if (lcx_backend_http_parse_reply(b->o.api, sb_str(&s->reply), s->reply.len, resp, NULL) == 0)
             return OUTCOME_DONE;
         snprintf(why, why_size, "malformed reply (%zu bytes)", s->reply.len);
         return OUTCOME_RETRY;
@@ -402,7 +404,7 @@ static int finish(http_backend *b, work *w, outcome oc, const char *why, lcx_don
         sb_printf(&e, "%s (after %d attempt%s)", why, w->attempts, w->attempts == 1 ? "" : "s");
         free(w->resp.error);
         w->resp.error = sb_take(&e);
-        backend_scrub_key(w->resp.error);
+        lcx_http_scrub_key(w->resp.error);
         free(w->resp.text);
         w->resp.text = NULL;
         /* A malformed reply may have carried counts: a failed request has none. */
@@ -418,7 +420,8 @@ static int finish(http_backend *b, work *w, outcome oc, const char *why, lcx_don
     return rc;
 }
 
-int http_backend_run(http_backend *b, lcx_next_fn next, lcx_done_fn done, void *arg, lcx_err *err)
+int lcx_backend_http_run(http_backend *b, lcx_next_fn next, lcx_done_fn done, void *arg,
+                         lcx_err *err)
 {
     int conc = b->o.concurrency > 0 ? b->o.concurrency : 1;
     slot *slots = calloc((size_t)conc, sizeof *slots);

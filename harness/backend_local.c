@@ -12,7 +12,7 @@
 #include "common/strbuf.h"
 #include "engine/generate.h"
 #include "engine/model.h"
-#include "harness/backend_internal.h"
+#include "harness/backend_local.h"
 #include "common/sha256.h"
 
 struct local_backend {
@@ -37,7 +37,7 @@ static size_t count_with_model(void *ctx, const char *text, size_t len)
     return lcx_tokenizer_count(lcx_model_tokenizer(b->model), text, len);
 }
 
-int local_backend_open(const lcx_backend_opts *o, local_backend **out, lcx_err *err)
+int lcx_backend_local_open(const lcx_backend_opts *o, local_backend **out, lcx_err *err)
 {
     *out = NULL;
     local_backend *b = calloc(1, sizeof *b);
@@ -65,7 +65,7 @@ int local_backend_open(const lcx_backend_opts *o, local_backend **out, lcx_err *
     if (!rc)
         rc = lcx_sha256_file(path, b->tokenizer_sha256, err);
     if (rc) {
-        local_backend_close(b);
+        lcx_backend_local_close(b);
         return rc;
     }
     b->counter = (lcx_counter){"model tokenizer", count_with_model, b,
@@ -74,7 +74,7 @@ int local_backend_open(const lcx_backend_opts *o, local_backend **out, lcx_err *
     return 0;
 }
 
-void local_backend_close(local_backend *b)
+void lcx_backend_local_close(local_backend *b)
 {
     if (!b)
         return;
@@ -83,7 +83,7 @@ void local_backend_close(local_backend *b)
     free(b);
 }
 
-const lcx_counter *local_backend_counter(const local_backend *b) { return &b->counter; }
+const lcx_counter *lcx_backend_local_counter(const local_backend *b) { return &b->counter; }
 
 /* The RoPE values of ri as run.json records them. */
 static json_t *rope_json(const lcx_rope_info *ri, int max_pos)
@@ -104,7 +104,7 @@ static json_t *rope_json(const lcx_rope_info *ri, int max_pos)
     return r;
 }
 
-json_t *local_backend_describe(const local_backend *b)
+json_t *lcx_backend_local_describe(const local_backend *b)
 {
     const lcx_config *c = lcx_model_config(b->model);
     json_t *o = json_object();
@@ -126,7 +126,7 @@ json_t *local_backend_describe(const local_backend *b)
     return o;
 }
 
-json_t *local_backend_rope_at(const local_backend *b, size_t length)
+json_t *lcx_backend_local_rope_at(const local_backend *b, size_t length)
 {
     lcx_rope_params p;
     lcx_rope_info ri;
@@ -138,7 +138,7 @@ json_t *local_backend_rope_at(const local_backend *b, size_t length)
     return rope_json(&ri, lcx_model_config(b->model)->max_pos);
 }
 
-int backend_session_len(size_t n_prompt, int max_tokens, int *out, lcx_err *err)
+int lcx_backend_local_session_len(size_t n_prompt, int max_tokens, int *out, lcx_err *err)
 {
     *out = 0;
     if (max_tokens < 0)
@@ -184,7 +184,7 @@ static int answer_one(local_backend *b, const lcx_request *r, lcx_response *resp
     sb_free(&prompt);
     int positions = 0;
     if (!rc)
-        rc = backend_session_len(n, r->max_tokens, &positions, err);
+        rc = lcx_backend_local_session_len(n, r->max_tokens, &positions, err);
     if (!rc)
         rc = ensure_session(b, positions, &rope, err);
     lcx_gen_result g;
@@ -207,7 +207,8 @@ static int answer_one(local_backend *b, const lcx_request *r, lcx_response *resp
     return rc;
 }
 
-int local_backend_run(local_backend *b, lcx_next_fn next, lcx_done_fn done, void *arg, lcx_err *err)
+int lcx_backend_local_run(local_backend *b, lcx_next_fn next, lcx_done_fn done, void *arg,
+                          lcx_err *err)
 {
     for (;;) {
         lcx_request req;

@@ -9,6 +9,8 @@
 #include "harness/args.h"
 #include "harness/commands.h"
 #include "results/report.h"
+#include "results/run_dir.h"
+#include "results/sweep_grid.h"
 
 static void usage(FILE *fp)
 {
@@ -130,7 +132,7 @@ int cmd_report(int argc, char **argv)
 
     /* A sweep directory is reported on its own. */
     for (size_t i = 0; i < npaths; i++)
-        if (lcx_is_sweep_dir(paths[i])) {
+        if (lcx_rundir_is_sweep(paths[i])) {
             if (npaths > 1 || names)
                 rc = lcx_errf(&err, LCX_EINPUT, "%s is a sweep directory: report it on its own "
                               "(no other runs, no --names)", paths[i]);

@@ -15,9 +15,10 @@
 #include "harness/backend.h"
 #include "harness/commands.h"
 #include "harness/remote_count.h"
-#include "harness/run_store.h"
 #include "harness/suite.h"
 #include "harness/version.h"
+#include "results/pred_file.h"
+#include "results/run_dir.h"
 #include "results/score.h"
 #include "tasks/tasks.h"
 
@@ -317,7 +318,7 @@ typedef struct sample_tag {
 
 struct cell {
     size_t ti, li;
-    pred_file pf;
+    lcx_pred_file pf;
     json_t **records;   /* gen records, freed as each sample is recorded */
     sample_tag *tags;
     size_t next;        /* next sample to consider sending */
@@ -362,7 +363,7 @@ static int cell_close(run_state *st, cell *c, lcx_err *err)
     free(c->tags);
     c->records = NULL;
     c->tags = NULL;
-    return pred_close(&c->pf, err);
+    return lcx_pred_file_close(&c->pf, err);
 }
 
 /* Read what is recorded; generate or read the samples still missing. */
@@ -371,7 +372,7 @@ static int cell_open(run_state *st, cell *c, lcx_err *err)
     const lcx_task *t = st->s->tasks[c->ti];
     size_t length = st->s->lengths[c->li], n = st->s->samples;
     c->opened = 1;
-    int rc = pred_open(st->o->out, length, t->name, n, &c->pf, err);
+    int rc = lcx_pred_file_open(st->o->out, length, t->name, n, &c->pf, err);
     if (rc)
         return rc;
     lcx_progress_add(st->prog, c->pf.n_done, 0);
@@ -456,7 +457,7 @@ static int on_answer(void *arg, const lcx_request *req, lcx_response *resp, lcx_
     json_object_set_new(rec, "finish_reason", failed ? json_null() : json_string(resp->finish_reason));
     json_object_set_new(rec, "attempts", json_integer(resp->attempts));
     json_object_set_new(rec, "error", failed ? json_string(resp->error) : json_null());
-    int rc = pred_append(&c->pf, rec, err);
+    int rc = lcx_pred_file_append(&c->pf, rec, err);
     json_decref(rec);
     lcx_response_free(resp);
     lcx_progress_add(st->prog, 1, (size_t)failed);
@@ -561,7 +562,7 @@ int cmd_run(int argc, char **argv)
             describe_auto_rope(desc, b, &s);
         config = run_config(&o, &s, desc, counter_name, skip);
         json_t *run = run_json(argc, argv, config);
-        rc = run_store_open(o.out, run, &err);
+        rc = lcx_rundir_open(o.out, run, &err);
         json_decref(run);
     }
     size_t errors = 0;
@@ -589,11 +590,11 @@ int cmd_run(int argc, char **argv)
             json_object_set_new(runtime, "tokenize_bytes", json_integer((json_int_t)nbytes));
         }
         json_object_set_new(runtime, "errors", json_integer((json_int_t)errors));
-        rc = run_store_set_runtime(o.out, runtime, &err);
+        rc = lcx_rundir_set_runtime(o.out, runtime, &err);
         json_decref(runtime);
     }
     if (!rc)
-        rc = run_store_summarize(o.out, o.quiet, &err);
+        rc = lcx_rundir_summarize(o.out, o.quiet, &err);
     if (!rc && errors)
         fprintf(stderr, "lcx run: %zu sample%s failed at the backend (recorded with 'error', not "
                 "scored; rerun the same command to retry them)\n", errors, errors == 1 ? "" : "s");

@@ -14,13 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "common/fsio.h"
 #include "harness/args.h"
 #include "harness/commands.h"
 #include "harness/suite.h"
-#include "results/report.h"
+#include "results/run_dir.h"
+#include "results/sweep_grid.h"
 
 enum { MAX_GRID = 32 };
 
@@ -177,42 +176,6 @@ static json_t *sweep_record(const sweep_opts *o, const size_t *lengths, size_t n
     return r;
 }
 
-/* Write sweep.json, or check that the one there describes the same grid. */
-static int sweep_store(const char *out, json_t *rec, lcx_err *err)
-{
-    int rc = lcx_mkdir_p(out, err);
-    if (rc)
-        return rc;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/sweep.json", out);
-    char *text = json_dumps(rec, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-    if (!text)
-        return lcx_errf(err, LCX_ENOMEM, "out of memory");
-    if (access(path, F_OK) != 0) {
-        size_t len = strlen(text);
-        text[len] = '\n'; /* json_dumps leaves room for its NUL: overwrite it */
-        rc = lcx_write_file_atomic(path, text, len + 1, err);
-        free(text);
-        return rc;
-    }
-    json_error_t je;
-    json_t *want = json_loads(text, 0, &je); /* numbers as the file holds them */
-    free(text);
-    json_t *old = json_load_file(path, 0, &je);
-    if (!json_is_object(old)) {
-        rc = lcx_errf(err, LCX_EINPUT, "%s: line %d: not a sweep.json (%s)", path, je.line, je.text);
-    } else {
-        static const char *const keys[] = {"kind", "model", "lengths", "yarn_factors", "attn_temperatures"};
-        for (size_t k = 0; !rc && k < sizeof keys / sizeof keys[0]; k++)
-            if (!json_equal(json_object_get(old, keys[k]), json_object_get(want, keys[k])))
-                rc = lcx_errf(err, LCX_EINPUT, "%s holds a sweep with other %s; use another --out or "
-                              "the same options", out, keys[k]);
-    }
-    json_decref(old);
-    json_decref(want);
-    return rc;
-}
-
 int cmd_sweep(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -228,13 +191,13 @@ int cmd_sweep(int argc, char **argv)
         rc = lcx_suite_parse_lengths(o.lengths, lengths, &n_lengths, &err);
     json_t *rec = rc ? NULL : sweep_record(&o, lengths, n_lengths);
     if (!rc)
-        rc = sweep_store(o.out, rec, &err);
+        rc = lcx_rundir_sweep_open(o.out, rec, &err);
     size_t n_cells = rec ? json_array_size(json_object_get(rec, "cells")) : 0;
     for (size_t c = 0; !rc && c < n_cells; c++) {
         json_t *cell = json_array_get(json_object_get(rec, "cells"), c);
         const char *name = json_string_value(json_object_get(cell, "dir"));
         char dir[4200], fbuf[32], tbuf[32];
-        snprintf(dir, sizeof dir, "%s/%s", o.out, name);
+        lcx_rundir_path(dir, sizeof dir, o.out, name);
         if (!o.quiet)
             fprintf(stderr, "lcx sweep: setting %zu/%zu: %s\n", c + 1, n_cells, name);
         char **rargv = calloc((size_t)o.n_pass + 10, sizeof *rargv);

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "common/strbuf.h"
-#include "harness/backend_internal.h"
+#include "harness/http.h"
 
 enum { FORM_UNKNOWN, FORM_VLLM, FORM_LLAMACPP };
 
@@ -177,11 +177,11 @@ int remote_count_open(const char *endpoint, const char *model_name, double timeo
     if (!rc)
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
     char base[2048];
-    backend_base_url(endpoint, base, sizeof base);
+    lcx_http_base_url(endpoint, base, sizeof base);
     snprintf(rc->url, sizeof rc->url, "%s/tokenize", base);
     rc->model_name = model_name ? strdup(model_name) : NULL;
     rc->timeout = timeout;
-    rc->headers = backend_headers();
+    rc->headers = lcx_http_headers();
     if ((model_name && !rc->model_name) || !rc->headers) {
         curl_slist_free_all(rc->headers);
         free(rc->model_name);

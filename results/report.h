@@ -1,5 +1,11 @@
-/* report.h: runs side by side (`lcx report`), the report JSON that is also
- * `lcx check`'s baseline format, and the sweep grid (`lcx sweep`).
+/* report.h: runs side by side (`lcx report`) and the report JSON that is
+ * also `lcx check`'s baseline format. One module in four files:
+ *   report_load.c     runs from run directories and report JSON files
+ *   report_figures.c  a run's cells, means, effective length, wAvg, deltas
+ *   report_print.c    table, markdown, CSV (the same rows) and JSON
+ *   report_plot.c     the SVG plots
+ * The sweep grid is results/sweep_grid.h; the files of a run directory are
+ * named in results/run_dir.h.
  *
  * A run comes from a run directory (run.json + pred/<length>/<task>.jsonl,
  * scored with results/score.h; probe.json when present) or from one entry of
@@ -126,6 +132,11 @@ int lcx_run_load_any(const char *path, double threshold, lcx_run *r, lcx_err *er
 
 /* Cell of a run (NULL when the run does not have it). */
 const lcx_cell *lcx_run_cell(const lcx_run *r, const char *task, size_t length);
+/* Index of length among the run's lengths; -1 when it has not got it. */
+long lcx_run_length_index(const lcx_run *r, size_t length);
+/* qsort's comparison of two task names (char * elements): the standard
+ * task order (tasks/tasks.h), unknown names last in byte order. */
+int lcx_run_task_cmp(const void *a, const void *b);
 
 /* (Re)compute means, nulls, effective length and wAvg. */
 void lcx_run_compute(lcx_run *r, double threshold);
@@ -151,49 +162,21 @@ typedef enum { LCX_FMT_TABLE, LCX_FMT_MARKDOWN, LCX_FMT_CSV, LCX_FMT_JSON } lcx_
 /* "table", "markdown" (or "md"), "csv", "json"; -1 when unknown. */
 int lcx_report_format_parse(const char *s);
 
-/* The report of runs (runs[0] is the reference) in a format. */
+/* The report of runs (runs[0] is the reference) in a format. Every run
+ * covers the reference's lengths (lcx_runs_check_lengths). */
 json_t *lcx_report_json(const lcx_run *runs, size_t n, double threshold);
 void lcx_report_print(FILE *fp, const lcx_run *runs, size_t n, double threshold,
                       lcx_report_format fmt);
+
+/* A CSV field, quoted when it needs to be. */
+void lcx_report_csv_field(FILE *fp, const char *s);
+/* JSON as the report writes it: indented, 10 significant digits, newline. */
+void lcx_report_json_print(FILE *fp, json_t *j);
 
 /* DIR/scores.svg (mean score against length, one line per run, shaded
  * beyond orig_ctx when > 0) and DIR/probe.svg when every run has a probe
  * (creates DIR). */
 int lcx_report_plot(const char *dir, const lcx_run *runs, size_t n, double orig_ctx,
                     lcx_err *err);
-
-/* ---- the sweep grid ------------------------------------------------------- */
-
-/* DIR/sweep.json = {"kind": "lcx-sweep", "model", "lengths": [...],
- * "cells": [{"yarn_factor", "attn_temperature", "dir"}]}; each cell dir (relative
- * to DIR) a run directory. Rows are settings, columns lengths, a value the mean
- * score over the tasks at that length, NAN while the length is not complete
- * in that cell's run. best marks the highest complete value of each column
- * (every setting that reaches it). */
-typedef struct lcx_sweep_grid {
-    char model[512];
-    size_t rows, cols;
-    char **row_labels;        /* "yarn 4, temp 1" ("yarn 4" / "temp 1" when the
-                                 sweep varies one; "default" when neither) */
-    char **col_labels;        /* "4096" */
-    char **dirs;              /* run directory per row (joined with DIR) */
-    double *yarn_factor;      /* per row; NAN when the cell has none */
-    double *attn_temperature; /* per row; NAN when the cell has none */
-    size_t *lengths;          /* per column */
-    double *values;           /* rows x cols */
-    int *best;                /* rows x cols */
-    size_t n_tasks;           /* tasks of the first loaded run (for the caption) */
-} lcx_sweep_grid;
-
-/* 1 when dir holds a sweep.json. */
-int lcx_is_sweep_dir(const char *dir);
-int lcx_sweep_grid_load(const char *sweep_dir, lcx_sweep_grid *g, lcx_err *err);
-void lcx_sweep_grid_print(FILE *fp, const lcx_sweep_grid *g);
-/* The grid in another format (table = lcx_sweep_grid_print). */
-void lcx_sweep_grid_write(FILE *fp, const lcx_sweep_grid *g, lcx_report_format fmt);
-json_t *lcx_sweep_grid_json(const lcx_sweep_grid *g);
-/* The heatmap, one file. */
-int lcx_sweep_grid_plot(const char *path, const lcx_sweep_grid *g, lcx_err *err);
-void lcx_sweep_grid_free(lcx_sweep_grid *g);
 
 #endif

@@ -1,4 +1,5 @@
-#include "summary.h"
+/* summary.c: a score table as text, JSON and CSV (see summary.h). */
+#include "results/summary.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -116,4 +117,27 @@ json_t *lcx_table_json(const lcx_table *t)
     free(lengths);
     free(tasks);
     return root;
+}
+
+void lcx_table_csv(FILE *fp, const lcx_table *t)
+{
+    size_t lengths[256];
+    const char *tasks[256];
+    size_t nl = lcx_table_lengths(t, lengths, 256), nt = lcx_table_tasks(t, tasks, 256);
+    fprintf(fp, "length,task,score,samples,nulls,errors\n");
+    for (size_t l = 0; l < nl; l++) {
+        for (size_t k = 0; k < nt; k++) {
+            const lcx_cell *c = lcx_table_find(t, tasks[k], lengths[l]);
+            if (!c)
+                continue;
+            if (c->count)
+                fprintf(fp, "%zu,%s,%.2f,%zu,%zu,%zu\n", lengths[l], tasks[k], lcx_cell_score(c),
+                        c->count, c->nulls, c->errors);
+            else
+                fprintf(fp, "%zu,%s,,%zu,%zu,%zu\n", lengths[l], tasks[k], c->count, c->nulls,
+                        c->errors);
+        }
+        fprintf(fp, "%zu,mean,%.2f,,%zu,\n", lengths[l], lcx_table_mean(t, lengths[l]),
+                lcx_table_nulls(t, lengths[l]));
+    }
 }

@@ -1,5 +1,5 @@
 /* fuzz_config.c: libFuzzer target for config.json parsing (engine/config.c)
- * and the RoPE tables computed from it (yarn/). Built by `make fuzz`. */
+ * and the RoPE tables computed from it (rope/). Built by `make fuzz`. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>

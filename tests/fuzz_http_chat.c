@@ -1,6 +1,6 @@
 /* fuzz_http_chat.c: libFuzzer target: arbitrary bytes as the body of a 200
  * reply to POST /v1/chat/completions (OpenAI chat) (harness/backend_http.c,
- * lcx_http_parse_reply). */
+ * lcx_backend_http_parse_reply). */
 #include <stddef.h>
 #include <stdint.h>
 

@@ -1,12 +1,13 @@
 /* fuzz_http_models.c: libFuzzer target: arbitrary bytes as the body of a
  * GET /v1/models reply, whose data[0].id names the served model when no
- * --model-name is given (harness/backend_http.c, lcx_http_parse_models).
- * The name must fit the buffer, NUL-terminated, or be refused. */
+ * --model-name is given (harness/backend_http.c,
+ * lcx_backend_http_parse_models). The name must fit the buffer,
+ * NUL-terminated, or be refused. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/backend.h"
+#include "harness/backend_http.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -18,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!model)
             return 0;
         lcx_err err = {0};
-        if (lcx_http_parse_models((const char *)data, size, model, sizes[k], &err) == 0) {
+        if (lcx_backend_http_parse_models((const char *)data, size, model, sizes[k], &err) == 0) {
             if (!memchr(model, '\0', sizes[k]) || strlen(model) > size)
                 abort();
         } else if (!err.msg[0]) {

@@ -1,8 +1,8 @@
 /* fuzz_http_reply.h: the body the reply-parsing fuzz targets share
  * (fuzz_http_completions, fuzz_http_chat, fuzz_http_llamacpp): arbitrary
  * bytes as the body of a 200 reply (harness/backend_http.c,
- * lcx_http_parse_reply). Parsing must fail cleanly (no text) or give a
- * text no longer than the body and a finish reason, both valid JSON
+ * lcx_backend_http_parse_reply). Parsing must fail cleanly (no text) or
+ * give a text no longer than the body and a finish reason, both valid JSON
  * strings. Included by one target each; not a module header. */
 #ifndef LCX_FUZZ_HTTP_REPLY_H
 #define LCX_FUZZ_HTTP_REPLY_H
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/backend.h"
+#include "harness/backend_http.h"
 
 /* Parse data as a 200 reply of api and check what was accepted. */
 static int fuzz_http_reply(lcx_api api, const uint8_t *data, size_t size)
@@ -21,7 +21,7 @@ static int fuzz_http_reply(lcx_api api, const uint8_t *data, size_t size)
     lcx_response resp;
     memset(&resp, 0, sizeof resp);
     lcx_err err = {0};
-    int rc = lcx_http_parse_reply(api, (const char *)data, size, &resp, &err);
+    int rc = lcx_backend_http_parse_reply(api, (const char *)data, size, &resp, &err);
     if (rc == 0) {
         /* the run record holds both as JSON strings */
         json_t *t = resp.text && strlen(resp.text) <= size ? json_string(resp.text) : NULL;

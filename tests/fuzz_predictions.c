@@ -1,16 +1,16 @@
 /* fuzz_predictions.c: libFuzzer target: arbitrary bytes as a prediction
  * file pred/<length>/<task>.jsonl, what `lcx score` and `lcx report` read
  * (results/score.c, lcx_score_stream) and what `lcx run` keeps of it when
- * it resumes into the directory (harness/run_store.c, pred_scan). Every
- * scored cell must be consistent (0 <= sum <= count, nulls <= count), the
- * summary table and JSON are written from what was read, and the resume
+ * it resumes into the directory (results/pred_file.c, lcx_pred_file_scan).
+ * Every scored cell must be consistent (0 <= sum <= count, nulls <= count),
+ * the summary table and JSON are written from what was read, and the resume
  * scan marks exactly as many samples done as it counts. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "harness/run_store.h"
+#include "results/pred_file.h"
 #include "results/score.h"
 #include "results/summary.h"
 
@@ -32,7 +32,7 @@ static void resume_scan(const uint8_t *data, size_t size, size_t n)
     size_t good = 0, marked = 0;
     int dirty = 0;
     lcx_err err = {0};
-    if (pred_scan((const char *)data, size, n, done, &good, &dirty, &err) == 0) {
+    if (lcx_pred_file_scan((const char *)data, size, n, done, &good, &dirty, &err) == 0) {
         for (size_t i = 0; i < n; i++)
             marked += done[i] != 0;
         if (marked != good || good > n || (size && data[size - 1] != '\n' && !dirty))

@@ -1,7 +1,7 @@
 /* fuzz_run_json.c: libFuzzer target: arbitrary bytes as a run directory's
- * run.json, read by `lcx report` / `lcx check` (results/report.c,
+ * run.json, read by `lcx report` / `lcx check` (results/report_load.c,
  * lcx_run_json_parse) and by `lcx run` resuming into the directory
- * (harness/run_store.c, run_store_check against a fixed configuration).
+ * (results/run_dir.c, lcx_rundir_check against a fixed configuration).
  * An accepted run.json must give strictly ascending positive lengths and
  * known tasks; the report of such a run is printed in every format. */
 #include <jansson.h>
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/run_store.h"
 #include "results/report.h"
+#include "results/run_dir.h"
 #include "tasks/tasks.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -47,7 +47,7 @@ static json_t *resumed_run(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     lcx_err err = {0};
-    if (run_store_check((const char *)data, size, "run", resumed_run(), &err) && !err.msg[0])
+    if (lcx_rundir_check((const char *)data, size, "run", resumed_run(), &err) && !err.msg[0])
         abort();
     lcx_run r;
     if (lcx_run_json_parse((const char *)data, size, "run/run.json", &r, &err)) {

@@ -15,7 +15,7 @@
 
 #include "check.h"
 #include "harness/backend.h"
-#include "harness/backend_internal.h"
+#include "harness/backend_local.h"
 #include "harness/remote_count.h"
 
 /* curl_easy_init calls that still succeed; -1: all of them. Test-only state. */
@@ -81,18 +81,18 @@ TEST(session_len_checks_the_int_range)
 {
     int n = -7;
     lcx_err err = {0};
-    CHECK_INT(backend_session_len(10, 5, &n, &err), 0);
+    CHECK_INT(lcx_backend_local_session_len(10, 5, &n, &err), 0);
     CHECK_INT(n, 16);
-    CHECK_INT(backend_session_len((size_t)INT_MAX - 1, 0, &n, &err), 0);
+    CHECK_INT(lcx_backend_local_session_len((size_t)INT_MAX - 1, 0, &n, &err), 0);
     CHECK_INT(n, INT_MAX);
     /* (int)(n + max_tokens + 1) would wrap to a negative or small length */
-    CHECK_INT(backend_session_len((size_t)INT_MAX, 0, &n, &err), LCX_EINPUT);
+    CHECK_INT(lcx_backend_local_session_len((size_t)INT_MAX, 0, &n, &err), LCX_EINPUT);
     CHECK(strstr(err.msg, "prompt of 2147483647 tokens plus 0 to generate needs more than") != NULL);
     CHECK_INT(n, 0);
-    CHECK_INT(backend_session_len(100, INT_MAX, &n, &err), LCX_EINPUT);
-    CHECK_INT(backend_session_len((size_t)1 << 32, 10, &n, &err), LCX_EINPUT);
-    CHECK_INT(backend_session_len(SIZE_MAX, 1, &n, &err), LCX_EINPUT);
-    CHECK_INT(backend_session_len(3, -1, &n, &err), LCX_EINPUT);
+    CHECK_INT(lcx_backend_local_session_len(100, INT_MAX, &n, &err), LCX_EINPUT);
+    CHECK_INT(lcx_backend_local_session_len((size_t)1 << 32, 10, &n, &err), LCX_EINPUT);
+    CHECK_INT(lcx_backend_local_session_len(SIZE_MAX, 1, &n, &err), LCX_EINPUT);
+    CHECK_INT(lcx_backend_local_session_len(3, -1, &n, &err), LCX_EINPUT);
     CHECK(strstr(err.msg, "max_tokens -1 is negative") != NULL);
 }
 

@@ -4,14 +4,14 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "harness/backend.h"
+#include "harness/backend_http.h"
 #include "harness/remote_count.h"
 #include "tests/check.h"
 
 static int parse(lcx_api api, const char *body, lcx_response *r, lcx_err *err)
 {
     memset(r, 0, sizeof *r);
-    return lcx_http_parse_reply(api, body, strlen(body), r, err);
+    return lcx_backend_http_parse_reply(api, body, strlen(body), r, err);
 }
 
 TEST(completions_reply)
@@ -93,11 +93,11 @@ TEST(models_reply)
     char name[16];
     lcx_err err = {0};
     const char *vllm = "{\"object\":\"list\",\"data\":[{\"id\":\"Qwen/Qwen3-0.6B\",\"object\":\"model\"}]}";
-    CHECK(lcx_http_parse_models(vllm, strlen(vllm), name, sizeof name, &err) == 0);
+    CHECK(lcx_backend_http_parse_models(vllm, strlen(vllm), name, sizeof name, &err) == 0);
     CHECK_STR(name, "Qwen/Qwen3-0.6B");
-    CHECK(lcx_http_parse_models(vllm, strlen(vllm), name, 8, &err) == LCX_EINPUT);
+    CHECK(lcx_backend_http_parse_models(vllm, strlen(vllm), name, 8, &err) == LCX_EINPUT);
     const char *empty = "{\"object\":\"list\",\"data\":[]}";
-    CHECK(lcx_http_parse_models(empty, strlen(empty), name, sizeof name, &err) == LCX_EINPUT);
+    CHECK(lcx_backend_http_parse_models(empty, strlen(empty), name, sizeof name, &err) == LCX_EINPUT);
 }
 
 TEST(tokenize_reply)

@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "results/report.h"
+#include "results/sweep_grid.h"
 
 #define FIX "tests/fixtures/report"
 

@@ -1,4 +1,4 @@
-/* test_rope.c: RoPE tables (yarn/) against the worked values of docs/model.md
+/* test_rope.c: RoPE tables (rope/) against the worked values of docs/model.md
  * ("YaRN") and the PyTorch reference's tables
  * (tests/reference/models/yarn_tables.json), and the shared option parser
  * (rope/opts.c). */

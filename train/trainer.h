@@ -21,7 +21,11 @@
  * correct earlier tokens, is the answer's token.
  *
  * Library code: errors are values, nothing is printed; progress goes to a
- * callback. */
+ * callback.
+ *
+ * The module's files: trainer_settings.c (the settings, train.cfg and the
+ * options), trainer.c (the run), trainer_log.c (train_log.csv, its own
+ * header trainer_log.h) and trainer_plot.c (loss.svg). */
 #ifndef LCX_TRAIN_TRAINER_H
 #define LCX_TRAIN_TRAINER_H
 
@@ -76,8 +80,9 @@ int trainer_parse_mix(const char *s, struct lcx_data_mix *out, size_t max, size_
 /* Check every setting; the one-line error names the option ("--heads"). */
 int trainer_check(const trainer_opts *o, lcx_err *err);
 
-/* Sequence length at a step. */
+/* Sequence length at a step, and the longest of the curriculum. */
 int trainer_seq_len_at(const trainer_opts *o, long step);
+int trainer_max_seq_len(const trainer_opts *o);
 
 /* The model blueprint for a vocabulary of vocab_size ids. */
 train_config trainer_model_config(const trainer_opts *o, int vocab_size);

@@ -1,4 +1,4 @@
-/* test_run_store.c: harness/run_store.c: reading back a prediction file
+/* test_pred_file.c: results/pred_file.c: reading back a prediction file
  * keeps the good records and drops failed ones, and an allocation failure
  * while reading is an error (not a record silently lost or a NULL line).
  *
@@ -11,7 +11,7 @@
 
 #include "check.h"
 #include "common/fsio.h"
-#include "harness/run_store.h"
+#include "results/pred_file.h"
 
 /* Test-only state: when set, strndup fails as out of memory. */
 static int strndup_fails;
@@ -40,7 +40,7 @@ static const char RECORDS[] =
 /* A results directory with pred/1024/t.jsonl holding RECORDS; returns 0. */
 static int make_dir(char *dir, size_t size)
 {
-    snprintf(dir, size, "/tmp/lcx_test_run_store_XXXXXX");
+    snprintf(dir, size, "/tmp/lcx_test_pred_file_XXXXXX");
     if (!mkdtemp(dir))
         return -1;
     char path[512];
@@ -71,12 +71,12 @@ TEST(failed_records_are_dropped_on_open)
         CHECK(!"cannot make a results directory");
         return;
     }
-    pred_file pf;
+    lcx_pred_file pf;
     lcx_err err = {0};
-    CHECK_INT(pred_open(dir, 1024, "t", 3, &pf, &err), 0);
+    CHECK_INT(lcx_pred_file_open(dir, 1024, "t", 3, &pf, &err), 0);
     CHECK_INT(pf.n_done, 2);
     CHECK(pf.done[0] && !pf.done[1] && pf.done[2]);
-    CHECK_INT(pred_close(&pf, &err), 0);
+    CHECK_INT(lcx_pred_file_close(&pf, &err), 0);
     char path[512], *buf = NULL;
     size_t len = 0;
     snprintf(path, sizeof path, "%s/pred/1024/t.jsonl", dir);
@@ -94,16 +94,16 @@ TEST(out_of_memory_reading_records_is_an_error)
         CHECK(!"cannot make a results directory");
         return;
     }
-    pred_file pf;
+    lcx_pred_file pf;
     lcx_err err = {0};
     strndup_fails = 1;
-    int rc = pred_open(dir, 1024, "t", 3, &pf, &err);
+    int rc = lcx_pred_file_open(dir, 1024, "t", 3, &pf, &err);
     strndup_fails = 0;
     CHECK_INT(rc, LCX_ENOMEM);
     CHECK_MSG(strstr(err.msg, "t.jsonl: out of memory at offset 0") != NULL, "%s", err.msg);
     CHECK_INT(pf.n_done, 0);
     lcx_err e2 = {0};
-    pred_close(&pf, &e2);
+    lcx_pred_file_close(&pf, &e2);
     /* The file was not rewritten without its records. */
     char path[512], *buf = NULL;
     size_t len = 0;

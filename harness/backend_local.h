@@ -1,0 +1,23 @@
+/* backend_local.h: the local backend kind, the C engine (see
+ * backend_local.c); harness/backend.c dispatches to it. */
+#ifndef LCX_BACKEND_LOCAL_H
+#define LCX_BACKEND_LOCAL_H
+
+#include "harness/backend.h"
+
+typedef struct local_backend local_backend;
+
+int lcx_backend_local_open(const lcx_backend_opts *o, local_backend **out, lcx_err *err);
+void lcx_backend_local_close(local_backend *b);
+int lcx_backend_local_run(local_backend *b, lcx_next_fn next, lcx_done_fn done, void *arg,
+                          lcx_err *err);
+json_t *lcx_backend_local_describe(const local_backend *b);
+json_t *lcx_backend_local_rope_at(const local_backend *b, size_t length);
+const lcx_counter *lcx_backend_local_counter(const local_backend *b);
+
+/* The positions a local session needs for a prompt of n_prompt tokens and
+ * max_tokens to generate (n_prompt + max_tokens + 1), as the engine's int;
+ * LCX_EINPUT when that does not fit an int. */
+int lcx_backend_local_session_len(size_t n_prompt, int max_tokens, int *out, lcx_err *err);
+
+#endif

@@ -1,0 +1,593 @@
+/* report_print.c: the report in every format: table, markdown and CSV print
+ * the rows built once in "the rows" below; the report JSON (also lcx
+ * check's baseline format, read back by report_load.c) is written here too. */
+#include "results/report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/utf8.h"
+
+int lcx_report_format_parse(const char *s)
+{
+    if (!strcmp(s, "table"))
+        return LCX_FMT_TABLE;
+    if (!strcmp(s, "markdown") || !strcmp(s, "md"))
+        return LCX_FMT_MARKDOWN;
+    if (!strcmp(s, "csv"))
+        return LCX_FMT_CSV;
+    if (!strcmp(s, "json"))
+        return LCX_FMT_JSON;
+    return -1;
+}
+
+/* A CSV field, quoted when it needs to be. */
+void lcx_report_csv_field(FILE *fp, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, fp);
+        return;
+    }
+    fputc('"', fp);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', fp);
+        fputc(*s, fp);
+    }
+    fputc('"', fp);
+}
+
+void lcx_report_json_print(FILE *fp, json_t *j)
+{
+    char *s = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    fprintf(fp, "%s\n", s ? s : "{}");
+    free(s);
+}
+
+/* ---- the rows ------------------------------------------------------------- */
+
+/* Table, markdown and CSV print the same values, built here and only here: a
+ * score per task, run and length, a mean per run and length, and each run's
+ * weighted averages, each with its delta against the reference (the first
+ * run). The runs cover the reference's lengths (lcx_runs_check_lengths). */
+
+enum { MAX_TASKS = 256 };
+
+typedef struct report_rows {
+    const lcx_run *runs; /* runs[0] is the reference */
+    size_t n;
+    const char *tasks[MAX_TASKS]; /* the union of the runs' tasks, standard order */
+    size_t nt;
+} report_rows;
+
+/* A score or a mean at one length, or a weighted average. */
+typedef struct report_value {
+    int present;           /* 0: the run lacks the cell, shown as "-" */
+    double value;          /* 0..100 */
+    size_t samples, nulls; /* scored samples, and the nulls among them */
+    int has_delta;         /* a run after the first, and the reference has the value */
+    double delta;          /* value minus the reference's, rounded to 2 decimals */
+} report_value;
+
+static void rows_init(report_rows *rw, const lcx_run *runs, size_t n)
+{
+    rw->runs = runs;
+    rw->n = n;
+    rw->nt = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t t = 0; t < runs[i].n_tasks; t++) {
+            size_t k = 0;
+            while (k < rw->nt && strcmp(rw->tasks[k], runs[i].tasks[t]))
+                k++;
+            if (k == rw->nt && rw->nt < MAX_TASKS)
+                rw->tasks[rw->nt++] = runs[i].tasks[t];
+        }
+    qsort(rw->tasks, rw->nt, sizeof *rw->tasks, lcx_run_task_cmp);
+}
+
+static size_t rows_lengths(const report_rows *rw) { return rw->runs[0].n_lengths; }
+
+/* Task t's score in run i at the j-th length. */
+static report_value score_value(const report_rows *rw, size_t t, size_t i, size_t j)
+{
+    const lcx_run *ref = &rw->runs[0];
+    size_t length = ref->lengths[j];
+    const lcx_cell *c = lcx_run_cell(&rw->runs[i], rw->tasks[t], length);
+    const lcx_cell *rc = lcx_run_cell(ref, rw->tasks[t], length);
+    report_value v = {0};
+    if (!c)
+        return v;
+    v.present = 1;
+    v.value = lcx_cell_score(c);
+    v.samples = c->count;
+    v.nulls = c->nulls;
+    if (i > 0 && rc) {
+        v.has_delta = 1;
+        v.delta = lcx_score_delta(v.value, lcx_cell_score(rc));
+    }
+    return v;
+}
+
+/* Run i's mean over its tasks at the j-th length. */
+static report_value mean_value(const report_rows *rw, size_t i, size_t j)
+{
+    const lcx_run *r = &rw->runs[i], *ref = &rw->runs[0];
+    report_value v = {1, r->means[j], r->scored[j], r->nulls[j], i > 0, 0};
+    if (i > 0)
+        v.delta = lcx_score_delta(r->means[j], ref->means[j]);
+    return v;
+}
+
+/* Run i's wAvg (increasing or decreasing weights). */
+static report_value wavg_value(const report_rows *rw, size_t i, int increasing)
+{
+    const lcx_run *r = &rw->runs[i], *ref = &rw->runs[0];
+    double v = increasing ? r->wavg_inc : r->wavg_dec;
+    report_value out = {1, v, 0, 0, i > 0, 0};
+    if (i > 0)
+        out.delta = lcx_score_delta(v, increasing ? ref->wavg_inc : ref->wavg_dec);
+    return out;
+}
+
+/* The score grid of table and markdown, (nt + 2) * n rows: for each task a
+ * row per run, then a mean row per run, then a nulls row per run. */
+typedef enum { ROW_SCORE, ROW_MEAN, ROW_NULLS } row_kind;
+
+static size_t grid_rows(const report_rows *rw) { return (rw->nt + 2) * rw->n; }
+
+/* Row k: its kind, task (ROW_SCORE) and run. */
+static row_kind grid_row(const report_rows *rw, size_t k, size_t *t, size_t *i)
+{
+    *t = k / rw->n;
+    *i = k % rw->n;
+    return *t < rw->nt ? ROW_SCORE : *t == rw->nt ? ROW_MEAN : ROW_NULLS;
+}
+
+static report_value grid_value(const report_rows *rw, row_kind kind, size_t t, size_t i, size_t j)
+{
+    return kind == ROW_SCORE ? score_value(rw, t, i, j) : mean_value(rw, i, j);
+}
+
+/* "80.00", "80.00 (-20.00)" with a delta, "-" when missing. */
+static void value_text(char *buf, size_t size, const report_value *v)
+{
+    if (!v->present)
+        snprintf(buf, size, "-");
+    else if (v->has_delta)
+        snprintf(buf, size, "%.2f (%+.2f)", v->value, v->delta);
+    else
+        snprintf(buf, size, "%.2f", v->value);
+}
+
+/* A grid value as text: value_text, or "nulls/samples" in a nulls row. */
+static void grid_text(char *buf, size_t size, row_kind kind, const report_value *v)
+{
+    if (kind == ROW_NULLS)
+        snprintf(buf, size, "%zu/%zu", v->nulls, v->samples);
+    else
+        value_text(buf, size, v);
+}
+
+/* ---- table and markdown -------------------------------------------------- */
+
+static int same_tasks(const lcx_run *runs, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        if (runs[i].n_tasks != runs[0].n_tasks)
+            return 0;
+        for (size_t t = 0; t < runs[0].n_tasks; t++)
+            if (strcmp(runs[i].tasks[t], runs[0].tasks[t]))
+                return 0;
+    }
+    return 1;
+}
+
+static void effective_text(char *buf, size_t size, const lcx_run *r)
+{
+    if (r->effective >= 0)
+        snprintf(buf, size, "%zu", r->lengths[r->effective]);
+    else if (r->n_lengths)
+        snprintf(buf, size, "none (< %zu)", r->lengths[0]);
+    else
+        snprintf(buf, size, "none");
+}
+
+static void run_describe(char *buf, size_t size, const lcx_run *r)
+{
+    size_t off = 0;
+#define ADD(...)                                                                      \
+    do {                                                                              \
+        if (off < size) {                                                             \
+            int w_ = snprintf(buf + off, size - off, __VA_ARGS__);                    \
+            if (w_ > 0)                                                               \
+                off += (size_t)w_;                                                    \
+        }                                                                             \
+    } while (0)
+    buf[0] = '\0';
+    if (r->model[0])
+        ADD("model %s", r->model);
+    if (r->rope_factor[0])
+        ADD("%srope factor %s", off ? ", " : "", r->rope_factor);
+    if (r->attn_temperature > 0 && r->attn_temperature != 1.0)
+        ADD("%sattention temperature %g", off ? ", " : "", r->attn_temperature);
+    if (r->orig_ctx)
+        ADD("%soriginal context %zu", off ? ", " : "", r->orig_ctx);
+    if (r->samples)
+        ADD("%s%zu samples per cell", off ? ", " : "", r->samples);
+#undef ADD
+}
+
+static void probe_cells(const lcx_probe_sum *p, char *share, char *hidden, char *gate, size_t size)
+{
+    snprintf(share, size, "%.2f%%", 100.0 * p->mean_sink_share);
+    snprintf(hidden, size, "%.2f", p->max_hidden);
+    if (p->gate_mean)
+        snprintf(gate, size, "%.3f", p->mean_gate);
+    else
+        snprintf(gate, size, "- (no gate)");
+}
+
+static int any_probe(const lcx_run *runs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (runs[i].probe.present)
+            return 1;
+    return 0;
+}
+
+static size_t name_width(const lcx_run *runs, size_t n, size_t min)
+{
+    size_t w = min;
+    for (size_t i = 0; i < n; i++)
+        if (strlen(runs[i].name) > w)
+            w = strlen(runs[i].name);
+    return w;
+}
+
+#define SKIPPED_NOTE                                                                               \
+    "a cell too short for the task's smallest prompt (lcx run --skip-unfit); the mean at that "  \
+    "length is over the other tasks"
+
+/* 1 when a run left cells out with lcx run --skip-unfit. */
+static int any_skipped(const lcx_run *runs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (json_array_size(runs[i].skipped))
+            return 1;
+    return 0;
+}
+
+static void print_table(FILE *fp, const report_rows *rw, double threshold)
+{
+    const lcx_run *runs = rw->runs, *ref = &runs[0];
+    size_t n = rw->n, nl = rows_lengths(rw);
+    char buf[128], desc[1024];
+    int multi = n > 1;
+    size_t nw = name_width(runs, n, 3);
+    int cw = multi ? 16 : 9;
+    for (size_t i = 0; i < n; i++) {
+        run_describe(desc, sizeof desc, &runs[i]);
+        fprintf(fp, "%s%-*s  %s%s%s%s\n", multi ? "" : "run ", multi ? (int)nw : 0, runs[i].name,
+                runs[i].path, desc[0] ? " (" : "", desc, desc[0] ? ")" : "");
+    }
+    if (multi)
+        fprintf(fp, "deltas: each run minus %s (the first)\n", ref->name);
+    if (any_skipped(runs, n))
+        fprintf(fp, "-: %s\n", SKIPPED_NOTE);
+    fputc('\n', fp);
+    fprintf(fp, "%-18s", "task");
+    if (multi)
+        fprintf(fp, " %-*s", (int)nw, "run");
+    for (size_t j = 0; j < nl; j++)
+        fprintf(fp, " %*zu", cw, ref->lengths[j]);
+    fputc('\n', fp);
+    for (size_t k = 0; k < grid_rows(rw); k++) {
+        size_t t, i;
+        row_kind kind = grid_row(rw, k, &t, &i);
+        const char *label = kind == ROW_SCORE ? rw->tasks[t] : kind == ROW_MEAN ? "mean" : "nulls";
+        fprintf(fp, "%-18s", i == 0 ? label : "");
+        if (multi)
+            fprintf(fp, " %-*s", (int)nw, runs[i].name);
+        for (size_t j = 0; j < nl; j++) {
+            report_value v = grid_value(rw, kind, t, i, j);
+            grid_text(buf, sizeof buf, kind, &v);
+            fprintf(fp, " %*s", cw, buf);
+        }
+        fputc('\n', fp);
+    }
+    if (!same_tasks(runs, n))
+        fprintf(fp, "(runs cover different tasks: '-' marks a task a run lacks; each mean is over "
+                    "the run's own tasks)\n");
+    fputc('\n', fp);
+    char eff[64], inc[64], dec[64];
+    fprintf(fp, "%-*s  %-22s %-16s %-16s\n", (int)nw, "run", "effective length", "wAvg inc",
+            "wAvg dec");
+    for (size_t i = 0; i < n; i++) {
+        report_value vi = wavg_value(rw, i, 1), vd = wavg_value(rw, i, 0);
+        effective_text(eff, sizeof eff, &runs[i]);
+        value_text(inc, sizeof inc, &vi);
+        value_text(dec, sizeof dec, &vd);
+        fprintf(fp, "%-*s  %-22s %-16s %-16s\n", (int)nw, runs[i].name, eff, inc, dec);
+    }
+    fprintf(fp, "(effective length: the longest length whose mean exceeds %g)\n", threshold);
+    if (any_probe(runs, n)) {
+        fprintf(fp, "\nprobe (probe.json; share and gate averaged over layers, |hidden| max over layers)\n");
+        fprintf(fp, "%-*s  %6s  %17s  %12s  %-11s  %s\n", (int)nw, "run", "layers",
+                "first-token share", "max |hidden|", "gate mean", "model");
+        for (size_t i = 0; i < n; i++) {
+            const lcx_probe_sum *p = &runs[i].probe;
+            if (!p->present) {
+                fprintf(fp, "%-*s  (no probe.json)\n", (int)nw, runs[i].name);
+                continue;
+            }
+            char share[64], hidden[64], gate[64];
+            probe_cells(p, share, hidden, gate, sizeof share);
+            fprintf(fp, "%-*s  %6zu  %17s  %12s  %-11s  %s\n", (int)nw, runs[i].name, p->n_layers,
+                    share, hidden, gate, p->model);
+        }
+    }
+}
+
+static void print_markdown(FILE *fp, const report_rows *rw, double threshold)
+{
+    const lcx_run *runs = rw->runs, *ref = &runs[0];
+    size_t n = rw->n, nl = rows_lengths(rw);
+    char buf[128], desc[1024];
+    int multi = n > 1;
+    for (size_t i = 0; i < n; i++) {
+        run_describe(desc, sizeof desc, &runs[i]);
+        fprintf(fp, "- **%s**: `%s`%s%s\n", runs[i].name, runs[i].path, desc[0] ? ", " : "", desc);
+    }
+    if (multi)
+        fprintf(fp, "\nDeltas in parentheses: each run minus **%s**.\n", ref->name);
+    if (any_skipped(runs, n))
+        fprintf(fp, "\n`-`: %s.\n", SKIPPED_NOTE);
+    fprintf(fp, "\n| task |%s", multi ? " run |" : "");
+    for (size_t j = 0; j < nl; j++)
+        fprintf(fp, " %zu |", ref->lengths[j]);
+    fprintf(fp, "\n|---|%s", multi ? "---|" : "");
+    for (size_t j = 0; j < nl; j++)
+        fprintf(fp, "---:|");
+    fputc('\n', fp);
+    for (size_t k = 0; k < grid_rows(rw); k++) {
+        size_t t, i;
+        row_kind kind = grid_row(rw, k, &t, &i);
+        const char *label = kind == ROW_SCORE ? rw->tasks[t] : kind == ROW_MEAN ? "**mean**" : "nulls";
+        fprintf(fp, "| %s |", i == 0 ? label : "");
+        if (multi)
+            fprintf(fp, " %s |", runs[i].name);
+        for (size_t j = 0; j < nl; j++) {
+            report_value v = grid_value(rw, kind, t, i, j);
+            grid_text(buf, sizeof buf, kind, &v);
+            fprintf(fp, " %s |", buf);
+        }
+        fputc('\n', fp);
+    }
+    if (!same_tasks(runs, n))
+        fprintf(fp, "\nRuns cover different tasks: `-` marks a task a run lacks; each mean is over the "
+                    "run's own tasks.\n");
+    fprintf(fp, "\n| run | effective length (mean > %g) | wAvg inc | wAvg dec |\n|---|---|---:|---:|\n",
+            threshold);
+    char eff[64], inc[64], dec[64];
+    for (size_t i = 0; i < n; i++) {
+        report_value vi = wavg_value(rw, i, 1), vd = wavg_value(rw, i, 0);
+        effective_text(eff, sizeof eff, &runs[i]);
+        value_text(inc, sizeof inc, &vi);
+        value_text(dec, sizeof dec, &vd);
+        fprintf(fp, "| %s | %s | %s | %s |\n", runs[i].name, eff, inc, dec);
+    }
+    if (any_probe(runs, n)) {
+        fprintf(fp, "\n| run | layers | first-token share | max \\|hidden\\| | gate mean | model |\n"
+                    "|---|---:|---:|---:|---:|---|\n");
+        for (size_t i = 0; i < n; i++) {
+            const lcx_probe_sum *p = &runs[i].probe;
+            if (!p->present) {
+                fprintf(fp, "| %s | - | - | - | - | no probe.json |\n", runs[i].name);
+                continue;
+            }
+            char share[64], hidden[64], gate[64];
+            probe_cells(p, share, hidden, gate, sizeof share);
+            fprintf(fp, "| %s | %zu | %s | %s | %s | %s |\n", runs[i].name, p->n_layers, share,
+                    hidden, gate, p->model);
+        }
+    }
+}
+
+/* A CSV value, then its delta (empty without one), ending the line. */
+static void csv_value_end(FILE *fp, const report_value *v)
+{
+    if (v->has_delta)
+        fprintf(fp, "%.2f", v->delta);
+    fputc('\n', fp);
+}
+
+/* One tidy table, run by run: run,metric,task,length,value,samples,nulls,delta. */
+static void print_csv(FILE *fp, const report_rows *rw)
+{
+    size_t nl = rows_lengths(rw);
+    fprintf(fp, "run,metric,task,length,value,samples,nulls,delta\n");
+    for (size_t i = 0; i < rw->n; i++) {
+        const lcx_run *r = &rw->runs[i];
+        for (size_t t = 0; t < rw->nt; t++)
+            for (size_t j = 0; j < nl; j++) {
+                report_value v = score_value(rw, t, i, j);
+                if (!v.present)
+                    continue;
+                lcx_report_csv_field(fp, r->name);
+                fprintf(fp, ",score,%s,%zu,%.2f,%zu,%zu,", rw->tasks[t], r->lengths[j], v.value,
+                        v.samples, v.nulls);
+                csv_value_end(fp, &v);
+            }
+        for (size_t j = 0; j < nl; j++) {
+            report_value v = mean_value(rw, i, j);
+            lcx_report_csv_field(fp, r->name);
+            fprintf(fp, ",mean,,%zu,%.2f,%zu,%zu,", r->lengths[j], v.value, v.samples, v.nulls);
+            csv_value_end(fp, &v);
+        }
+        lcx_report_csv_field(fp, r->name);
+        if (r->effective >= 0)
+            fprintf(fp, ",effective_length,,,%zu,,,\n", r->lengths[r->effective]);
+        else
+            fprintf(fp, ",effective_length,,,none,,,\n");
+        for (int inc = 1; inc >= 0; inc--) {
+            report_value v = wavg_value(rw, i, inc);
+            lcx_report_csv_field(fp, r->name);
+            fprintf(fp, ",%s,,,%.2f,,,", inc ? "wavg_inc" : "wavg_dec", v.value);
+            csv_value_end(fp, &v);
+        }
+        const lcx_probe_sum *p = &r->probe;
+        if (p->present) {
+            lcx_report_csv_field(fp, r->name);
+            fprintf(fp, ",probe_first_token_share_pct,,,%.2f,,,\n", 100.0 * p->mean_sink_share);
+            lcx_report_csv_field(fp, r->name);
+            fprintf(fp, ",probe_max_abs_hidden,,,%.2f,,,\n", p->max_hidden);
+            if (p->gate_mean) {
+                lcx_report_csv_field(fp, r->name);
+                fprintf(fp, ",probe_gate_mean,,,%.4f,,,\n", p->mean_gate);
+            }
+        }
+    }
+}
+
+/* ---- the report JSON ----------------------------------------------------- */
+
+static json_t *jnum_or_null(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+/* A name kept in a fixed buffer as a JSON string: the buffer may end inside
+ * a character (a long name cut to fit), which json_string refuses; keep the
+ * whole characters. */
+static json_t *jstr(const char *s)
+{
+    size_t n = strlen(s), bad;
+    return json_stringn(s, lcx_utf8_valid(s, n, &bad) ? n : bad);
+}
+
+static json_t *probe_json(const lcx_probe_sum *p)
+{
+    json_t *o = json_object(), *per = json_object(), *ss = json_array(), *mh = json_array();
+    json_t *gm = p->gate_mean ? json_array() : json_null();
+    for (size_t l = 0; l < p->n_layers; l++) {
+        json_array_append_new(ss, json_real(p->sink_share[l]));
+        json_array_append_new(mh, json_real(p->max_abs_hidden[l]));
+        if (p->gate_mean)
+            json_array_append_new(gm, jnum_or_null(p->gate_mean[l]));
+    }
+    json_object_set_new(o, "model", jstr(p->model));
+    json_object_set_new(o, "gate", jstr(p->gate));
+    json_object_set_new(o, "tokens", p->tokens ? json_integer((json_int_t)p->tokens) : json_null());
+    json_object_set_new(o, "layers", json_integer((json_int_t)p->n_layers));
+    json_object_set_new(o, "first_token_share", json_real(p->mean_sink_share));
+    json_object_set_new(o, "max_abs_hidden", json_real(p->max_hidden));
+    json_object_set_new(o, "gate_mean", p->gate_mean ? jnum_or_null(p->mean_gate) : json_null());
+    json_object_set_new(per, "sink_share", ss);
+    json_object_set_new(per, "max_abs_hidden", mh);
+    json_object_set_new(per, "gate_mean", gm);
+    json_object_set_new(o, "per_layer", per);
+    return o;
+}
+
+json_t *lcx_report_json(const lcx_run *runs, size_t n, double threshold)
+{
+    json_t *root = json_object(), *list = json_array();
+    json_object_set_new(root, "kind", json_string("lcx-report"));
+    json_object_set_new(root, "version", json_integer(LCX_REPORT_VERSION));
+    json_object_set_new(root, "threshold", json_real(threshold));
+    json_object_set_new(root, "reference", n ? jstr(runs[0].name) : json_null());
+    const lcx_run *ref = n ? &runs[0] : NULL;
+    for (size_t i = 0; i < n; i++) {
+        const lcx_run *r = &runs[i];
+        json_t *o = json_object(), *lengths = json_array(), *tasks = json_array(),
+               *cells = json_array(), *means = json_array(), *nulls = json_array();
+        json_object_set_new(o, "name", jstr(r->name));
+        json_object_set_new(o, "path", jstr(r->path));
+        json_object_set_new(o, "model", r->model[0] ? jstr(r->model) : json_null());
+        json_object_set_new(o, "samples", r->samples ? json_integer((json_int_t)r->samples) : json_null());
+        json_object_set_new(o, "original_context",
+                            r->orig_ctx ? json_integer((json_int_t)r->orig_ctx) : json_null());
+        json_object_set_new(o, "rope", r->rope ? json_deep_copy(r->rope) : json_null());
+        for (size_t j = 0; j < r->n_lengths; j++) {
+            json_array_append_new(lengths, json_integer((json_int_t)r->lengths[j]));
+            json_array_append_new(means, json_real(r->means[j]));
+            json_array_append_new(nulls, json_integer((json_int_t)r->nulls[j]));
+        }
+        for (size_t t = 0; t < r->n_tasks; t++) {
+            json_array_append_new(tasks, json_string(r->tasks[t]));
+            for (size_t j = 0; j < r->n_lengths; j++) {
+                const lcx_cell *c = lcx_run_cell(r, r->tasks[t], r->lengths[j]);
+                if (!c)
+                    continue;
+                json_t *jc = json_object();
+                json_object_set_new(jc, "task", json_string(c->task));
+                json_object_set_new(jc, "length", json_integer((json_int_t)c->length));
+                json_object_set_new(jc, "score", json_real(lcx_cell_score(c)));
+                json_object_set_new(jc, "samples", json_integer((json_int_t)c->count));
+                json_object_set_new(jc, "nulls", json_integer((json_int_t)c->nulls));
+                if (i > 0) {
+                    const lcx_cell *rc = lcx_run_cell(ref, c->task, c->length);
+                    json_object_set_new(jc, "delta",
+                                        rc ? json_real(lcx_score_delta(lcx_cell_score(c),
+                                                                       lcx_cell_score(rc)))
+                                           : json_null());
+                }
+                json_array_append_new(cells, jc);
+            }
+        }
+        json_object_set_new(o, "lengths", lengths);
+        json_object_set_new(o, "tasks", tasks);
+        if (r->skipped)
+            json_object_set_new(o, "skipped", json_deep_copy(r->skipped));
+        json_object_set_new(o, "cells", cells);
+        json_object_set_new(o, "means", means);
+        json_object_set_new(o, "nulls", nulls);
+        json_object_set_new(o, "effective_length",
+                            r->effective >= 0 ? json_integer((json_int_t)r->lengths[r->effective])
+                                              : json_null());
+        json_object_set_new(o, "wavg_inc", json_real(r->wavg_inc));
+        json_object_set_new(o, "wavg_dec", json_real(r->wavg_dec));
+        if (i > 0) {
+            json_t *md = json_array();
+            for (size_t j = 0; j < r->n_lengths; j++) {
+                long k = lcx_run_length_index(ref, r->lengths[j]);
+                json_array_append_new(md, k >= 0 ? json_real(lcx_score_delta(r->means[j], ref->means[k]))
+                                                 : json_null());
+            }
+            json_object_set_new(o, "mean_deltas", md);
+            json_object_set_new(o, "wavg_inc_delta", json_real(lcx_score_delta(r->wavg_inc, ref->wavg_inc)));
+            json_object_set_new(o, "wavg_dec_delta", json_real(lcx_score_delta(r->wavg_dec, ref->wavg_dec)));
+        }
+        if (r->probe.present)
+            json_object_set_new(o, "probe", probe_json(&r->probe));
+        json_array_append_new(list, o);
+    }
+    json_object_set_new(root, "runs", list);
+    return root;
+}
+
+/* ---- every format -------------------------------------------------------- */
+
+void lcx_report_print(FILE *fp, const lcx_run *runs, size_t n, double threshold,
+                      lcx_report_format fmt)
+{
+    if (n == 0)
+        return;
+    report_rows rw;
+    rows_init(&rw, runs, n);
+    switch (fmt) {
+    case LCX_FMT_TABLE:
+        print_table(fp, &rw, threshold);
+        break;
+    case LCX_FMT_MARKDOWN:
+        print_markdown(fp, &rw, threshold);
+        break;
+    case LCX_FMT_CSV:
+        print_csv(fp, &rw);
+        break;
+    case LCX_FMT_JSON: {
+        json_t *j = lcx_report_json(runs, n, threshold);
+        lcx_report_json_print(fp, j);
+        json_decref(j);
+        break;
+    }
+    }
+}
