@@ -66,3 +66,10 @@ const lcx_counter *lcx_backend_counter(const lcx_backend *b)
 {
     return b->local ? lcx_backend_local_counter(b->local) : NULL;
 }
+
+int lcx_backend_set_rope(lcx_backend *b, const lcx_rope_opts *rope, lcx_err *err)
+{
+    if (!b->local)
+        return lcx_errf(err, LCX_EINPUT, "a remote model's RoPE is the server's: it cannot be set");
+    return lcx_backend_local_set_rope(b->local, rope, err);
+}

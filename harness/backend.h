@@ -77,6 +77,11 @@ json_t *lcx_backend_describe(const lcx_backend *b);
  * remote backends. New reference. */
 json_t *lcx_backend_rope_at(const lcx_backend *b, size_t length);
 
+/* Run the local engine with other RoPE overrides from the next request on
+ * (lcx sweep: one loaded model for every setting). The overrides are
+ * checked against the model's config; LCX_EINPUT for a remote backend,
+ * whose RoPE is the server's. */
+int lcx_backend_set_rope(lcx_backend *b, const lcx_rope_opts *rope, lcx_err *err);
 /* The counter that fits prompts for this backend when no --tokenizer is
  * given: the local model's tokenizer, or NULL for remote backends. */
 const lcx_counter *lcx_backend_counter(const lcx_backend *b);

@@ -37,6 +37,27 @@ static size_t count_with_model(void *ctx, const char *text, size_t len)
     return lcx_tokenizer_count(lcx_model_tokenizer(b->model), text, len);
 }
 
+/* The overrides must give usable tables with this model (per length, with
+ * auto, they are checked again when a session takes them). */
+static int check_rope(const local_backend *b, const lcx_rope_opts *o, lcx_err *err)
+{
+    lcx_rope_params p;
+    lcx_rope_info ri;
+    lcx_rope_resolve(&lcx_model_config(b->model)->rope, o, 0, &p);
+    int rc = lcx_rope_describe(&p, lcx_model_config(b->model)->max_pos, &ri, err);
+    if (rc)
+        lcx_err_prefix(err, "%s", b->o.model_dir);
+    return rc;
+}
+
+int lcx_backend_local_set_rope(local_backend *b, const lcx_rope_opts *rope, lcx_err *err)
+{
+    int rc = check_rope(b, rope, err);
+    if (!rc)
+        b->o.rope = *rope; /* sessions switch when a request needs it */
+    return rc;
+}
+
 int lcx_backend_local_open(const lcx_backend_opts *o, local_backend **out, lcx_err *err)
 {
     *out = NULL;
@@ -45,15 +66,8 @@ int lcx_backend_local_open(const lcx_backend_opts *o, local_backend **out, lcx_e
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
     b->o = *o;
     int rc = lcx_model_load(o->model_dir, &b->model, err);
-    if (!rc) {
-        /* The overrides must give usable tables (per length, with auto,
-         * they are checked again when a session takes them). */
-        lcx_rope_params p;
-        lcx_rope_info ri;
-        rope_for(b, 0, &p);
-        if ((rc = lcx_rope_describe(&p, lcx_model_config(b->model)->max_pos, &ri, err)))
-            lcx_err_prefix(err, "%s", o->model_dir);
-    }
+    if (!rc)
+        rc = check_rope(b, &o->rope, err);
     if (!rc && !lcx_model_tokenizer(b->model))
         rc = lcx_errf(err, LCX_EINPUT, "%s: the model has no usable tokenizer: %s", o->model_dir,
                       lcx_model_tokenizer_note(b->model));

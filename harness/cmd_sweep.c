@@ -5,10 +5,11 @@
  *   OUT/sweep.json                the grid (the lcx-sweep record lcx report reads)
  *   OUT/yarn<F>-temp<T>/          an lcx run directory per setting
  *
- * Each setting is an in-process `lcx run` with --yarn-factor F and
- * --attn-temperature T added, so a killed sweep resumes like a run: the
- * same command again skips what is recorded. At the end the grid of mean
- * scores is printed with the best setting per length marked. */
+ * The other options are parsed once as `lcx run` options; the model is
+ * loaded once, and each setting is lcx_run_suite (harness/run_suite.h) on
+ * that backend with the setting's RoPE overrides, so a killed sweep resumes
+ * like a run: the same command again skips what is recorded. At the end the
+ * grid of mean scores is printed with the best setting per length marked. */
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "harness/args.h"
 #include "harness/commands.h"
+#include "harness/run_suite.h"
 #include "harness/suite.h"
 #include "results/run_dir.h"
 #include "results/sweep_grid.h"
@@ -176,6 +178,37 @@ static json_t *sweep_record(const sweep_opts *o, const size_t *lengths, size_t n
     return r;
 }
 
+/* The command line run.json records for a setting: what `lcx run` would
+ * have been given (the record only; nothing parses it). */
+static char **setting_argv(const sweep_opts *o, const char *dir, json_t *cell, char *fbuf,
+                           char *tbuf, int *n_out)
+{
+    char **v = calloc((size_t)o->n_pass + 10, sizeof *v);
+    int n = 0;
+    if (!v)
+        return NULL;
+    v[n++] = "run";
+    v[n++] = "--out";
+    v[n++] = (char *)dir;
+    v[n++] = "--model";
+    v[n++] = (char *)o->model;
+    json_t *f = json_object_get(cell, "yarn_factor"), *t = json_object_get(cell, "attn_temperature");
+    if (json_is_number(f)) {
+        snprintf(fbuf, 32, "%.17g", json_number_value(f));
+        v[n++] = "--yarn-factor";
+        v[n++] = fbuf;
+    }
+    if (json_is_number(t)) {
+        snprintf(tbuf, 32, "%.17g", json_number_value(t));
+        v[n++] = "--attn-temperature";
+        v[n++] = tbuf;
+    }
+    for (int k = 0; k < o->n_pass; k++)
+        v[n++] = o->pass[k];
+    *n_out = n;
+    return v;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -187,11 +220,25 @@ int cmd_sweep(int argc, char **argv)
     sweep_opts o;
     int rc = parse_args(argc, argv, &o, &err);
     size_t lengths[LCX_MAX_LENGTHS], n_lengths = 0;
+    /* Every other option is an lcx run option, parsed once. */
+    lcx_run_opts base;
+    lcx_run_opts_init(&base);
+    if (!rc)
+        rc = lcx_run_opts_parse(&base, o.n_pass, o.pass, 0, &err);
+    if (!rc) {
+        base.out = o.out;
+        base.backend.model_dir = o.model;
+        rc = lcx_run_opts_check(&base, &err);
+    }
     if (!rc)
         rc = lcx_suite_parse_lengths(o.lengths, lengths, &n_lengths, &err);
     json_t *rec = rc ? NULL : sweep_record(&o, lengths, n_lengths);
     if (!rc)
         rc = lcx_rundir_sweep_open(o.out, rec, &err);
+    /* One model for every setting. */
+    lcx_backend *b = NULL;
+    if (!rc)
+        rc = lcx_backend_open(&base.backend, &b, &err);
     size_t n_cells = rec ? json_array_size(json_object_get(rec, "cells")) : 0;
     for (size_t c = 0; !rc && c < n_cells; c++) {
         json_t *cell = json_array_get(json_object_get(rec, "cells"), c);
@@ -200,39 +247,33 @@ int cmd_sweep(int argc, char **argv)
         lcx_rundir_path(dir, sizeof dir, o.out, name);
         if (!o.quiet)
             fprintf(stderr, "lcx sweep: setting %zu/%zu: %s\n", c + 1, n_cells, name);
-        char **rargv = calloc((size_t)o.n_pass + 10, sizeof *rargv);
-        if (!rargv) {
-            rc = lcx_errf(&err, LCX_ENOMEM, "out of memory");
-            break;
-        }
-        int n = 0;
-        rargv[n++] = "run";
-        rargv[n++] = "--out";
-        rargv[n++] = dir;
-        rargv[n++] = "--model";
-        rargv[n++] = (char *)o.model;
+        lcx_run_opts ro = base;
+        ro.out = dir;
         json_t *f = json_object_get(cell, "yarn_factor"), *t = json_object_get(cell, "attn_temperature");
         if (json_is_number(f)) {
-            snprintf(fbuf, sizeof fbuf, "%.17g", json_number_value(f));
-            rargv[n++] = "--yarn-factor";
-            rargv[n++] = fbuf;
+            ro.backend.rope.factor = json_number_value(f);
+            ro.backend.rope.factor_auto = 0;
         }
-        if (json_is_number(t)) {
-            snprintf(tbuf, sizeof tbuf, "%.17g", json_number_value(t));
-            rargv[n++] = "--attn-temperature";
-            rargv[n++] = tbuf;
-        }
-        for (int k = 0; k < o.n_pass; k++)
-            rargv[n++] = o.pass[k];
-        int code = cmd_run(n, rargv);
-        free(rargv);
-        if (code) {
+        if (json_is_number(t))
+            ro.backend.rope.temperature = json_number_value(t);
+        ro.argv = setting_argv(&o, dir, cell, fbuf, tbuf, &ro.argc);
+        if (!ro.argv)
+            rc = lcx_errf(&err, LCX_ENOMEM, "out of memory");
+        if (!rc)
+            rc = lcx_backend_set_rope(b, &ro.backend.rope, &err);
+        if (!rc)
+            rc = lcx_run_suite(&ro, b, &err);
+        free(ro.argv);
+        if (rc) {
+            fprintf(stderr, "lcx run: %s\n", err.msg);
+            fprintf(stderr, "lcx sweep: stopped at setting %s (rerun the same command to resume)\n", name);
+            lcx_backend_close(b);
             json_decref(rec);
             free(o.pass);
-            fprintf(stderr, "lcx sweep: stopped at setting %s (rerun the same command to resume)\n", name);
-            return code;
+            return 2;
         }
     }
+    lcx_backend_close(b);
     if (!rc) {
         lcx_sweep_grid g;
         rc = lcx_sweep_grid_load(o.out, &g, &err);

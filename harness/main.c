@@ -1,5 +1,6 @@
 /* main.c: the lcx command line. One table of subcommands; each lives in its
  * own harness/cmd_*.c and returns the exit code. */
+#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,8 +74,17 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "--version"))
         return print_version();
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name))
-            return commands[i].run(argc - 1, argv + 1);
+        if (!strcmp(argv[1], commands[i].name)) {
+            /* libcurl's global set-up, once for the process (it is not
+             * thread-safe, so not in the library's own calls). */
+            if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+                fprintf(stderr, "lcx: libcurl failed to initialise\n");
+                return 2;
+            }
+            int rc = commands[i].run(argc - 1, argv + 1);
+            curl_global_cleanup();
+            return rc;
+        }
     fprintf(stderr, "lcx: unknown command '%s' (try lcx --help)\n", argv[1]);
     return 2;
 }

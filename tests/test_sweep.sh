@@ -54,4 +54,20 @@ expect_error "--yarn-factor: not an lcx sweep option" $LCX sweep --out "$tmp/x" 
 expect_error "--endpoint: not an lcx sweep option" $LCX sweep --out "$tmp/x" --model $MODEL --yarn-factors 2 --endpoint http://127.0.0.1:9
 expect_error "--model DIR is required" $LCX sweep --out "$tmp/x" --yarn-factors 2
 [ -e "$tmp/x" ] && fail "bad input left $tmp/x"
+
+# One model load for a whole sweep, and for a run over several lengths with
+# --yarn-factor auto (RoPE is a session property): the weights file is
+# opened once. Needs strace; without it this part is skipped, saying so.
+if command -v strace >/dev/null 2>&1; then
+    strace -f -e trace=openat -o "$tmp/trace1" $LCX sweep --out "$tmp/sw2" --model $MODEL \
+        --yarn-factors 1,2,4 $SUITE >/dev/null || fail "traced sweep"
+    n=$(grep -c 'model.safetensors"' "$tmp/trace1")
+    [ "$n" = 1 ] || fail "a sweep of 3 settings opened model.safetensors $n times"
+    strace -f -e trace=openat -o "$tmp/trace2" $LCX run --out "$tmp/auto" --model $MODEL \
+        --yarn-factor auto --tasks niah_single_1 --lengths 600,1200,2400 --samples 1 --quiet || fail "traced run"
+    n=$(grep -c 'model.safetensors"' "$tmp/trace2")
+    [ "$n" = 1 ] || fail "a run over 3 lengths with auto opened model.safetensors $n times"
+else
+    echo "note: strace not found; the one-load checks were not run"
+fi
 exit 0

@@ -1,0 +1,37 @@
+/* run_suite.h: the run as one library call, shared by `lcx run` and
+ * `lcx sweep` (and ready for a server): the suite's samples, generated or
+ * read, sent to a backend, scored and recorded in a resumable results
+ * directory (results/run_dir.h). */
+#ifndef LCX_RUN_SUITE_H
+#define LCX_RUN_SUITE_H
+
+#include "common/err.h"
+#include "harness/backend.h"
+#include "harness/suite.h"
+
+typedef struct lcx_run_opts {
+    lcx_suite_opts suite;
+    lcx_backend_opts backend;
+    const char *out;  /* the results directory */
+    const char *data; /* read samples from this lcx gen directory, or NULL */
+    int remote_tokenize, quiet, skip_unfit;
+    const char *api;  /* --api as given (lcx_run_opts_check sets backend.api) */
+    /* The command line run.json records (not parsed again). */
+    int argc;
+    char **argv;
+} lcx_run_opts;
+
+/* `lcx run`'s defaults. */
+void lcx_run_opts_init(lcx_run_opts *o);
+/* Parse argv[first..argc) as `lcx run` options into o (on top of what o
+ * holds); an unknown option is an error. */
+int lcx_run_opts_parse(lcx_run_opts *o, int argc, char **argv, int first, lcx_err *err);
+/* Check the options as a whole (required ones, combinations). */
+int lcx_run_opts_check(lcx_run_opts *o, lcx_err *err);
+
+/* Run into o->out, resuming what it holds. backend: an open backend to use
+ * (one model for several runs), or NULL to open one from o->backend and
+ * close it at the end. */
+int lcx_run_suite(const lcx_run_opts *o, lcx_backend *backend, lcx_err *err);
+
+#endif
