@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int arg_value(int argc, char **argv, int *i, const char *name, const char **value, lcx_err *err)
+int lcx_arg_value(int argc, char **argv, int *i, const char *name, const char **value, lcx_err *err)
 {
     const char *a = argv[*i];
     size_t n = strlen(name);
@@ -24,7 +24,7 @@ int arg_value(int argc, char **argv, int *i, const char *name, const char **valu
     return 1;
 }
 
-int arg_u64(const char *name, const char *value, unsigned long long *out, lcx_err *err)
+int lcx_arg_u64(const char *name, const char *value, unsigned long long *out, lcx_err *err)
 {
     char *end;
     if (!*value || *value == '-')
@@ -35,16 +35,16 @@ int arg_u64(const char *name, const char *value, unsigned long long *out, lcx_er
     return 0;
 }
 
-int arg_size(const char *name, const char *value, size_t *out, lcx_err *err)
+int lcx_arg_size(const char *name, const char *value, size_t *out, lcx_err *err)
 {
     unsigned long long v = 0;
-    int rc = arg_u64(name, value, &v, err);
+    int rc = lcx_arg_u64(name, value, &v, err);
     if (!rc)
         *out = (size_t)v;
     return rc;
 }
 
-size_t arg_split(char *s, char **items, size_t max)
+size_t lcx_arg_split(char *s, char **items, size_t max)
 {
     size_t n = 0;
     char *save = NULL;
@@ -53,7 +53,7 @@ size_t arg_split(char *s, char **items, size_t max)
     return n;
 }
 
-int arg_fail(const char *cmd, const lcx_err *err)
+int lcx_arg_fail(const char *cmd, const lcx_err *err)
 {
     fprintf(stderr, "lcx %s: %s\n", cmd, err->msg[0] ? err->msg : "failed");
     return 2;

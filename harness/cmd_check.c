@@ -34,7 +34,7 @@ static int parse_double(const char *name, const char *s, double *out, lcx_err *e
     return 0;
 }
 
-int cmd_check(int argc, char **argv)
+int lcx_cmd_check(int argc, char **argv)
 {
     lcx_err err = {0};
     const char *baseline = NULL, *tol_s = NULL, *conf_s = NULL, *current = NULL;
@@ -45,9 +45,9 @@ int cmd_check(int argc, char **argv)
             usage(stdout);
             return 0;
         }
-        if ((r = arg_value(argc, argv, &i, "--baseline", &baseline, &err)) ||
-            (r = arg_value(argc, argv, &i, "--tolerance", &tol_s, &err)) ||
-            (r = arg_value(argc, argv, &i, "--confidence", &conf_s, &err))) {
+        if ((r = lcx_arg_value(argc, argv, &i, "--baseline", &baseline, &err)) ||
+            (r = lcx_arg_value(argc, argv, &i, "--tolerance", &tol_s, &err)) ||
+            (r = lcx_arg_value(argc, argv, &i, "--confidence", &conf_s, &err))) {
             if (r < 0)
                 rc = LCX_EINPUT;
             continue;
@@ -70,14 +70,14 @@ int cmd_check(int argc, char **argv)
         !(confidence >= 0.5 && confidence < 1))
         rc = lcx_errf(&err, LCX_EINPUT, "--confidence: %s is not in [0.5, 1)", conf_s);
     if (rc)
-        return arg_fail("check", &err);
+        return lcx_arg_fail("check", &err);
 
     lcx_run base, cur;
     if ((rc = lcx_run_load_any(baseline, LCX_DEFAULT_THRESHOLD, &base, &err)))
-        return arg_fail("check", &err);
+        return lcx_arg_fail("check", &err);
     if ((rc = lcx_run_load_any(current, LCX_DEFAULT_THRESHOLD, &cur, &err))) {
         lcx_run_free(&base);
-        return arg_fail("check", &err);
+        return lcx_arg_fail("check", &err);
     }
     lcx_run pair[2] = {base, cur};
     lcx_run_default_names(pair, 2);
@@ -87,7 +87,7 @@ int cmd_check(int argc, char **argv)
     rc = lcx_check_runs(&base, &cur, tolerance, confidence, &res, &err);
     int code;
     if (rc) {
-        code = arg_fail("check", &err);
+        code = lcx_arg_fail("check", &err);
     } else {
         lcx_check_print(stdout, &res, &base, &cur);
         code = res.n_regressed ? 1 : 0;

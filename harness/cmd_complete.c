@@ -72,17 +72,17 @@ static int parse_opts(int argc, char **argv, complete_opts *o, lcx_err *err)
         const char *stop = NULL;
         int rc = lcx_rope_opts_parse(&o->rope, argc, argv, &i, err);
         if (!rc)
-            (void)((rc = arg_value(argc, argv, &i, "--model", &o->model, err)) ||
-                   (rc = arg_value(argc, argv, &i, "--prompt-file", &o->prompt_file, err)) ||
-                   (rc = arg_value(argc, argv, &i, "--prompt-ids", &o->prompt_ids, err)) ||
-                   (rc = arg_value(argc, argv, &i, "--dump-logits", &o->dump_logits, err)) ||
-                   (rc = arg_value(argc, argv, &i, "--max-tokens", &max_tokens, err)) ||
-                   (rc = arg_value(argc, argv, &i, "--chunk", &chunk, err)) ||
-                   (rc = arg_value(argc, argv, &i, "--top-k", &top_k, err)) ||
-                   (rc = arg_value(argc, argv, &i, "--seed", &seed, err)) ||
-                   (rc = arg_value(argc, argv, &i, "--temperature", &temp, err)) ||
-                   (rc = arg_value(argc, argv, &i, "--top-p", &top_p, err)) ||
-                   (rc = arg_value(argc, argv, &i, "--stop", &stop, err)));
+            (void)((rc = lcx_arg_value(argc, argv, &i, "--model", &o->model, err)) ||
+                   (rc = lcx_arg_value(argc, argv, &i, "--prompt-file", &o->prompt_file, err)) ||
+                   (rc = lcx_arg_value(argc, argv, &i, "--prompt-ids", &o->prompt_ids, err)) ||
+                   (rc = lcx_arg_value(argc, argv, &i, "--dump-logits", &o->dump_logits, err)) ||
+                   (rc = lcx_arg_value(argc, argv, &i, "--max-tokens", &max_tokens, err)) ||
+                   (rc = lcx_arg_value(argc, argv, &i, "--chunk", &chunk, err)) ||
+                   (rc = lcx_arg_value(argc, argv, &i, "--top-k", &top_k, err)) ||
+                   (rc = lcx_arg_value(argc, argv, &i, "--seed", &seed, err)) ||
+                   (rc = lcx_arg_value(argc, argv, &i, "--temperature", &temp, err)) ||
+                   (rc = lcx_arg_value(argc, argv, &i, "--top-p", &top_p, err)) ||
+                   (rc = lcx_arg_value(argc, argv, &i, "--stop", &stop, err)));
         if (rc < 0)
             return LCX_EINPUT;
         if (stop) {
@@ -98,10 +98,10 @@ static int parse_opts(int argc, char **argv, complete_opts *o, lcx_err *err)
             return -1;
         return lcx_errf(err, LCX_EINPUT, "unknown option '%s' (try --help)", argv[i]);
     }
-    if ((max_tokens && arg_size("--max-tokens", max_tokens, &o->max_tokens, err)) ||
-        (chunk && arg_size("--chunk", chunk, &o->chunk, err)) ||
-        (top_k && arg_size("--top-k", top_k, &o->top_k, err)) ||
-        (seed && arg_u64("--seed", seed, &o->seed, err)) ||
+    if ((max_tokens && lcx_arg_size("--max-tokens", max_tokens, &o->max_tokens, err)) ||
+        (chunk && lcx_arg_size("--chunk", chunk, &o->chunk, err)) ||
+        (top_k && lcx_arg_size("--top-k", top_k, &o->top_k, err)) ||
+        (seed && lcx_arg_u64("--seed", seed, &o->seed, err)) ||
         (temp && parse_double_opt("--temperature", temp, &o->temperature, err)) ||
         (top_p && parse_double_opt("--top-p", top_p, &o->top_p, err)))
         return LCX_EINPUT;
@@ -214,7 +214,7 @@ out:
     return rc;
 }
 
-int cmd_complete(int argc, char **argv)
+int lcx_cmd_complete(int argc, char **argv)
 {
     complete_opts o;
     lcx_err err = {0};
@@ -224,8 +224,8 @@ int cmd_complete(int argc, char **argv)
         return 0;
     }
     if (rc)
-        return arg_fail("complete", &err);
+        return lcx_arg_fail("complete", &err);
     if (run_complete(&o, &err))
-        return arg_fail("complete", &err);
+        return lcx_arg_fail("complete", &err);
     return 0;
 }

@@ -114,7 +114,7 @@ static void remove_staging(const lcx_suite *s, const char *staging)
     rmdir(staging);
 }
 
-int cmd_gen(int argc, char **argv)
+int lcx_cmd_gen(int argc, char **argv)
 {
     lcx_err err = {0};
     lcx_suite_opts so;
@@ -129,25 +129,25 @@ int cmd_gen(int argc, char **argv)
             return 0;
         } else if (!strcmp(argv[i], "--quiet")) {
             quiet = 1;
-        } else if ((r = arg_value(argc, argv, &i, "--out", &v, &err))) {
+        } else if ((r = lcx_arg_value(argc, argv, &i, "--out", &v, &err))) {
             if (r < 0)
-                return arg_fail("gen", &err);
+                return lcx_arg_fail("gen", &err);
             out = v;
         } else if ((r = lcx_suite_opt(&so, argc, argv, &i, &err))) {
             if (r < 0)
-                return arg_fail("gen", &err);
+                return lcx_arg_fail("gen", &err);
         } else {
             lcx_errf(&err, LCX_EINPUT, "unknown option '%s' (see --help)", argv[i]);
-            return arg_fail("gen", &err);
+            return lcx_arg_fail("gen", &err);
         }
     }
     if (!out) {
         lcx_errf(&err, LCX_EINPUT, "--out DIR is required");
-        return arg_fail("gen", &err);
+        return lcx_arg_fail("gen", &err);
     }
     lcx_suite suite;
     if (lcx_suite_open(&so, &suite, &err))
-        return arg_fail("gen", &err);
+        return lcx_arg_fail("gen", &err);
     int rc = lcx_suite_check_fits(&suite, NULL, NULL, &err);
     int existed = lcx_is_dir(out);
     if (!rc)
@@ -200,5 +200,5 @@ int cmd_gen(int argc, char **argv)
                     lcx_fit_name(suite.fit.method));
     }
     lcx_suite_close(&suite);
-    return rc ? arg_fail("gen", &err) : 0;
+    return rc ? lcx_arg_fail("gen", &err) : 0;
 }

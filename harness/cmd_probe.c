@@ -58,15 +58,15 @@ static int parse_opts(int argc, char **argv, probe_opts *o, lcx_err *err)
     for (int i = 1; i < argc; i++) {
         int rc = lcx_rope_opts_parse(&o->rope, argc, argv, &i, err);
         if (!rc)
-            (void)((rc = arg_value(argc, argv, &i, "--model", &o->model, err)) ||
-                   (rc = arg_value(argc, argv, &i, "--prompt-file", &o->prompt_file, err)) ||
-                   (rc = arg_value(argc, argv, &i, "--prompt-ids", &o->prompt_ids, err)) ||
-                   (rc = arg_value(argc, argv, &i, "--out", &o->out, err)) ||
-                   (rc = arg_value(argc, argv, &i, "--task", &o->task, err)) ||
-                   (rc = arg_value(argc, argv, &i, "--template", &o->tmpl, err)) ||
-                   (rc = arg_value(argc, argv, &i, "--length", &o->length, err)) ||
-                   (rc = arg_value(argc, argv, &i, "--chunk", &chunk, err)) ||
-                   (rc = arg_value(argc, argv, &i, "--seed", &seed, err)));
+            (void)((rc = lcx_arg_value(argc, argv, &i, "--model", &o->model, err)) ||
+                   (rc = lcx_arg_value(argc, argv, &i, "--prompt-file", &o->prompt_file, err)) ||
+                   (rc = lcx_arg_value(argc, argv, &i, "--prompt-ids", &o->prompt_ids, err)) ||
+                   (rc = lcx_arg_value(argc, argv, &i, "--out", &o->out, err)) ||
+                   (rc = lcx_arg_value(argc, argv, &i, "--task", &o->task, err)) ||
+                   (rc = lcx_arg_value(argc, argv, &i, "--template", &o->tmpl, err)) ||
+                   (rc = lcx_arg_value(argc, argv, &i, "--length", &o->length, err)) ||
+                   (rc = lcx_arg_value(argc, argv, &i, "--chunk", &chunk, err)) ||
+                   (rc = lcx_arg_value(argc, argv, &i, "--seed", &seed, err)));
         if (rc < 0)
             return LCX_EINPUT;
         if (rc)
@@ -75,8 +75,8 @@ static int parse_opts(int argc, char **argv, probe_opts *o, lcx_err *err)
             return -1;
         return lcx_errf(err, LCX_EINPUT, "unknown option '%s' (try --help)", argv[i]);
     }
-    if ((chunk && arg_size("--chunk", chunk, &o->chunk, err)) ||
-        (seed && arg_u64("--seed", seed, &o->seed, err)))
+    if ((chunk && lcx_arg_size("--chunk", chunk, &o->chunk, err)) ||
+        (seed && lcx_arg_u64("--seed", seed, &o->seed, err)))
         return LCX_EINPUT;
     if (!o->model)
         return lcx_errf(err, LCX_EINPUT, "--model is required");
@@ -259,7 +259,7 @@ out:
     return rc;
 }
 
-int cmd_probe(int argc, char **argv)
+int lcx_cmd_probe(int argc, char **argv)
 {
     probe_opts o;
     lcx_err err = {0};
@@ -269,8 +269,8 @@ int cmd_probe(int argc, char **argv)
         return 0;
     }
     if (rc)
-        return arg_fail("probe", &err);
+        return lcx_arg_fail("probe", &err);
     if (run_probe(&o, &err))
-        return arg_fail("probe", &err);
+        return lcx_arg_fail("probe", &err);
     return 0;
 }

@@ -74,7 +74,7 @@ static int report_sweep(const char *dir, int fmt, const char *plot, lcx_err *err
     return rc;
 }
 
-int cmd_report(int argc, char **argv)
+int lcx_cmd_report(int argc, char **argv)
 {
     lcx_err err = {0};
     const char *format = "table", *threshold_s = NULL, *names = NULL, *plot = NULL, *orig_s = NULL;
@@ -90,14 +90,14 @@ int cmd_report(int argc, char **argv)
             free(paths);
             return 0;
         }
-        if ((r = arg_value(argc, argv, &i, "--format", &format, &err)) ||
-            (r = arg_value(argc, argv, &i, "--threshold", &threshold_s, &err)) ||
-            (r = arg_value(argc, argv, &i, "--names", &names, &err)) ||
-            (r = arg_value(argc, argv, &i, "--plot", &plot, &err)) ||
-            (r = arg_value(argc, argv, &i, "--orig-ctx", &orig_s, &err))) {
+        if ((r = lcx_arg_value(argc, argv, &i, "--format", &format, &err)) ||
+            (r = lcx_arg_value(argc, argv, &i, "--threshold", &threshold_s, &err)) ||
+            (r = lcx_arg_value(argc, argv, &i, "--names", &names, &err)) ||
+            (r = lcx_arg_value(argc, argv, &i, "--plot", &plot, &err)) ||
+            (r = lcx_arg_value(argc, argv, &i, "--orig-ctx", &orig_s, &err))) {
             if (r < 0) {
                 free(paths);
-                return arg_fail("report", &err);
+                return lcx_arg_fail("report", &err);
             }
             continue;
         }
@@ -105,7 +105,7 @@ int cmd_report(int argc, char **argv)
         if (v[0] == '-' && v[1]) {
             free(paths);
             lcx_errf(&err, LCX_EINPUT, "unknown option '%s' (see --help)", v);
-            return arg_fail("report", &err);
+            return lcx_arg_fail("report", &err);
         }
         paths[npaths++] = v;
     }
@@ -124,10 +124,10 @@ int cmd_report(int argc, char **argv)
             rc = lcx_errf(&err, LCX_EINPUT, "--threshold: '%s' is not a number", threshold_s);
     }
     if (!rc && orig_s)
-        rc = arg_size("--orig-ctx", orig_s, &orig_ctx, &err);
+        rc = lcx_arg_size("--orig-ctx", orig_s, &orig_ctx, &err);
     if (rc) {
         free(paths);
-        return arg_fail("report", &err);
+        return lcx_arg_fail("report", &err);
     }
 
     /* A sweep directory is reported on its own. */
@@ -139,7 +139,7 @@ int cmd_report(int argc, char **argv)
             else
                 rc = report_sweep(paths[i], fmt, plot, &err);
             free(paths);
-            return rc ? arg_fail("report", &err) : 0;
+            return rc ? lcx_arg_fail("report", &err) : 0;
         }
 
     lcx_run *runs = NULL;
@@ -164,7 +164,7 @@ int cmd_report(int argc, char **argv)
     if (!rc && names) {
         char *copy = strdup(names);
         char **items = calloc(n + 1, sizeof *items);
-        size_t k = copy && items ? arg_split(copy, items, n + 1) : 0;
+        size_t k = copy && items ? lcx_arg_split(copy, items, n + 1) : 0;
         if (!copy || !items)
             rc = lcx_errf(&err, LCX_ENOMEM, "out of memory");
         else if (k != n)
@@ -195,5 +195,5 @@ int cmd_report(int argc, char **argv)
     }
     free_runs(runs, n);
     free(paths);
-    return rc ? arg_fail("report", &err) : 0;
+    return rc ? lcx_arg_fail("report", &err) : 0;
 }

@@ -42,7 +42,7 @@ static void usage(FILE *fp)
             lcx_rope_opts_usage());
 }
 
-int cmd_run(int argc, char **argv)
+int lcx_cmd_run(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -55,6 +55,6 @@ int cmd_run(int argc, char **argv)
     o.argc = argc;
     o.argv = argv;
     if (lcx_run_opts_parse(&o, argc, argv, 1, &err) || lcx_run_opts_check(&o, &err))
-        return arg_fail("run", &err);
-    return lcx_run_suite(&o, NULL, &err) ? arg_fail("run", &err) : 0;
+        return lcx_arg_fail("run", &err);
+    return lcx_run_suite(&o, NULL, &err) ? lcx_arg_fail("run", &err) : 0;
 }

@@ -17,7 +17,7 @@ static void usage(FILE *fp)
                 "  directories searched for them (<length>/<task>.jsonl).\n");
 }
 
-int cmd_score(int argc, char **argv)
+int lcx_cmd_score(int argc, char **argv)
 {
     lcx_err err = {0};
     int json = 0, npaths = 0;
@@ -29,14 +29,14 @@ int cmd_score(int argc, char **argv)
             json = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             lcx_errf(&err, LCX_EINPUT, "unknown option '%s' (see --help)", argv[i]);
-            return arg_fail("score", &err);
+            return lcx_arg_fail("score", &err);
         } else {
             npaths++;
         }
     }
     if (npaths == 0) {
         lcx_errf(&err, LCX_EINPUT, "no prediction file or directory given (see --help)");
-        return arg_fail("score", &err);
+        return lcx_arg_fail("score", &err);
     }
     lcx_table table;
     lcx_table_init(&table);
@@ -56,5 +56,5 @@ int cmd_score(int argc, char **argv)
         }
     }
     lcx_table_free(&table);
-    return rc ? arg_fail("score", &err) : 0;
+    return rc ? lcx_arg_fail("score", &err) : 0;
 }

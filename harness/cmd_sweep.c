@@ -56,7 +56,7 @@ static int parse_list(const char *name, const char *value, double *out, size_t *
     char *items[MAX_GRID + 1];
     if (!copy)
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
-    size_t k = arg_split(copy, items, MAX_GRID + 1);
+    size_t k = lcx_arg_split(copy, items, MAX_GRID + 1);
     int rc = 0;
     if (k == 0 || k > MAX_GRID)
         rc = lcx_errf(err, LCX_EINPUT, "%s: give 1 to %d values", name, MAX_GRID);
@@ -87,18 +87,18 @@ static int parse_args(int argc, char **argv, sweep_opts *o, lcx_err *err)
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
         int r;
-        if ((r = arg_value(argc, argv, &i, "--out", &o->out, err)) ||
-            (r = arg_value(argc, argv, &i, "--model", &o->model, err))) {
+        if ((r = lcx_arg_value(argc, argv, &i, "--out", &o->out, err)) ||
+            (r = lcx_arg_value(argc, argv, &i, "--model", &o->model, err))) {
             if (r < 0)
                 return LCX_EINPUT;
             continue;
         }
-        if ((r = arg_value(argc, argv, &i, "--yarn-factors", &v, err)) > 0) {
+        if ((r = lcx_arg_value(argc, argv, &i, "--yarn-factors", &v, err)) > 0) {
             if (parse_list("--yarn-factors", v, o->factors, &o->n_factors, err))
                 return LCX_EINPUT;
             continue;
         }
-        if (r == 0 && (r = arg_value(argc, argv, &i, "--attn-temperatures", &v, err)) > 0) {
+        if (r == 0 && (r = lcx_arg_value(argc, argv, &i, "--attn-temperatures", &v, err)) > 0) {
             if (parse_list("--attn-temperatures", v, o->temps, &o->n_temps, err))
                 return LCX_EINPUT;
             continue;
@@ -115,7 +115,7 @@ static int parse_args(int argc, char **argv, sweep_opts *o, lcx_err *err)
             o->quiet = 1;
         /* Remember --lengths for sweep.json; everything else goes to lcx run as is. */
         int j = i;
-        if ((r = arg_value(argc, argv, &j, "--lengths", &v, err)) > 0)
+        if ((r = lcx_arg_value(argc, argv, &j, "--lengths", &v, err)) > 0)
             o->lengths = v;
         else if (r < 0)
             return LCX_EINPUT;
@@ -209,7 +209,7 @@ static char **setting_argv(const sweep_opts *o, const char *dir, json_t *cell, c
     return v;
 }
 
-int cmd_sweep(int argc, char **argv)
+int lcx_cmd_sweep(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -284,5 +284,5 @@ int cmd_sweep(int argc, char **argv)
     }
     json_decref(rec);
     free(o.pass);
-    return rc ? arg_fail("sweep", &err) : 0;
+    return rc ? lcx_arg_fail("sweep", &err) : 0;
 }

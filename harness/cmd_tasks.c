@@ -6,7 +6,7 @@
 #include "harness/commands.h"
 #include "tasks/tasks.h"
 
-int cmd_tasks(int argc, char **argv)
+int lcx_cmd_tasks(int argc, char **argv)
 {
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf("usage: lcx tasks\n  Lists the RULER tasks with their parameters, and the templates.\n");
@@ -15,7 +15,7 @@ int cmd_tasks(int argc, char **argv)
     if (argc > 1) {
         lcx_err err;
         lcx_errf(&err, LCX_EINPUT, "unknown argument '%s'", argv[1]);
-        return arg_fail("tasks", &err);
+        return lcx_arg_fail("tasks", &err);
     }
     printf("%-16s %-6s %-7s %-18s %s\n", "task", "family", "tokens", "metric", "parameters");
     for (size_t i = 0; i < lcx_task_count(); i++) {

@@ -43,8 +43,8 @@ static int parse_opts(int argc, char **argv, tokenize_opts *o, lcx_err *err)
     memset(o, 0, sizeof *o);
     for (int i = 1; i < argc; i++) {
         int rc;
-        if ((rc = arg_value(argc, argv, &i, "--tokenizer", &o->tokenizer, err)) != 0 ||
-            (rc = arg_value(argc, argv, &i, "--file", &o->file, err)) != 0) {
+        if ((rc = lcx_arg_value(argc, argv, &i, "--tokenizer", &o->tokenizer, err)) != 0 ||
+            (rc = lcx_arg_value(argc, argv, &i, "--file", &o->file, err)) != 0) {
             if (rc < 0)
                 return LCX_EINPUT;
             continue;
@@ -200,7 +200,7 @@ static int run_jsonl(const lcx_tokenizer *tok, const tokenize_opts *o, const cha
     return rc;
 }
 
-int cmd_tokenize(int argc, char **argv)
+int lcx_cmd_tokenize(int argc, char **argv)
 {
     tokenize_opts o;
     lcx_err err = {0};
@@ -223,5 +223,5 @@ int cmd_tokenize(int argc, char **argv)
                         : run_encode(tok, &o, data, len, &err);
     free(data);
     lcx_tokenizer_free(tok);
-    return rc ? arg_fail("tokenize", &err) : 0;
+    return rc ? lcx_arg_fail("tokenize", &err) : 0;
 }

@@ -74,13 +74,13 @@ static int parse(int argc, char **argv, trainer_opts *o, cli *c, lcx_err *err)
             c->quiet = 1;
             continue;
         }
-        if ((r = arg_value(argc, argv, &i, "--out", &v, err))) {
+        if ((r = lcx_arg_value(argc, argv, &i, "--out", &v, err))) {
             if (r < 0)
                 return -1;
             c->out = v;
             continue;
         }
-        if ((r = arg_value(argc, argv, &i, "--vocab", &v, err))) {
+        if ((r = lcx_arg_value(argc, argv, &i, "--vocab", &v, err))) {
             if (r < 0)
                 return -1;
             c->vocab = v;
@@ -94,7 +94,7 @@ static int parse(int argc, char **argv, trainer_opts *o, cli *c, lcx_err *err)
             lcx_errf(err, LCX_EINPUT, "unknown option '%s' (see --help)", argv[i]);
             return -1;
         }
-        if ((r = arg_value(argc, argv, &i, name, &v, err)) < 0 ||
+        if ((r = lcx_arg_value(argc, argv, &i, name, &v, err)) < 0 ||
             trainer_set_option(o, name, v, err))
             return -1;
         c->have_gate |= !strcmp(name, "--gate");
@@ -164,21 +164,21 @@ static int file_exists(const char *dir, const char *name)
     return stat(path, &sb) == 0;
 }
 
-int cmd_train(int argc, char **argv)
+int lcx_cmd_train(int argc, char **argv)
 {
     lcx_err err = {0};
     trainer_opts o;
     trainer_opts_default(&o);
     cli c;
     if (parse(argc, argv, &o, &c, &err))
-        return arg_fail("train", &err);
+        return lcx_arg_fail("train", &err);
     if (c.help) {
         usage(stdout);
         return 0;
     }
     if (!c.out) {
         lcx_errf(&err, LCX_EINPUT, "--out DIR is required (see --help)");
-        return arg_fail("train", &err);
+        return lcx_arg_fail("train", &err);
     }
     char cfg_path[4200];
     snprintf(cfg_path, sizeof cfg_path, "%s/train.cfg", c.out);
@@ -191,16 +191,16 @@ int cmd_train(int argc, char **argv)
         trainer_opts_default(&so);
         if (c.vocab) {
             lcx_errf(&err, LCX_EINPUT, "--resume reuses %s/tokenizer.json; drop --vocab", c.out);
-            return arg_fail("train", &err);
+            return lcx_arg_fail("train", &err);
         }
         if (!lcx_is_dir(c.out)) {
             lcx_errf(&err, LCX_EINPUT, "--resume: %s is not a training run directory", c.out);
-            return arg_fail("train", &err);
+            return lcx_arg_fail("train", &err);
         }
         if (lcx_read_file(cfg_path, &text, &len, &err) ||
             trainer_settings_parse(text, cfg_path, &so, &err)) {
             free(text);
-            return arg_fail("train", &err);
+            return lcx_arg_fail("train", &err);
         }
         free(text);
         o = so;
@@ -226,23 +226,23 @@ int cmd_train(int argc, char **argv)
         free(saved);
         free(merged);
         if (differ)
-            return arg_fail("train", &err);
+            return lcx_arg_fail("train", &err);
         if (!file_exists(c.out, "checkpoint.bin")) {
             lcx_errf(&err, LCX_EINPUT, "--resume: %s/checkpoint.bin does not exist", c.out);
-            return arg_fail("train", &err);
+            return lcx_arg_fail("train", &err);
         }
     } else {
         if (!c.have_gate) {
             lcx_errf(&err, LCX_EINPUT, "--gate none|headwise|elementwise is required");
-            return arg_fail("train", &err);
+            return lcx_arg_fail("train", &err);
         }
         if (trainer_check(&o, &err))
-            return arg_fail("train", &err);
+            return lcx_arg_fail("train", &err);
         if (c.vocab) { /* a bad tokenizer fails now, before any directory exists */
             lcx_tokenizer *tok = NULL;
             if (lcx_tokenizer_load(c.vocab, &tok, &err)) {
                 lcx_err_prefix(&err, "--vocab");
-                return arg_fail("train", &err);
+                return lcx_arg_fail("train", &err);
             }
             lcx_tokenizer_free(tok);
         }
@@ -250,17 +250,17 @@ int cmd_train(int argc, char **argv)
         if (stat(c.out, &sb) == 0) {
             if (!S_ISDIR(sb.st_mode)) {
                 lcx_errf(&err, LCX_EINPUT, "--out %s exists and is not a directory", c.out);
-                return arg_fail("train", &err);
+                return lcx_arg_fail("train", &err);
             }
             if (file_exists(c.out, "checkpoint.bin")) { /* without one, nothing is lost */
                 lcx_errf(&err, LCX_EINPUT, "--out %s already holds a training run (use --resume, or "
                          "another directory)", c.out);
-                return arg_fail("train", &err);
+                return lcx_arg_fail("train", &err);
             }
         } else {
             if (lcx_mkdir_p(c.out, &err)) {
                 lcx_err_prefix(&err, "--out %s", c.out);
-                return arg_fail("train", &err);
+                return lcx_arg_fail("train", &err);
             }
             created = 1;
         }
@@ -272,7 +272,7 @@ int cmd_train(int argc, char **argv)
             if (created)
                 remove_run_files(c.out);
             lcx_err_prefix(&err, "--out %s", c.out);
-            return arg_fail("train", &err);
+            return lcx_arg_fail("train", &err);
         }
     }
 
@@ -296,7 +296,7 @@ int cmd_train(int argc, char **argv)
                 }
             }
         }
-        return arg_fail("train", &err);
+        return lcx_arg_fail("train", &err);
     }
     if (!c.quiet)
         fprintf(stderr, "lcx train: model written to %s/model\n", c.out);

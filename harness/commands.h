@@ -4,16 +4,16 @@
 #ifndef LCX_COMMANDS_H
 #define LCX_COMMANDS_H
 
-int cmd_gen(int argc, char **argv);
-int cmd_run(int argc, char **argv);
-int cmd_complete(int argc, char **argv);
-int cmd_probe(int argc, char **argv);
-int cmd_report(int argc, char **argv);
-int cmd_check(int argc, char **argv);
-int cmd_score(int argc, char **argv);
-int cmd_sweep(int argc, char **argv);
-int cmd_tasks(int argc, char **argv);
-int cmd_tokenize(int argc, char **argv);
-int cmd_train(int argc, char **argv);
+int lcx_cmd_gen(int argc, char **argv);
+int lcx_cmd_run(int argc, char **argv);
+int lcx_cmd_complete(int argc, char **argv);
+int lcx_cmd_probe(int argc, char **argv);
+int lcx_cmd_report(int argc, char **argv);
+int lcx_cmd_check(int argc, char **argv);
+int lcx_cmd_score(int argc, char **argv);
+int lcx_cmd_sweep(int argc, char **argv);
+int lcx_cmd_tasks(int argc, char **argv);
+int lcx_cmd_tokenize(int argc, char **argv);
+int lcx_cmd_train(int argc, char **argv);
 
 #endif

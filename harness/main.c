@@ -16,17 +16,17 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-    {"gen", cmd_gen, "generate RULER task samples fitted to token lengths"},
-    {"complete", cmd_complete, "run the local engine on a prompt and print the continuation"},
-    {"probe", cmd_probe, "attention-sink probe: first-token share, max |hidden|, gate scores"},
-    {"run", cmd_run, "run the suite against the local engine or a remote model"},
-    {"score", cmd_score, "score prediction records with RULER's metrics"},
-    {"report", cmd_report, "runs side by side: scores, deltas, effective length, wAvg; sweep grids"},
-    {"check", cmd_check, "CI gate: fail when a cell drops below a baseline beyond sampling noise"},
-    {"sweep", cmd_sweep, "run one local model over a grid of YaRN factors / attention temperatures"},
-    {"tasks", cmd_tasks, "list the tasks and their parameters"},
-    {"tokenize", cmd_tokenize, "encode text to token ids (or decode ids) with a tokenizer.json"},
-    {"train", cmd_train, "train a small baseline or gated model on RULER data, export it for the engine"},
+    {"gen", lcx_cmd_gen, "generate RULER task samples fitted to token lengths"},
+    {"complete", lcx_cmd_complete, "run the local engine on a prompt and print the continuation"},
+    {"probe", lcx_cmd_probe, "attention-sink probe: first-token share, max |hidden|, gate scores"},
+    {"run", lcx_cmd_run, "run the suite against the local engine or a remote model"},
+    {"score", lcx_cmd_score, "score prediction records with RULER's metrics"},
+    {"report", lcx_cmd_report, "runs side by side: scores, deltas, effective length, wAvg; sweep grids"},
+    {"check", lcx_cmd_check, "CI gate: fail when a cell drops below a baseline beyond sampling noise"},
+    {"sweep", lcx_cmd_sweep, "run one local model over a grid of YaRN factors / attention temperatures"},
+    {"tasks", lcx_cmd_tasks, "list the tasks and their parameters"},
+    {"tokenize", lcx_cmd_tokenize, "encode text to token ids (or decode ids) with a tokenizer.json"},
+    {"train", lcx_cmd_train, "train a small baseline or gated model on RULER data, export it for the engine"},
 };
 
 static void usage(FILE *fp)

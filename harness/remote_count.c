@@ -76,7 +76,7 @@ static char *tokenize_body(const remote_counter *rc, int form, const char *text,
     return s;
 }
 
-int remote_count_parse_reply(const char *body, size_t len, long *count, lcx_err *err)
+int lcx_remote_count_parse_reply(const char *body, size_t len, long *count, lcx_err *err)
 {
     json_error_t je;
     json_t *r = json_loadb(body, len, 0, &je);
@@ -144,7 +144,7 @@ static size_t count_remote(void *ctx, const char *text, size_t len)
         free(body);
         long n = -1;
         if (status == 200)
-            remote_count_parse_reply(sb_str(&reply), reply.len, &n, NULL);
+            lcx_remote_count_parse_reply(sb_str(&reply), reply.len, &n, NULL);
         if (status && status != 200)
             snprintf(why, sizeof why, "HTTP %ld", status);
         else if (status == 200 && n < 0)
@@ -169,7 +169,7 @@ static size_t count_remote(void *ctx, const char *text, size_t len)
     return SIZE_MAX;
 }
 
-int remote_count_open(const char *endpoint, const char *model_name, double timeout,
+int lcx_remote_count_open(const char *endpoint, const char *model_name, double timeout,
                       remote_counter **out, lcx_err *err)
 {
     *out = NULL;
@@ -194,18 +194,18 @@ int remote_count_open(const char *endpoint, const char *model_name, double timeo
      * nothing) fails before any work. */
     static const char probe[] = "lcx counts tokens";
     if (count_remote(rc, probe, sizeof probe - 1) == SIZE_MAX)
-        return remote_count_error(rc, err);
+        return lcx_remote_count_error(rc, err);
     return 0;
 }
 
-void remote_count_set_limit(remote_counter *rc, size_t max_bytes)
+void lcx_remote_count_set_limit(remote_counter *rc, size_t max_bytes)
 {
     pthread_mutex_lock(&rc->lock);
     rc->max_bytes = max_bytes;
     pthread_mutex_unlock(&rc->lock);
 }
 
-void remote_count_stats(remote_counter *rc, size_t *requests, size_t *bytes)
+void lcx_remote_count_stats(remote_counter *rc, size_t *requests, size_t *bytes)
 {
     pthread_mutex_lock(&rc->lock);
     *requests = rc->requests;
@@ -213,7 +213,7 @@ void remote_count_stats(remote_counter *rc, size_t *requests, size_t *bytes)
     pthread_mutex_unlock(&rc->lock);
 }
 
-void remote_count_close(remote_counter *rc)
+void lcx_remote_count_close(remote_counter *rc)
 {
     if (!rc)
         return;
@@ -223,13 +223,13 @@ void remote_count_close(remote_counter *rc)
     free(rc);
 }
 
-lcx_counter remote_count_counter(remote_counter *rc)
+lcx_counter lcx_remote_count_counter(remote_counter *rc)
 {
     lcx_counter c = {"remote /tokenize", count_remote, rc, 0}; /* its cut rules are unknown */
     return c;
 }
 
-int remote_count_error(remote_counter *rc, lcx_err *err)
+int lcx_remote_count_error(remote_counter *rc, lcx_err *err)
 {
     pthread_mutex_lock(&rc->lock);
     int code = rc->error.code;
@@ -239,7 +239,7 @@ int remote_count_error(remote_counter *rc, lcx_err *err)
     return code;
 }
 
-const char *remote_count_form(const remote_counter *rc)
+const char *lcx_remote_count_form(const remote_counter *rc)
 {
     return rc->form == FORM_VLLM ? "vllm" : rc->form == FORM_LLAMACPP ? "llamacpp" : "unknown";
 }

@@ -25,7 +25,7 @@ static int number_opt(int argc, char **argv, int *i, const char *name, double lo
                       double *out, lcx_err *err)
 {
     const char *v;
-    int r = arg_value(argc, argv, i, name, &v, err);
+    int r = lcx_arg_value(argc, argv, i, name, &v, err);
     if (r <= 0)
         return r;
     char *end;
@@ -73,7 +73,7 @@ int lcx_run_opts_parse(lcx_run_opts *o, int argc, char **argv, int first, lcx_er
         else if (!strcmp(argv[i], "--fail-fast"))
             o->backend.fail_fast = r = 1;
         for (size_t k = 0; !r && k < sizeof strings / sizeof strings[0]; k++)
-            r = arg_value(argc, argv, &i, strings[k].name, strings[k].value, err);
+            r = lcx_arg_value(argc, argv, &i, strings[k].name, strings[k].value, err);
         if (!r)
             r = number_opt(argc, argv, &i, "--concurrency", 1, 1024, &concurrency, err);
         if (!r)
@@ -478,8 +478,8 @@ int lcx_run_suite(const lcx_run_opts *opts, lcx_backend *shared, lcx_err *errp)
         rc = lcx_backend_open(&o.backend, &b, &err);
     lcx_counter remote_c;
     if (!rc && o.remote_tokenize) {
-        rc = remote_count_open(o.backend.endpoint, o.backend.model_name, o.backend.timeout, &rcount, &err);
-        remote_c = remote_count_counter(rcount);
+        rc = lcx_remote_count_open(o.backend.endpoint, o.backend.model_name, o.backend.timeout, &rcount, &err);
+        remote_c = lcx_remote_count_counter(rcount);
         o.suite.counter = &remote_c;
         /* No prompt of these lengths needs more than 32 bytes a token. */
         size_t lengths[LCX_MAX_LENGTHS], nl = 0, longest = 0;
@@ -488,7 +488,7 @@ int lcx_run_suite(const lcx_run_opts *opts, lcx_backend *shared, lcx_err *errp)
             for (size_t i = 0; i < nl; i++)
                 longest = lengths[i] > longest ? lengths[i] : longest;
         if (!rc && longest)
-            remote_count_set_limit(rcount, 32 * longest + 65536);
+            lcx_remote_count_set_limit(rcount, 32 * longest + 65536);
     } else if (!rc && lcx_backend_counter(b)) {
         o.suite.counter = lcx_backend_counter(b);
         o.suite.counter_is_tokenizer = 1;
@@ -532,7 +532,7 @@ int lcx_run_suite(const lcx_run_opts *opts, lcx_backend *shared, lcx_err *errp)
     if (!rc)
         rc = run_cells(&o, &s, skip, b, &prog, &errors, &err);
     lcx_err cerr;
-    if (rcount && remote_count_error(rcount, &cerr))
+    if (rcount && lcx_remote_count_error(rcount, &cerr))
         rc = cerr.code, err = cerr;
     if (!rc) {
         lcx_progress_finish(&prog);
@@ -545,8 +545,8 @@ int lcx_run_suite(const lcx_run_opts *opts, lcx_backend *shared, lcx_err *errp)
         json_decref(desc);
         if (rcount) {
             size_t nreq, nbytes;
-            remote_count_stats(rcount, &nreq, &nbytes);
-            json_object_set_new(runtime, "tokenize_form", json_string(remote_count_form(rcount)));
+            lcx_remote_count_stats(rcount, &nreq, &nbytes);
+            json_object_set_new(runtime, "tokenize_form", json_string(lcx_remote_count_form(rcount)));
             json_object_set_new(runtime, "tokenize_requests", json_integer((json_int_t)nreq));
             json_object_set_new(runtime, "tokenize_bytes", json_integer((json_int_t)nbytes));
         }
@@ -562,7 +562,7 @@ int lcx_run_suite(const lcx_run_opts *opts, lcx_backend *shared, lcx_err *errp)
     json_decref(config);
     if (suite_open)
         lcx_suite_close(&s);
-    remote_count_close(rcount);
+    lcx_remote_count_close(rcount);
     if (b != shared)
         lcx_backend_close(b);
     if (rc)

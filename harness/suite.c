@@ -40,7 +40,7 @@ int lcx_suite_opt(lcx_suite_opts *o, int argc, char **argv, int *i, lcx_err *err
     }
     for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
         const char *v;
-        int r = arg_value(argc, argv, i, opts[k].name, &v, err);
+        int r = lcx_arg_value(argc, argv, i, opts[k].name, &v, err);
         if (r) {
             if (r > 0)
                 *(const char **)((char *)o + opts[k].offset) = v;
@@ -59,7 +59,7 @@ static int parse_tasks(const char *spec, lcx_suite *s, lcx_err *err)
     }
     char buf[4096], *items[LCX_MAX_TASKS];
     snprintf(buf, sizeof buf, "%s", spec);
-    size_t n = arg_split(buf, items, LCX_MAX_TASKS);
+    size_t n = lcx_arg_split(buf, items, LCX_MAX_TASKS);
     if (n == 0)
         return lcx_errf(err, LCX_EINPUT, "--tasks: no task named");
     for (size_t i = 0; i < n; i++) {
@@ -78,7 +78,7 @@ int lcx_suite_parse_lengths(const char *spec, size_t *lengths, size_t *n_lengths
 {
     char buf[4096], *items[LCX_MAX_LENGTHS];
     snprintf(buf, sizeof buf, "%s", spec);
-    size_t n = arg_split(buf, items, LCX_MAX_LENGTHS);
+    size_t n = lcx_arg_split(buf, items, LCX_MAX_LENGTHS);
     *n_lengths = 0;
     if (n == 0)
         return lcx_errf(err, LCX_EINPUT, "--lengths: no length given");
@@ -102,10 +102,10 @@ int lcx_suite_open(const lcx_suite_opts *o, lcx_suite *s, lcx_err *err)
     if (!rc)
         rc = lcx_suite_parse_lengths(o->lengths, s->lengths, &s->n_lengths, err);
     if (!rc)
-        rc = arg_size("--samples", o->samples, &s->samples, err);
+        rc = lcx_arg_size("--samples", o->samples, &s->samples, err);
     if (!rc && s->samples == 0)
         rc = lcx_errf(err, LCX_EINPUT, "--samples: must be at least 1");
-    if (!rc && !(rc = arg_u64("--seed", o->seed, &seed, err)))
+    if (!rc && !(rc = lcx_arg_u64("--seed", o->seed, &seed, err)))
         s->seed = seed;
     if (!rc && !(s->tmpl = lcx_template_find(o->template_name)))
         rc = lcx_errf(err, LCX_EINPUT, "--template: unknown template '%s' (%s)", o->template_name,

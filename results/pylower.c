@@ -64,20 +64,20 @@ static int in_ranges(const pylower_range *r, size_t n, uint32_t cp)
     return 0;
 }
 
-static int cased(uint32_t cp) { return in_ranges(pylower_cased, pylower_cased_n, cp); }
-static int ignorable(uint32_t cp) { return in_ranges(pylower_ignorable, pylower_ignorable_n, cp); }
+static int cased(uint32_t cp) { return in_ranges(lcx_pylower_cased, lcx_pylower_cased_n, cp); }
+static int ignorable(uint32_t cp) { return in_ranges(lcx_pylower_ignorable, lcx_pylower_ignorable_n, cp); }
 
 static uint32_t lower_single(uint32_t cp)
 {
-    size_t lo = 0, hi = pylower_single_n;
+    size_t lo = 0, hi = lcx_pylower_single_n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (cp < pylower_single[mid].cp)
+        if (cp < lcx_pylower_single[mid].cp)
             hi = mid;
-        else if (cp > pylower_single[mid].cp)
+        else if (cp > lcx_pylower_single[mid].cp)
             lo = mid + 1;
         else
-            return pylower_single[mid].lower;
+            return lcx_pylower_single[mid].lower;
     }
     return cp;
 }
@@ -147,10 +147,10 @@ void lcx_py_lower(const char *str, size_t n, strbuf *out)
             encode(final_sigma(s, n, i, k) ? 0x3c2 : 0x3c3, out);
         } else {
             int done = 0;
-            for (size_t m = 0; m < pylower_multi_n && !done; m++)
-                if (pylower_multi_map[m].cp == cp) {
-                    for (int q = 0; q < pylower_multi_map[m].n; q++)
-                        encode(pylower_multi_map[m].lower[q], out);
+            for (size_t m = 0; m < lcx_pylower_multi_n && !done; m++)
+                if (lcx_pylower_multi_map[m].cp == cp) {
+                    for (int q = 0; q < lcx_pylower_multi_map[m].n; q++)
+                        encode(lcx_pylower_multi_map[m].lower[q], out);
                     done = 1;
                 }
             if (!done)

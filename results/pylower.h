@@ -31,13 +31,13 @@ typedef struct pylower_range {
     uint32_t lo, hi;
 } pylower_range;
 
-extern const pylower_pair pylower_single[];
-extern const size_t pylower_single_n;
-extern const pylower_multi pylower_multi_map[];
-extern const size_t pylower_multi_n;
-extern const pylower_range pylower_cased[];
-extern const size_t pylower_cased_n;
-extern const pylower_range pylower_ignorable[];
-extern const size_t pylower_ignorable_n;
+extern const pylower_pair lcx_pylower_single[];
+extern const size_t lcx_pylower_single_n;
+extern const pylower_multi lcx_pylower_multi_map[];
+extern const size_t lcx_pylower_multi_n;
+extern const pylower_range lcx_pylower_cased[];
+extern const size_t lcx_pylower_cased_n;
+extern const pylower_range lcx_pylower_ignorable[];
+extern const size_t lcx_pylower_ignorable_n;
 
 #endif

@@ -3,7 +3,7 @@
  * (Python 3.10's unicodedata). Do not edit. */
 #include "results/pylower.h"
 
-const pylower_pair pylower_single[] = {
+const pylower_pair lcx_pylower_single[] = {
     {0x0041, 0x0061},
     {0x0042, 0x0062},
     {0x0043, 0x0063},
@@ -1397,14 +1397,14 @@ const pylower_pair pylower_single[] = {
     {0x1E920, 0x1E942},
     {0x1E921, 0x1E943},
 };
-const size_t pylower_single_n = sizeof pylower_single / sizeof pylower_single[0];
+const size_t lcx_pylower_single_n = sizeof lcx_pylower_single / sizeof lcx_pylower_single[0];
 
-const pylower_multi pylower_multi_map[] = {
+const pylower_multi lcx_pylower_multi_map[] = {
     {0x0130, 2, {0x0069, 0x0307}},
 };
-const size_t pylower_multi_n = sizeof pylower_multi_map / sizeof pylower_multi_map[0];
+const size_t lcx_pylower_multi_n = sizeof lcx_pylower_multi_map / sizeof lcx_pylower_multi_map[0];
 
-const pylower_range pylower_cased[] = {
+const pylower_range lcx_pylower_cased[] = {
     {0x0041, 0x005A},
     {0x0061, 0x007A},
     {0x00AA, 0x00AA},
@@ -1547,9 +1547,9 @@ const pylower_range pylower_cased[] = {
     {0x1F150, 0x1F169},
     {0x1F170, 0x1F189},
 };
-const size_t pylower_cased_n = sizeof pylower_cased / sizeof pylower_cased[0];
+const size_t lcx_pylower_cased_n = sizeof lcx_pylower_cased / sizeof lcx_pylower_cased[0];
 
-const pylower_range pylower_ignorable[] = {
+const pylower_range lcx_pylower_ignorable[] = {
     {0x0027, 0x0027},
     {0x002E, 0x002E},
     {0x003A, 0x003A},
@@ -1961,5 +1961,5 @@ const pylower_range pylower_ignorable[] = {
     {0xE0020, 0xE007F},
     {0xE0100, 0xE01EF},
 };
-const size_t pylower_ignorable_n = sizeof pylower_ignorable / sizeof pylower_ignorable[0];
+const size_t lcx_pylower_ignorable_n = sizeof lcx_pylower_ignorable / sizeof lcx_pylower_ignorable[0];
 

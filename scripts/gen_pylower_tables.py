@@ -87,15 +87,15 @@ def main():
     w(" * Unicode Character Database, characters assigned up to Unicode %s\n" % ".".join(map(str, MAX_AGE)))
     w(" * (Python 3.10's unicodedata). Do not edit. */\n")
     w('#include "results/pylower.h"\n\n')
-    w("const pylower_pair pylower_single[] = {\n")
+    w("const pylower_pair lcx_pylower_single[] = {\n")
     for cp, m in single:
         w("    {0x%04X, 0x%04X},\n" % (cp, m))
-    w("};\nconst size_t pylower_single_n = sizeof pylower_single / sizeof pylower_single[0];\n\n")
-    w("const pylower_multi pylower_multi_map[] = {\n")
+    w("};\nconst size_t lcx_pylower_single_n = sizeof lcx_pylower_single / sizeof lcx_pylower_single[0];\n\n")
+    w("const pylower_multi lcx_pylower_multi_map[] = {\n")
     for cp, m in multi:
         w("    {0x%04X, %d, {%s}},\n" % (cp, len(m), ", ".join("0x%04X" % x for x in m)))
-    w("};\nconst size_t pylower_multi_n = sizeof pylower_multi_map / sizeof pylower_multi_map[0];\n\n")
-    for name, rs in (("pylower_cased", cased), ("pylower_ignorable", ignorable)):
+    w("};\nconst size_t lcx_pylower_multi_n = sizeof lcx_pylower_multi_map / sizeof lcx_pylower_multi_map[0];\n\n")
+    for name, rs in (("lcx_pylower_cased", cased), ("lcx_pylower_ignorable", ignorable)):
         w("const pylower_range %s[] = {\n" % name)
         for lo, hi in rs:
             w("    {0x%04X, 0x%04X},\n" % (lo, hi))

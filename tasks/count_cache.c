@@ -30,7 +30,7 @@ struct count_cache {
     stripe stripes[STRIPES];
 };
 
-count_cache *count_cache_new(void)
+count_cache *tasks_count_cache_new(void)
 {
     count_cache *c = calloc(1, sizeof *c);
     if (!c)
@@ -40,7 +40,7 @@ count_cache *count_cache_new(void)
     return c;
 }
 
-void count_cache_free(count_cache *c)
+void tasks_count_cache_free(count_cache *c)
 {
     if (!c)
         return;
@@ -269,7 +269,7 @@ static size_t chunk_end(const char *s, size_t len, size_t start, unsigned cuts)
     return chunk_end_from(s, len, start, limit, cuts);
 }
 
-size_t count_cache_sum(count_cache *c, count_memo *memo, const lcx_counter *counter,
+size_t tasks_count_cache_sum(count_cache *c, count_memo *memo, const lcx_counter *counter,
                        const char *text, size_t len)
 {
     size_t total = 0;

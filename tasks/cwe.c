@@ -104,17 +104,17 @@ static int cwe_fill(const lcx_gen_ctx *ctx, size_t haystack, lcx_rng *rng,
         const char *values_ex[] = {sb_str(&ctx_ex)};
         strbuf *ex = &out->before;
         sb_append(ex, sb_str(&parts->model_prefix), parts->model_prefix.len);
-        fill_template(ex, sb_str(&parts->body), names, values_ex, 1);
+        tasks_fill_template(ex, sb_str(&parts->body), names, values_ex, 1);
         sb_append(ex, sb_str(&parts->model_suffix), parts->model_suffix.len);
-        fill_template(ex, sb_str(&parts->answer_prefix), names, values_ex, 1);
+        tasks_fill_template(ex, sb_str(&parts->answer_prefix), names, values_ex, 1);
         sb_putc(ex, ' ');
         for (int i = 0; i < t->num_cw; i++)
             append_item(ex, (size_t)i, common_ex[i]);
         sb_putc(ex, '\n');
         const char *values[] = {sb_str(&ctx_task)};
-        fill_template(&out->task, sb_str(&parts->body), names, values, 1);
-        fill_template(&out->answer_prefix, sb_str(&parts->answer_prefix), names, values, 1);
-        rc = set_outputs(out, common, (size_t)t->num_cw);
+        tasks_fill_template(&out->task, sb_str(&parts->body), names, values, 1);
+        tasks_fill_template(&out->answer_prefix, sb_str(&parts->answer_prefix), names, values, 1);
+        rc = tasks_set_outputs(out, common, (size_t)t->num_cw);
     }
     sb_free(&ctx_ex);
     sb_free(&ctx_task);
@@ -154,8 +154,8 @@ static int cwe_prepare(const lcx_gen_ctx *ctx, const prompt_parts *parts, lcx_ge
         strbuf full;
         size_t split;
         sb_init(&full);
-        assemble_prompt(parts, &probe, &full, &split);
-        size_t tokens = count_tokens(ctx, &full);
+        tasks_assemble_prompt(parts, &probe, &full, &split);
+        size_t tokens = tasks_count_tokens(ctx, &full);
         if (tokens == SIZE_MAX)
             rc = lcx_errf(err, LCX_EIO, "%s: the token counter failed", ctx->task->name);
         else
@@ -165,7 +165,7 @@ static int cwe_prepare(const lcx_gen_ctx *ctx, const prompt_parts *parts, lcx_ge
     } else {
         rc = lcx_errf(err, LCX_ENOMEM, "%s: out of memory", ctx->task->name);
     }
-    built_free(&probe);
+    tasks_built_free(&probe);
     free(pool);
     return rc;
 }
@@ -196,4 +196,4 @@ static void cwe_limits(const lcx_gen_ctx *ctx, size_t *unit, size_t *min_haystac
     *min_haystack = (size_t)ctx->task->num_cw;
 }
 
-const family_ops cwe_ops = {.limits = cwe_limits, .prepare = cwe_prepare, .build = cwe_build};
+const family_ops tasks_cwe_ops = {.limits = cwe_limits, .prepare = cwe_prepare, .build = cwe_build};

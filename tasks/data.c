@@ -92,7 +92,7 @@ static int word_is_real(const word_list *sorted_real, const char *w)
     return bsearch(&w, sorted_real->words, sorted_real->n, sizeof(char *), cmp_str) != NULL;
 }
 
-void pseudo_word(size_t i, char *buf, size_t size)
+void tasks_pseudo_word(size_t i, char *buf, size_t size)
 {
     static const char *const onsets[] = {"b", "c", "d", "f", "g", "h", "j", "k", "l", "m",
                                          "n", "p", "r", "s", "t", "v", "w", "z", "br", "cl",
@@ -152,7 +152,7 @@ static int build_cwe_vocab(lcx_task_data *d, size_t need, lcx_err *err)
     char *store = v->storage;
     for (size_t i = 0; v->n < need; i++) {
         char w[16];
-        pseudo_word(i, w, sizeof w);
+        tasks_pseudo_word(i, w, sizeof w);
         size_t len = strlen(w);
         if (len < 4 || word_is_real(&real_sorted, w))
             continue;
@@ -199,7 +199,7 @@ static int is_abbreviation(const char *w, size_t len)
     return len == 2 && isupper((unsigned char)w[0]);
 }
 
-int essay_ends_sentence(const char *word, const char *next_word)
+int tasks_essay_ends_sentence(const char *word, const char *next_word)
 {
     size_t len = strlen(word);
     while (len > 0 && strchr("\"')]", word[len - 1]))
@@ -228,7 +228,7 @@ static int essay_from_text(const char *text, size_t len, const char *source, ess
     for (size_t i = 0; i < out->words.n; i++) {
         /* The corpus repeats, so the last word is followed by the first. */
         const char *next = out->words.words[(i + 1) % out->words.n];
-        out->ends_sentence[i] = (unsigned char)essay_ends_sentence(out->words.words[i], next);
+        out->ends_sentence[i] = (unsigned char)tasks_essay_ends_sentence(out->words.words[i], next);
     }
     return 0;
 }

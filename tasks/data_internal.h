@@ -46,10 +46,10 @@ struct lcx_task_data {
 };
 
 /* Sentence splitting over a word array (also used by tests). */
-int essay_ends_sentence(const char *word, const char *next_word);
+int tasks_essay_ends_sentence(const char *word, const char *next_word);
 
 /* The i-th deterministic pseudo-word candidate (lowercase letters,
  * pronounceable); duplicates are filtered by the caller. */
-void pseudo_word(size_t i, char *buf, size_t size);
+void tasks_pseudo_word(size_t i, char *buf, size_t size);
 
 #endif

@@ -100,10 +100,10 @@ static int fwe_build(const lcx_gen_ctx *ctx, size_t index, size_t haystack, lcx_
         }
         const char *names[] = {"context", "query"};
         const char *values[] = {sb_str(&context), ""};
-        fill_template(&out->task, sb_str(&parts->body), names, values, 2);
-        fill_template(&out->answer_prefix, sb_str(&parts->answer_prefix), names, values, 2);
+        tasks_fill_template(&out->task, sb_str(&parts->body), names, values, 2);
+        tasks_fill_template(&out->answer_prefix, sb_str(&parts->answer_prefix), names, values, 2);
         const char *answers[3] = {vocab[1], vocab[2], vocab[3]};
-        rc = context.oom || set_outputs(out, answers, 3) ? -1 : 0;
+        rc = context.oom || tasks_set_outputs(out, answers, 3) ? -1 : 0;
         sb_free(&context);
     }
     free(words);
@@ -123,4 +123,4 @@ static void fwe_limits(const lcx_gen_ctx *ctx, size_t *unit, size_t *min_haystac
     *min_haystack = 15;
 }
 
-const family_ops fwe_ops = {.limits = fwe_limits, .build = fwe_build};
+const family_ops tasks_fwe_ops = {.limits = fwe_limits, .build = fwe_build};

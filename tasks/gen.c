@@ -2,7 +2,7 @@
  * model template, and fit it to the length (docs/ruler.md, "Fitting a
  * prompt to a length"): tight (the largest haystack for each sample) or
  * RULER's method (one size per task and length, shrunk on overflow). The
- * search (fit_search) steps by measured tokens per item, so no probe is far
+ * search (tasks_fit_search) steps by measured tokens per item, so no probe is far
  * above the length; with a local tokenizer it runs on chunk-count
  * estimates (count_cache.c) and verifies the result with one full count. */
 #include <stdlib.h>
@@ -14,16 +14,16 @@
 static const family_ops *ops_for(lcx_family f)
 {
     switch (f) {
-    case FAMILY_NIAH: return &niah_ops;
-    case FAMILY_VT: return &vt_ops;
-    case FAMILY_CWE: return &cwe_ops;
-    case FAMILY_FWE: return &fwe_ops;
-    case FAMILY_QA: return &qa_ops;
+    case FAMILY_NIAH: return &tasks_niah_ops;
+    case FAMILY_VT: return &tasks_vt_ops;
+    case FAMILY_CWE: return &tasks_cwe_ops;
+    case FAMILY_FWE: return &tasks_fwe_ops;
+    case FAMILY_QA: return &tasks_qa_ops;
     }
     return NULL;
 }
 
-void fill_template(strbuf *out, const char *tmpl, const char *const *names,
+void tasks_fill_template(strbuf *out, const char *tmpl, const char *const *names,
                    const char *const *values, size_t n)
 {
     const char *p = tmpl;
@@ -51,7 +51,7 @@ void fill_template(strbuf *out, const char *tmpl, const char *const *names,
     }
 }
 
-int set_outputs(built_sample *b, const char *const *refs, size_t n)
+int tasks_set_outputs(built_sample *b, const char *const *refs, size_t n)
 {
     b->outputs = calloc(n ? n : 1, sizeof(char *));
     if (!b->outputs)
@@ -64,7 +64,7 @@ int set_outputs(built_sample *b, const char *const *refs, size_t n)
     return 0;
 }
 
-void built_reset(built_sample *b)
+void tasks_built_reset(built_sample *b)
 {
     sb_clear(&b->before);
     sb_clear(&b->example);
@@ -77,16 +77,16 @@ void built_reset(built_sample *b)
     b->n_outputs = 0;
 }
 
-void built_free(built_sample *b)
+void tasks_built_free(built_sample *b)
 {
-    built_reset(b);
+    tasks_built_reset(b);
     sb_free(&b->before);
     sb_free(&b->example);
     sb_free(&b->task);
     sb_free(&b->answer_prefix);
 }
 
-void join_query(strbuf *out, char **items, size_t n)
+void tasks_join_query(strbuf *out, char **items, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (i > 0)
@@ -95,7 +95,7 @@ void join_query(strbuf *out, char **items, size_t n)
     }
 }
 
-void assemble_prompt(const prompt_parts *parts, const built_sample *b, strbuf *full,
+void tasks_assemble_prompt(const prompt_parts *parts, const built_sample *b, strbuf *full,
                      size_t *split)
 {
     sb_clear(full);
@@ -108,14 +108,14 @@ void assemble_prompt(const prompt_parts *parts, const built_sample *b, strbuf *f
     sb_append(full, sb_str(&b->answer_prefix), b->answer_prefix.len);
 }
 
-size_t count_tokens(const lcx_gen_ctx *ctx, const strbuf *full)
+size_t tasks_count_tokens(const lcx_gen_ctx *ctx, const strbuf *full)
 {
     return ctx->counter->count(ctx->counter->ctx, sb_str(full), full->len);
 }
 
 /* ---- the length search -------------------------------------------------- */
 
-int fit_search(fit_probe probe, void *arg, size_t lo, size_t hi, size_t start, double slope,
+int tasks_fit_search(fit_probe probe, void *arg, size_t lo, size_t hi, size_t start, double slope,
                size_t budget, size_t *best, size_t *best_tokens, double *slope_out)
 {
     size_t gh = 0, gt = 0, bh = hi + 1, bt = 0; /* fits(gh); !fits(bh) (hi + 1: virtual) */
@@ -250,12 +250,12 @@ static int build_at(sample_search *s, size_t haystack)
     prompt_slot *p = &s->slot[s->cur];
     lcx_rng rng;
     lcx_rng_seed(&rng, s->seed);
-    built_reset(&p->built);
+    tasks_built_reset(&p->built);
     p->haystack = haystack;
     p->tokens = SIZE_MAX;
     if (s->ops->build(s->ctx, s->index, haystack, &rng, s->parts, &p->built, s->err))
         return -1;
-    assemble_prompt(s->parts, &p->built, &p->full, &p->split);
+    tasks_assemble_prompt(s->parts, &p->built, &p->full, &p->split);
     if (p->full.oom || p->built.task.oom || p->built.example.oom || p->built.before.oom) {
         lcx_errf(s->err, LCX_ENOMEM, "%s: out of memory", s->ctx->task->name);
         return -1;
@@ -305,7 +305,7 @@ static size_t probe_chunks(void *arg, size_t haystack)
     const prompt_slot *p = &s->slot[s->cur];
     if (!s->memo && !(s->memo = calloc(1, sizeof *s->memo)))
         return record(s, SIZE_MAX);
-    return record(s, count_cache_sum(s->prep->chunks, s->memo, s->ctx->counter, sb_str(&p->full),
+    return record(s, tasks_count_cache_sum(s->prep->chunks, s->memo, s->ctx->counter, sb_str(&p->full),
                                      p->full.len));
 }
 
@@ -346,7 +346,7 @@ static void parts_free(prompt_parts *p)
 static int make_parts(const lcx_gen_ctx *ctx, prompt_parts *parts, lcx_err *err)
 {
     memset(parts, 0, sizeof *parts);
-    const task_template *tt = template_for_family(ctx->task->family);
+    const task_template *tt = tasks_template_for_family(ctx->task->family);
     if (split_model_template(ctx->tmpl, parts))
         return lcx_errf(err, LCX_EINPUT, "template %s: no {task_template}", ctx->tmpl->name);
     sb_puts(&parts->body, tt->body);
@@ -409,7 +409,7 @@ static void search_close(sample_search *s)
 {
     free(s->memo);
     for (int i = 0; i < 2; i++) {
-        built_free(&s->slot[i].built);
+        tasks_built_free(&s->slot[i].built);
         sb_free(&s->slot[i].full);
     }
     parts_free(&s->parts_store);
@@ -444,7 +444,7 @@ static int search_tight(sample_search *s, size_t start, double slope, size_t *be
     if (chunks_ok)
         *chunks_ok = s->prep->chunks != NULL;
     if (s->prep->chunks && !s->prep->exact) {
-        r = fit_search(probe_chunks, s, lo, HI_LIMIT, start, slope, s->budget, best, &tokens,
+        r = tasks_fit_search(probe_chunks, s, lo, HI_LIMIT, start, slope, s->budget, best, &tokens,
                        slope_out);
         if (r < 0)
             return r;
@@ -463,7 +463,7 @@ static int search_tight(sample_search *s, size_t start, double slope, size_t *be
             *chunks_ok = 0;
         s->best = -1; /* the kept prompt's count was an estimate */
     }
-    r = fit_search(probe_full, s, lo, HI_LIMIT, start, slope, s->budget, best, &tokens, slope_out);
+    r = tasks_fit_search(probe_full, s, lo, HI_LIMIT, start, slope, s->budget, best, &tokens, slope_out);
     if (r == 1 && (s->best < 0 || s->slot[s->best].haystack != *best))
         r = probe_full(s, *best) == SIZE_MAX ? -1 : 1; /* (never: kept while searching) */
     return r;
@@ -495,7 +495,7 @@ void lcx_gen_prep_free(lcx_gen_prep *p)
     if (!p)
         return;
     free(p->vt_example);
-    count_cache_free(p->chunks);
+    tasks_count_cache_free(p->chunks);
     free(p);
 }
 
@@ -514,7 +514,7 @@ static int prepare(const lcx_gen_ctx *ctx, const lcx_fit_opts *fit, int full, lc
      * and for the RULER method when its sums are exact counts. */
     p->exact = fit && fit->chunks && ctx->counter->cuts != 0 && !fit->verify;
     if (fit && fit->chunks && (full || p->method == LCX_FIT_RULER) &&
-        (p->method == LCX_FIT_TIGHT || p->exact) && !(p->chunks = count_cache_new())) {
+        (p->method == LCX_FIT_TIGHT || p->exact) && !(p->chunks = tasks_count_cache_new())) {
         free(p);
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
     }
@@ -534,7 +534,7 @@ static int prepare(const lcx_gen_ctx *ctx, const lcx_fit_opts *fit, int full, lc
         if (!rc && p->method == LCX_FIT_RULER) {
             r = ctx->task->family == FAMILY_FWE
                     ? search_fwe_ruler(&s, &best)
-                    : fit_search(probe_full, &s, lo, HI_LIMIT, 0, 0, s.budget, &best, &tokens,
+                    : tasks_fit_search(probe_full, &s, lo, HI_LIMIT, 0, 0, s.budget, &best, &tokens,
                                  NULL);
             p->ruler_haystack = best;
         } else if (!rc) {
@@ -542,7 +542,7 @@ static int prepare(const lcx_gen_ctx *ctx, const lcx_fit_opts *fit, int full, lc
             r = search_tight(&s, 0, 0, &best, &p->slope, &chunks_ok);
             /* Keep the chunk path only when its estimate was exact here. */
             if (!chunks_ok && !p->exact) {
-                count_cache_free(p->chunks);
+                tasks_count_cache_free(p->chunks);
                 p->chunks = NULL;
             }
             p->start = best;

@@ -25,7 +25,7 @@ typedef struct prompt_parts {
 
 /* What a family build produces. The prompt is assembled as
  *   before + model_prefix + example + task + model_suffix + answer_prefix
- * (assemble_prompt); `before` and `example` are copied as they are, with
+ * (tasks_assemble_prompt); `before` and `example` are copied as they are, with
  * whatever separators RULER writes after them. */
 typedef struct built_sample {
     strbuf before;        /* text before the model template (cwe's example, which
@@ -65,26 +65,26 @@ typedef struct family_ops {
                  const prompt_parts *parts, built_sample *out, lcx_err *err);
 } family_ops;
 
-extern const family_ops niah_ops, vt_ops, cwe_ops, fwe_ops, qa_ops;
+extern const family_ops tasks_niah_ops, tasks_vt_ops, tasks_cwe_ops, tasks_fwe_ops, tasks_qa_ops;
 
 /* Fill {name} placeholders in tmpl: names[i] -> values[i]. Unknown {...}
  * and lone braces are copied as they are. */
-void fill_template(strbuf *out, const char *tmpl, const char *const *names,
+void tasks_fill_template(strbuf *out, const char *tmpl, const char *const *names,
                    const char *const *values, size_t n);
 
 /* Set the sample's references (copies the strings). */
-int set_outputs(built_sample *b, const char *const *refs, size_t n);
+int tasks_set_outputs(built_sample *b, const char *const *refs, size_t n);
 
-void built_reset(built_sample *b);
-void built_free(built_sample *b);
+void tasks_built_reset(built_sample *b);
+void tasks_built_free(built_sample *b);
 
 /* The fitted prompt as it is sent: model template, example, task, answer
  * prefix; `split` is where the answer prefix starts. */
-void assemble_prompt(const prompt_parts *parts, const built_sample *b, strbuf *full,
+void tasks_assemble_prompt(const prompt_parts *parts, const built_sample *b, strbuf *full,
                      size_t *split);
 
 /* Count tokens of a full prompt. */
-size_t count_tokens(const lcx_gen_ctx *ctx, const strbuf *full);
+size_t tasks_count_tokens(const lcx_gen_ctx *ctx, const strbuf *full);
 
 /* Find the largest haystack h in [lo, hi] whose prompt takes at most
  * `budget` tokens (tokens(h) taken as non-decreasing). `probe` returns the
@@ -96,7 +96,7 @@ size_t count_tokens(const lcx_gen_ctx *ctx, const strbuf *full);
  * (best, its tokens, and the slope seen last), 0 when lo does not fit
  * (*best_tokens = its tokens), -1 on error. */
 typedef size_t (*fit_probe)(void *arg, size_t haystack);
-int fit_search(fit_probe probe, void *arg, size_t lo, size_t hi, size_t start, double slope,
+int tasks_fit_search(fit_probe probe, void *arg, size_t lo, size_t hi, size_t start, double slope,
                size_t budget, size_t *best, size_t *best_tokens, double *slope_out);
 
 /* The chunk-count cache (count_cache.c): a prompt's tokens estimated as the
@@ -108,8 +108,8 @@ int fit_search(fit_probe probe, void *arg, size_t lo, size_t hi, size_t start, d
  * the counter has cut rules (counter.h), chunks end only where the rules
  * allow, and the sum is the exact count of the whole text; otherwise it is
  * an estimate that the caller verifies with one full count. Thread-safe. */
-count_cache *count_cache_new(void);
-void count_cache_free(count_cache *c);
+count_cache *tasks_count_cache_new(void);
+void tasks_count_cache_free(count_cache *c);
 /* A small lock-free memo in front of the cache, for one thread (one
  * sample's search): its later probes find their chunks without a lock. */
 enum { COUNT_MEMO_SLOTS = 4096 };
@@ -119,10 +119,10 @@ typedef struct count_memo {
 } count_memo;
 /* The sum of the chunks' counts; memo may be NULL. SIZE_MAX when the
  * counter failed. */
-size_t count_cache_sum(count_cache *c, count_memo *memo, const lcx_counter *counter,
+size_t tasks_count_cache_sum(count_cache *c, count_memo *memo, const lcx_counter *counter,
                        const char *text, size_t len);
 
 /* "a, b, c, and d" (RULER's query join). */
-void join_query(strbuf *out, char **items, size_t n);
+void tasks_join_query(strbuf *out, char **items, size_t n);
 
 #endif

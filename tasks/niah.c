@@ -56,7 +56,7 @@ static void format_needle(strbuf *out, lcx_needle_type vtype, const char *key, c
 {
     const char *names[] = {"type_needle_v", "key", "value"};
     const char *values[] = {type_plural(vtype), key, value};
-    fill_template(out, NIAH_NEEDLE, names, values, 3);
+    tasks_fill_template(out, TASKS_NIAH_NEEDLE, names, values, 3);
 }
 
 typedef struct needles {
@@ -237,7 +237,7 @@ static int line_context(const lcx_task *t, const lcx_task_data *d, size_t haysta
             if (lines)
                 sb_append(ctx, sb_str(&lines[i]), lines[i].len);
             else
-                sb_puts(ctx, NOISE_SENTENCE);
+                sb_puts(ctx, TASKS_NOISE_SENTENCE);
             first = 0;
         }
     }
@@ -290,16 +290,16 @@ static int niah_build(const lcx_gen_ctx *ctx, size_t index, size_t haystack, lcx
             for (int v = 0; v < nd.num_values; v++)
                 answers[n_answers++] = nd.values[picks[q]][v];
         }
-        join_query(&query, queries, (size_t)t->num_queries);
+        tasks_join_query(&query, queries, (size_t)t->num_queries);
 
         int singular = t->num_queries * t->num_values == 1;
         const char *type = singular ? (t->value_type == NEEDLE_UUIDS ? "uuid" : "number")
                                     : type_plural(t->value_type);
         const char *names[] = {"type_needle_v", "context", "query"};
         const char *values[] = {type, sb_str(&context), sb_str(&query)};
-        fill_template(&out->task, sb_str(&parts->body), names, values, 3);
-        fill_template(&out->answer_prefix, sb_str(&parts->answer_prefix), names, values, 3);
-        if (set_outputs(out, answers, n_answers) || query.oom || out->answer_prefix.oom)
+        tasks_fill_template(&out->task, sb_str(&parts->body), names, values, 3);
+        tasks_fill_template(&out->answer_prefix, sb_str(&parts->answer_prefix), names, values, 3);
+        if (tasks_set_outputs(out, answers, n_answers) || query.oom || out->answer_prefix.oom)
             rc = lcx_errf(err, LCX_ENOMEM, "%s: out of memory for the prompt", t->name);
     }
     sb_free(&query);
@@ -327,15 +327,15 @@ static void niah_limits(const lcx_gen_ctx *ctx, size_t *unit, size_t *min_haysta
     }
 }
 
-const family_ops niah_ops = {.limits = niah_limits, .build = niah_build};
+const family_ops tasks_niah_ops = {.limits = niah_limits, .build = niah_build};
 
 /* The template's text between placeholder `from` (NULL: the start) and
  * placeholder `to` (NULL: the end). */
 static int template_piece(const char *from, const char *to, const char **start, size_t *len)
 {
-    const char *a = NIAH_NEEDLE;
+    const char *a = TASKS_NIAH_NEEDLE;
     if (from) {
-        a = strstr(NIAH_NEEDLE, from);
+        a = strstr(TASKS_NIAH_NEEDLE, from);
         if (!a)
             return -1;
         a += strlen(from);

@@ -95,13 +95,13 @@ static int qa_build(const lcx_gen_ctx *ctx, size_t index, size_t haystack, lcx_r
         const char *values[] = {num, q->docs[docs[i]]};
         if (i)
             sb_puts(&context, "\n\n");
-        fill_template(&context, QA_DOCUMENT, names, values, 2);
+        tasks_fill_template(&context, TASKS_QA_DOCUMENT, names, values, 2);
     }
     const char *names[] = {"context", "query"};
     const char *values[] = {sb_str(&context), it->query};
-    fill_template(&out->task, sb_str(&parts->body), names, values, 2);
-    fill_template(&out->answer_prefix, sb_str(&parts->answer_prefix), names, values, 2);
-    int rc = context.oom || set_outputs(out, (const char *const *)it->outputs, it->n_outputs);
+    tasks_fill_template(&out->task, sb_str(&parts->body), names, values, 2);
+    tasks_fill_template(&out->answer_prefix, sb_str(&parts->answer_prefix), names, values, 2);
+    int rc = context.oom || tasks_set_outputs(out, (const char *const *)it->outputs, it->n_outputs);
     sb_free(&context);
     free(docs);
     if (rc)
@@ -116,4 +116,4 @@ static void qa_limits(const lcx_gen_ctx *ctx, size_t *unit, size_t *min_haystack
     *min_haystack = 1; /* the gold documents are always in */
 }
 
-const family_ops qa_ops = {.limits = qa_limits, .build = qa_build};
+const family_ops tasks_qa_ops = {.limits = qa_limits, .build = qa_build};

@@ -4,12 +4,12 @@
 
 #include <string.h>
 
-const char NIAH_NEEDLE[] = "One of the special magic {type_needle_v} for {key} is: {value}.";
+const char TASKS_NIAH_NEEDLE[] = "One of the special magic {type_needle_v} for {key} is: {value}.";
 
-const char NOISE_SENTENCE[] =
+const char TASKS_NOISE_SENTENCE[] =
     "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again.";
 
-const char QA_DOCUMENT[] = "Document {i}:\n{document}";
+const char TASKS_QA_DOCUMENT[] = "Document {i}:\n{document}";
 
 static const task_template family_templates[] = {
     [FAMILY_NIAH] = {
@@ -43,7 +43,7 @@ static const task_template family_templates[] = {
         " Answer:"},
 };
 
-const task_template *template_for_family(lcx_family f) { return &family_templates[f]; }
+const task_template *tasks_template_for_family(lcx_family f) { return &family_templates[f]; }
 
 /* Model templates: RULER's scripts/data/template.py (main, c3f5e3b), byte
  * for byte, under lcx's short name with RULER's own name as an alias, plus

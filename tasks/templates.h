@@ -11,10 +11,10 @@ typedef struct task_template {
     const char *answer_prefix; /* with {placeholders} */
 } task_template;
 
-const task_template *template_for_family(lcx_family f);
+const task_template *tasks_template_for_family(lcx_family f);
 
-extern const char NIAH_NEEDLE[];      /* "One of the special magic {type_needle_v} for {key} is: {value}." */
-extern const char NOISE_SENTENCE[];   /* the noise haystack sentence */
-extern const char QA_DOCUMENT[];      /* "Document {i}:\n{document}" */
+extern const char TASKS_NIAH_NEEDLE[];      /* "One of the special magic {type_needle_v} for {key} is: {value}." */
+extern const char TASKS_NOISE_SENTENCE[];   /* the noise haystack sentence */
+extern const char TASKS_QA_DOCUMENT[];      /* "Document {i}:\n{document}" */
 
 #endif

@@ -80,7 +80,7 @@ static int chain_context(lcx_rng *rng, size_t noises, const chains *c, strbuf *c
         return -1;
     }
     for (size_t i = 0; i < noises; i++)
-        lines[i] = NOISE_SENTENCE;
+        lines[i] = TASKS_NOISE_SENTENCE;
     for (int ch = 0; ch < c->num_chains; ch++) {
         if (lcx_rng_sample(rng, n, per, pos)) {
             free(lines);
@@ -125,8 +125,8 @@ static int fill_vt(const char *body, const char *answer_prefix_tmpl, lcx_rng *rn
     snprintf(num_v, sizeof num_v, "%d", c->hops + 1);
     const char *names[] = {"context", "query", "num_v"};
     const char *values[] = {sb_str(&context), c->value, num_v};
-    fill_template(task, body, names, values, 3);
-    fill_template(answer_prefix, answer_prefix_tmpl, names, values, 3);
+    tasks_fill_template(task, body, names, values, 3);
+    tasks_fill_template(answer_prefix, answer_prefix_tmpl, names, values, 3);
     sb_free(&context);
     return 0;
 }
@@ -154,7 +154,7 @@ static int icl_build(icl_search *s, size_t noises)
     lcx_rng rng;
     lcx_rng_seed(&rng, s->seed);
     const lcx_task *t = s->ctx->task;
-    const task_template *tt = template_for_family(FAMILY_VT);
+    const task_template *tt = tasks_template_for_family(FAMILY_VT);
     if (s->have_chains)
         chains_free(&s->c);
     int hops = t->num_hops < 10 ? t->num_hops : 10;
@@ -174,7 +174,7 @@ static size_t icl_tokens(void *arg, size_t noises)
     icl_search *s = arg;
     if (icl_build(s, noises))
         return SIZE_MAX;
-    return count_tokens(s->ctx, &s->prompt);
+    return tasks_count_tokens(s->ctx, &s->prompt);
 }
 
 static int vt_prepare(const lcx_gen_ctx *ctx, const prompt_parts *parts, lcx_gen_prep *prep,
@@ -191,7 +191,7 @@ static int vt_prepare(const lcx_gen_ctx *ctx, const prompt_parts *parts, lcx_gen
         size_t hi = (size_t)((double)ICL_BUDGET / (per > 0 ? per : 1) * 3);
         if (hi < 2 * ICL_MIN_NOISES)
             hi = 2 * ICL_MIN_NOISES;
-        int found = fit_search(icl_tokens, &s, ICL_MIN_NOISES, hi, 0, 0, ICL_BUDGET, &best,
+        int found = tasks_fit_search(icl_tokens, &s, ICL_MIN_NOISES, hi, 0, 0, ICL_BUDGET, &best,
                                &tokens, NULL);
         if (found < 0)
             rc = -1;
@@ -294,7 +294,7 @@ static int vt_build(const lcx_gen_ctx *ctx, size_t index, size_t haystack, lcx_r
         const char *answers[MAX_CHAIN_VARS];
         for (int i = 0; i <= t->num_hops; i++)
             answers[i] = c.vars[i];
-        rc = set_outputs(out, answers, (size_t)t->num_hops + 1);
+        rc = tasks_set_outputs(out, answers, (size_t)t->num_hops + 1);
     }
     chains_free(&c);
     if (rc)
@@ -309,4 +309,4 @@ static void vt_limits(const lcx_gen_ctx *ctx, size_t *unit, size_t *min_haystack
     *min_haystack = (size_t)ctx->task->num_hops + 2;
 }
 
-const family_ops vt_ops = {.limits = vt_limits, .prepare = vt_prepare, .build = vt_build};
+const family_ops tasks_vt_ops = {.limits = vt_limits, .prepare = vt_prepare, .build = vt_build};

@@ -165,9 +165,9 @@ TEST(http_curl_easy_init_failures_are_errors)
     easy_inits_left = 0;
     remote_counter *rcount = NULL;
     lcx_err_clear(&err);
-    CHECK(remote_count_open(o.endpoint, NULL, 1, &rcount, &err) != 0);
+    CHECK(lcx_remote_count_open(o.endpoint, NULL, 1, &rcount, &err) != 0);
     CHECK(strstr(err.msg, "--remote-tokenize") && strstr(err.msg, "curl_easy_init failed"));
-    remote_count_close(rcount);
+    lcx_remote_count_close(rcount);
     easy_inits_left = -1;
 }
 

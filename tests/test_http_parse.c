@@ -105,11 +105,11 @@ TEST(tokenize_reply)
     long n;
     lcx_err err = {0};
     const char *vllm = "{\"count\":5,\"max_model_len\":32768,\"tokens\":[785,3281,10963,1372,369]}";
-    CHECK(remote_count_parse_reply(vllm, strlen(vllm), &n, &err) == 0 && n == 5);
+    CHECK(lcx_remote_count_parse_reply(vllm, strlen(vllm), &n, &err) == 0 && n == 5);
     const char *llama = "{\"tokens\":[{\"id\":75,\"piece\":\"l\"},{\"id\":10626,\"piece\":\"cx\"}]}";
-    CHECK(remote_count_parse_reply(llama, strlen(llama), &n, &err) == 0 && n == 2);
+    CHECK(lcx_remote_count_parse_reply(llama, strlen(llama), &n, &err) == 0 && n == 2);
     const char *bad = "{\"count\":-3}";
-    CHECK(remote_count_parse_reply(bad, strlen(bad), &n, &err) == LCX_EINPUT && n == -1);
+    CHECK(lcx_remote_count_parse_reply(bad, strlen(bad), &n, &err) == LCX_EINPUT && n == -1);
 }
 
 int main(void)
