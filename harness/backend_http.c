@@ -30,6 +30,7 @@ struct http_backend {
     lcx_rng jitter;
     int prefix_mode;        /* chat: answer prefix as assistant prefill, or appended to the user turn */
     int prefix_mode_known;
+    size_t prefix_echoes;   /* chat replies that repeated the prefilled prefix (removed) */
     char model_from_server[512]; /* data[0].id of GET /v1/models when no --model-name */
 };
 
@@ -290,6 +291,8 @@ json_t *lcx_backend_http_describe(const http_backend *b)
                             !b->prefix_mode_known ? json_null()
                             : json_string(b->prefix_mode == PREFIX_ASSISTANT ? "assistant prefill"
                                                                              : "end of user turn"));
+    if (b->o.api == API_CHAT && b->prefix_echoes)
+        json_object_set_new(o, "answer_prefix_echoed", json_integer((json_int_t)b->prefix_echoes));
     return o;
 }
 
@@ -301,12 +304,14 @@ struct work {
     lcx_response resp;
     int attempts;
     double not_before; /* lcx_now() time of the next attempt */
+    int sent_mode;     /* chat: how the answer prefix went out on the last attempt */
 };
 
 static void start_slot(http_backend *b, slot *s, work *w)
 {
     sb_clear(&s->reply);
     sb_clear(&s->body);
+    w->sent_mode = b->prefix_mode;
     char *body = request_body(b, &w->req, b->prefix_mode);
     sb_puts(&s->body, body ? body : "");
     free(body);
@@ -411,6 +416,16 @@ static int finish(http_backend *b, work *w, outcome oc, const char *why, lcx_don
         w->resp.prompt_tokens = w->resp.output_tokens = -1;
         if (b->o.fail_fast)
             rc = lcx_errf(err, LCX_EIO, "a request failed for good (--fail-fast): %s", w->resp.error);
+    }
+    /* Some servers (llama-server) return a prefilled assistant message with
+     * its continuation; vLLM and SGLang return the continuation alone. A
+     * leading copy of the prefix is removed, so predictions mean the same. */
+    const char *ap = w->req.answer_prefix;
+    size_t apn = ap ? strlen(ap) : 0;
+    if (!rc && oc == OUTCOME_DONE && b->o.api == API_CHAT && w->sent_mode == PREFIX_ASSISTANT && apn &&
+        w->resp.text && !strncmp(w->resp.text, ap, apn)) {
+        memmove(w->resp.text, w->resp.text + apn, strlen(w->resp.text + apn) + 1);
+        b->prefix_echoes++;
     }
     if (!rc)
         rc = done(arg, &w->req, &w->resp, err);

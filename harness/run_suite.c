@@ -509,6 +509,9 @@ int lcx_run_suite(const lcx_run_opts *opts, lcx_backend *shared, lcx_err *errp)
             size_t n = strlen(err.msg);
             snprintf(err.msg + n, sizeof err.msg - n, " (--skip-unfit runs the other cells)");
         }
+        if (!rc && n_skipped == s.n_tasks * s.n_lengths)
+            rc = lcx_errf(&err, LCX_EINPUT, "every task is too short for every length given (all %zu "
+                          "cells skipped): nothing to run", n_skipped);
     }
     json_t *config = NULL;
     if (!rc) {
@@ -516,6 +519,7 @@ int lcx_run_suite(const lcx_run_opts *opts, lcx_backend *shared, lcx_err *errp)
          * it goes to "runtime", not to the configuration. */
         json_t *desc = lcx_backend_describe(b);
         json_object_del(desc, "answer_prefix_sent_as");
+        json_object_del(desc, "answer_prefix_echoed");
         /* The server's address may change between a run and its resume
          * (a restarted server); it is recorded, not compared. */
         json_object_del(desc, "endpoint");
@@ -538,8 +542,8 @@ int lcx_run_suite(const lcx_run_opts *opts, lcx_backend *shared, lcx_err *errp)
         lcx_progress_finish(&prog);
         json_t *runtime = json_object();
         json_t *desc = lcx_backend_describe(b);
-        const char *learnt[] = {"endpoint", "answer_prefix_sent_as"};
-        for (size_t k = 0; k < 2; k++)
+        const char *learnt[] = {"endpoint", "answer_prefix_sent_as", "answer_prefix_echoed"};
+        for (size_t k = 0; k < 3; k++)
             if (json_object_get(desc, learnt[k]))
                 json_object_set(runtime, learnt[k], json_object_get(desc, learnt[k]));
         json_decref(desc);

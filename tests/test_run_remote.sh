@@ -65,6 +65,20 @@ $LCX run --endpoint "$url" --api chat --data "$tmp/data" $SUITE --out "$tmp/r4" 
 grep -q '"answer_prefix_sent_as": "end of user turn"' "$tmp/r4/run.json" || fail "fallback not recorded"
 stop_server "$(echo $pids | awk '{print $NF}')"
 
+# 3b. a chat server that repeats the prefill before the continuation (as
+#     llama-server does): the repeated prefix is removed, so predictions
+#     equal those of a server that returns the continuation alone (run 2).
+start_server e --prefill echo
+$LCX run --endpoint "$url" --api chat --data "$tmp/data" $SUITE --out "$tmp/r4e" --quiet || fail "chat echo run"
+for f in "$tmp/r2"/pred/*/*.jsonl; do
+    g="$tmp/r4e/pred/${f#"$tmp/r2/pred/"}"
+    sed 's/"latency_s":[^,]*,//' "$f" >"$tmp/p2"
+    sed 's/"latency_s":[^,]*,//' "$g" >"$tmp/p4e"
+    cmp -s "$tmp/p2" "$tmp/p4e" || fail "echoed prefill: $g differs from $f"
+done
+grep -q '"answer_prefix_echoed": [1-9]' "$tmp/r4e/run.json" || fail "the echoed prefixes were not counted"
+stop_server "$(echo $pids | awk '{print $NF}')"
+
 # 4. transient faults: 429 (Retry-After 1 s), 500, 503, malformed JSON, a
 #    truncated body, a reset, a stall past the timeout; every sample succeeds
 #    on its 8th attempt, and Retry-After was waited for.

@@ -21,6 +21,10 @@ done
 tr -d ' \n' <"$tmp/r/run.json" | grep -q '"skipped":\["vt@600"\]' || fail "run.json does not record the skipped cell"
 $LCX run $ARGS --skip-unfit --out "$tmp/r" || fail "resume with --skip-unfit"
 expect_error "skipped" $LCX run $ARGS --skip-unfit --lengths 2500 --out "$tmp/r"
+# Nothing fits: one line that says so, and no directory.
+expect_error "nothing to run" $LCX run --model $MODEL --tasks vt --lengths 600 --samples 2 --quiet \
+    --skip-unfit --out "$tmp/none"
+[ -e "$tmp/none" ] && fail "a run with nothing to run left its directory"
 
 # The report: the cell is "-", the run is not partial, the mean at 600 is niah_single_1's.
 $LCX report "$tmp/r" --format json >"$tmp/rep.json" || fail "report of a run with a skipped cell"

@@ -6,7 +6,7 @@
  *
  *   lcx_testd --port-file F [--data DIR] [--answer refs|first|wrong|empty]
  *             [--fault KIND:N[:mod=M]]... [--retry-after S] [--stall-seconds S]
- *             [--prefill yes|no]
+ *             [--prefill yes|no|echo]
  *             [--delay-ms N] [--stats FILE] [--max-seconds S]
  *             [--tokenize-mbps R] [--tokenize-bad zero|double|500]
  *
@@ -32,7 +32,9 @@
  * close: RST, no response). --delay-ms applies to every generation request,
  * before its fault. A chat request whose last message is the assistant's is
  * rejected (400) before it counts as an attempt unless it sets
- * "continue_final_message": true or "add_generation_prompt": false.
+ * "continue_final_message": true or "add_generation_prompt": false;
+ * --prefill echo answers it as llama-server does, with the prefilled text
+ * followed by the continuation.
  *
  * /tokenize counts one token per byte; --tokenize-mbps R makes it take the
  * time a real tokenizer would (R MB/s, plus 1 ms a request), and
@@ -136,6 +138,7 @@ typedef struct server {
     int tokenize_bad;     /* 0, 1 zero, 2 double, 3 HTTP 500 */
     atomic_long tok_requests, tok_bytes, tok_max_bytes;
     int no_prefill; /* --prefill no: refuse every final assistant message */
+    int echo_prefill; /* --prefill echo: a prefilled reply repeats the prefill */
     double max_seconds;
     data_map data;
     attempt_shard shards[NSHARDS];
@@ -688,8 +691,9 @@ static int append_content(strbuf *sb, json_t *c)
 
 static void handle_generation(server *s, int pid, json_t *root, resp *out)
 {
-    strbuf key;
+    strbuf key, echo;
     sb_init(&key);
+    sb_init(&echo);
     if (pid == P_CHAT) {
         json_t *msgs = json_object_get(root, "messages");
         if (!json_is_array(msgs) || json_array_size(msgs) == 0) {
@@ -698,7 +702,7 @@ static void handle_generation(server *s, int pid, json_t *root, resp *out)
         }
         size_t i;
         json_t *m;
-        const char *last_role = "";
+        const char *last_role = "", *last_content = "";
         json_array_foreach(msgs, i, m)
         {
             json_t *role = json_object_get(m, "role");
@@ -708,7 +712,12 @@ static void handle_generation(server *s, int pid, json_t *root, resp *out)
                 goto done;
             }
             last_role = json_string_value(role);
+            last_content = json_is_string(json_object_get(m, "content"))
+                               ? json_string_value(json_object_get(m, "content"))
+                               : "";
         }
+        if (s->echo_prefill && strcmp(last_role, "assistant") == 0)
+            sb_puts(&echo, last_content);
         if (strcmp(last_role, "assistant") == 0 &&
             (s->no_prefill || (!json_is_true(json_object_get(root, "continue_final_message")) &&
                                !json_is_false(json_object_get(root, "add_generation_prompt"))))) {
@@ -790,6 +799,10 @@ static void handle_generation(server *s, int pid, json_t *root, resp *out)
                           "completion_tokens", C, "total_tokens", P + C);
         } else if (pid == P_CHAT) {
             snprintf(idbuf, sizeof idbuf, "chatcmpl-%ld", id);
+            if (echo.len) {
+                sb_puts(&echo, ans);
+                ans = sb_str(&echo);
+            }
             j = json_pack("{s:s, s:s, s:I, s:s, s:[{s:i, s:{s:s, s:s}, s:s}], s:{s:I, s:I, s:I}}",
                           "id", idbuf, "object", "chat.completion", "created",
                           (json_int_t)time(NULL), "model", mname, "choices", "index", 0,
@@ -817,6 +830,7 @@ leave:
     atomic_fetch_sub(&s->in_flight, 1);
 done:
     sb_free(&key);
+    sb_free(&echo);
 }
 
 static void handle_tokenize(server *s, json_t *root, resp *out)
@@ -1094,7 +1108,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: lcx_testd --port-file F [--data DIR] [--answer refs|first|wrong|empty]\n"
             "                 [--fault KIND:N[:mod=M]]... [--retry-after S] [--stall-seconds S]\n"
-            "                 [--delay-ms N] [--stats FILE] [--max-seconds S]\n"
+            "                 [--delay-ms N] [--stats FILE] [--max-seconds S] [--prefill yes|no|echo]\n"
             "                 [--tokenize-mbps R] [--tokenize-bad zero|double|500]\n"
             "KIND: 429 500 503 malformed truncated stall reset; N: a count or 'always'\n");
 }
@@ -1209,9 +1223,10 @@ int main(int argc, char **argv)
                 goto bad;
             s->stall_seconds = d;
         } else if (strcmp(a, "--prefill") == 0) {
-            if (strcmp(v, "yes") && strcmp(v, "no"))
+            if (strcmp(v, "yes") && strcmp(v, "no") && strcmp(v, "echo"))
                 goto bad;
             s->no_prefill = strcmp(v, "no") == 0;
+            s->echo_prefill = strcmp(v, "echo") == 0;
         } else if (strcmp(a, "--delay-ms") == 0) {
             if (parse_num(v, 0, 3600000, &d))
                 goto bad;
