@@ -2,7 +2,8 @@
 #   make            build ./lcx
 #   make test       build and run the test suite (SAN=1 for ASan+UBSan)
 #   make demo       the README's main job
-#   make bench      benchmarks (figures go to bench/RESULTS.md by hand)
+#   make bench      benchmarks (figures go to bench/RESULTS.md by hand;
+#                   VS_LENGTHS=full: lcx vs llama.cpp up to 32K, long)
 #   make fuzz       time-bounded libFuzzer runs (clang)
 #   make deps       install (as root) or name the missing Debian packages
 #
