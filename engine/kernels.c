@@ -257,7 +257,67 @@ static float dot_f32(const float *a, const float *b, int n)
     return s;
 }
 
-/* Few tokens (decode): one pass over the weights, rows converted in pieces. */
+/* VL weights w[0..VL) as floats: BF16 is the top half of an F32; F16 goes
+ * through the F16C / NEON conversion where there is one. */
+static inline vf vload_bf16(const uint16_t *w)
+{
+    typedef uint16_t vh __attribute__((vector_size(VBYTES / 2)));
+    typedef uint32_t vu __attribute__((vector_size(VBYTES)));
+    vh h;
+    memcpy(&h, w, sizeof h);
+    return (vf)(__builtin_convertvector(h, vu) << 16);
+}
+
+static inline vf vload_f16(const uint16_t *w)
+{
+#if defined(LCX_KV_AVX512)
+    return (vf)_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)w));
+#elif defined(LCX_KV_AVX2)
+    return (vf)_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)w));
+#elif defined(LCX_KV_NEON)
+    float16x4_t h;
+    memcpy(&h, w, sizeof h);
+    return (vf)vcvt_f32_f16(h);
+#else
+    vf v;
+    for (int i = 0; i < VL; i++)
+        v[i] = lcx_f16_to_f32(w[i]);
+    return v;
+#endif
+}
+
+/* sum_i w[i] x[i] for a BF16 or F16 row, converted in registers (decode
+ * reads every weight once per token: no staging copy). */
+static float dot_half(const uint16_t *w, const float *x, int n, int is_bf16)
+{
+    vf acc0 = vset1(0), acc1 = vset1(0);
+    int i = 0;
+    if (is_bf16)
+        for (; i + 2 * VL <= n; i += 2 * VL) {
+            acc0 = vfma(vload_bf16(w + i), vload(x + i), acc0);
+            acc1 = vfma(vload_bf16(w + i + VL), vload(x + i + VL), acc1);
+        }
+    else
+        for (; i + 2 * VL <= n; i += 2 * VL) {
+            acc0 = vfma(vload_f16(w + i), vload(x + i), acc0);
+            acc1 = vfma(vload_f16(w + i + VL), vload(x + i + VL), acc1);
+        }
+    float s = vsum(acc0 + acc1);
+    for (; i < n; i++) {
+        float wi;
+        if (is_bf16) {
+            uint32_t u = (uint32_t)w[i] << 16;
+            memcpy(&wi, &u, sizeof wi);
+        } else {
+            wi = lcx_f16_to_f32(w[i]);
+        }
+        s += wi * x[i];
+    }
+    return s;
+}
+
+/* Few tokens (decode): one pass over the weights, rows converted in pieces
+ * (one token: converted in registers, see dot_half). */
 static void matmul_gemv(float *y, const float *x, const lcx_weight *w, const float *bias, int n_tok,
                         const lcx_kscratch *ks)
 {
@@ -273,6 +333,9 @@ static void matmul_gemv(float *y, const float *x, const lcx_weight *w, const flo
                 const float *row = (const float *)w->data + (size_t)n * n_in;
                 for (int t = 0; t < n_tok; t++)
                     acc[t] = dot_f32(row, x + (size_t)t * n_in, n_in);
+            } else if (n_tok == 1 && (w->dtype == LCX_DT_BF16 || w->dtype == LCX_DT_F16)) {
+                acc[0] = dot_half((const uint16_t *)w->data + (size_t)n * n_in, x, n_in,
+                                  w->dtype == LCX_DT_BF16);
             } else {
                 for (int k0 = 0; k0 < n_in; k0 += LCX_MM_KB) {
                     int kb = n_in - k0 < LCX_MM_KB ? n_in - k0 : LCX_MM_KB;
@@ -367,14 +430,15 @@ static void rope_apply(float *vec, const float *cos_t, const float *sin_t, int n
 #define AT_QB LCX_AT_QB
 enum { AT_NV = AT_KT / VL }; /* vectors across one tile's scores */
 
-/* s[r][0..32) = q_r . k_j for AT_MR rows against one tile of transposed
- * keys, QK_R rows x one K block (KB_NV vectors) at a time. */
+/* s[r][0..32) = q_r . k_j for the first nr (<= AT_MR) rows against one
+ * tile of transposed keys, QK_R rows x one K block (KB_NV vectors) at a
+ * time; rows from the first QK_R group past nr are left as they are. */
 static void at_qk(float s[AT_MR][AT_KT], const float *const qr[AT_MR], const float *kt0,
-                  const float *kt1, int hdp)
+                  const float *kt1, int hdp, int nr)
 {
     for (int half = 0; half < 2; half++) {
         const float *kt = half ? kt1 : kt0;
-        for (int r0 = 0; r0 < AT_MR; r0 += QK_R) {
+        for (int r0 = 0; r0 < nr; r0 += QK_R) {
             vf acc[QK_R][KB_NV];
 #pragma GCC unroll 8
             for (int r = 0; r < QK_R; r++)
@@ -513,7 +577,11 @@ static void attention(float *out, const float *q, const float *k_cache, const fl
                     const float *qr[AT_MR];
                     for (int r = 0; r < AT_MR; r++)
                         qr[r] = qbuf + (size_t)(r0 + r) * hdp;
-                    at_qk(s, qr, kt0, kt1, hdp);
+                    /* Rows past R are padding (decode with few query heads
+                     * per KV head): their groups are not computed, and
+                     * the mask below gives them no weight. */
+                    int nr = R - r0 < AT_MR ? R - r0 : AT_MR;
+                    at_qk(s, qr, kt0, kt1, hdp, nr);
                     float corr[AT_MR];
                     for (int r = 0; r < AT_MR; r++) {
                         int rr = r0 + r, pos = rowpos[rr];
@@ -548,7 +616,7 @@ static void attention(float *out, const float *q, const float *k_cache, const fl
                         l[rr] = l[rr] * corr[r] + vsum(psum);
                         m[rr] = m_new;
                     }
-                    for (int r4 = 0; r4 < AT_MR; r4 += 4) {
+                    for (int r4 = 0; r4 < nr; r4 += 4) {
                         float *orow[4];
                         for (int r = 0; r < 4; r++)
                             orow[r] = obuf + (size_t)(r0 + r4 + r) * hdp;
