@@ -80,9 +80,23 @@ static inline void vstore(float *p, vf v)
     memcpy(p, &v, sizeof v);
 }
 
+/* x in every lane. Not (vf){0} + x: without -ffast-math that is a real
+ * addition (-0 + 0 is +0), an extra instruction before every broadcast in
+ * the hot loops, and it keeps the broadcast from reading memory directly. */
 static inline vf vset1(float x)
 {
-    return (vf){0} + x;
+#if defined(LCX_KV_AVX512)
+    return (vf)_mm512_set1_ps(x);
+#elif defined(LCX_KV_AVX2)
+    return (vf)_mm256_set1_ps(x);
+#elif defined(LCX_KV_NEON)
+    return (vf)vdupq_n_f32(x);
+#else
+    vf v;
+    for (int i = 0; i < VL; i++)
+        v[i] = x;
+    return v;
+#endif
 }
 
 /* a * b + c: one fused instruction in the FMA variants (-ffp-contract=fast). */
