@@ -296,8 +296,8 @@ static void forward(lcx_session *s, const int32_t *tokens, int n, int pos0, int 
         /* causal attention over the cache, tiled with an online softmax */
         double t_attn = omp_get_wtime();
         K->attention(st->att, st->q, st->key_cache + (size_t)l * KV * head_floats,
-                        st->value_cache + (size_t)l * KV * head_floats, n, pos0, H, KV, hd,
-                        s->kv_blocks, p->sliding_window, probe ? st->sink : NULL, &st->scratch);
+                     st->value_cache + (size_t)l * KV * head_floats, LCX_DT_F32, n, pos0, H, KV,
+                     hd, s->kv_blocks, p->sliding_window, probe ? st->sink : NULL, &st->scratch);
         s->stats.attn_seconds += omp_get_wtime() - t_attn;
         s->stats.attn_flops += 4.0 * hd * H * attention_pairs(pos0, n, p->sliding_window);
 
