@@ -9,10 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *alloc_floats(size_t n, size_t *total)
+/* Bytes allocated for an activation buffer of n floats: whole 64-byte
+ * lines and one spare line. */
+static size_t float_buffer_bytes(size_t n)
 {
-    *total += n * sizeof(float);
-    return aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64 + 64);
+    return (n * sizeof(float) + 63) / 64 * 64 + 64;
 }
 
 /* The RoPE tables' inputs for p; on error nothing changes. The rotary
@@ -49,74 +50,166 @@ const lcx_rope_params *lcx_session_rope(const lcx_session *s)
     return &s->rope;
 }
 
+int lcx_kv_dtype_parse(const char *name, lcx_dtype *out)
+{
+    static const struct {
+        const char *name;
+        lcx_dtype dt;
+    } names[] = {{"f32", LCX_DT_F32}, {"bf16", LCX_DT_BF16}, {"f16", LCX_DT_F16}};
+    for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(name, names[i].name)) {
+            *out = names[i].dt;
+            return 0;
+        }
+    return LCX_EINPUT;
+}
+
+const char *lcx_kv_dtype_name(lcx_dtype dt)
+{
+    switch (dt) {
+    case LCX_DT_F32: return "f32";
+    case LCX_DT_BF16: return "bf16";
+    case LCX_DT_F16: return "f16";
+    default: return "?";
+    }
+}
+
+/* The activation buffers of a session, in the order of RunState. */
+enum { ACT_X, ACT_XB, ACT_XB2, ACT_QG, ACT_Q, ACT_GATE, ACT_K, ACT_V, ACT_ATT, ACT_HB, ACT_HB2,
+       ACT_LOGITS, ACT_COS, ACT_SIN, ACT_SINK, N_ACT };
+
+/* Where each activation buffer goes. */
+static void act_slots(RunState *st, float **slots[N_ACT])
+{
+    float **p[N_ACT] = {&st->x,    &st->xb,     &st->xb2,    &st->qg,       &st->q,
+                        &st->gate, &st->k,      &st->v,      &st->att,      &st->hb,
+                        &st->hb2,  &st->logits, &st->rope_cos, &st->rope_sin, &st->sink};
+    memcpy(slots, p, sizeof p);
+}
+
+/* A session's shape, from its options: everything lcx_session_new_opts
+ * allocates is sized here, so lcx_session_mem_estimate cannot disagree. */
+typedef struct session_plan {
+    int chunk, kv_blocks, rot_dim, n_threads;
+    lcx_dtype kv_dtype;
+    size_t act_floats[N_ACT]; /* floats of each activation buffer */
+    size_t cache_elems;       /* elements of the key cache (and of the value cache) */
+    lcx_session_mem mem;
+} session_plan;
+
+static int plan_session(const lcx_model *m, int max_seq, const lcx_session_opts *o,
+                        session_plan *pl, lcx_err *err)
+{
+    const lcx_config *c = &m->config;
+    static const lcx_session_opts defaults = {0};
+    if (!o)
+        o = &defaults;
+    memset(pl, 0, sizeof *pl);
+    if (max_seq <= 0 || max_seq > (1 << 28))
+        return lcx_errf(err, LCX_EINPUT, "session length %d out of range", max_seq);
+    if (o->kv_dtype != LCX_DT_F32 && o->kv_dtype != LCX_DT_BF16 && o->kv_dtype != LCX_DT_F16)
+        return lcx_errf(err, LCX_EINPUT, "KV cache dtype %d is not f32, bf16 or f16",
+                        (int)o->kv_dtype);
+    int chunk = o->chunk > 0 ? o->chunk : 256;
+    pl->chunk = chunk > max_seq ? max_seq : chunk;
+    pl->kv_blocks = (max_seq + LCX_AT_KT - 1) / LCX_AT_KT * (LCX_AT_KT / LCX_KBLOCK);
+    pl->rot_dim = lcx_rope_rot_dim(&c->rope);
+    pl->n_threads = omp_get_max_threads();
+    pl->kv_dtype = o->kv_dtype;
+    size_t C = (size_t)pl->chunk, hdp = (size_t)lcx_hd_pad(c->head_dim);
+    size_t kvd = (size_t)c->n_kv_heads * c->head_dim;
+    size_t *n = pl->act_floats;
+    n[ACT_X] = n[ACT_XB] = n[ACT_XB2] = C * c->dim;
+    n[ACT_QG] = C * lcx_config_q_rows(c);
+    n[ACT_Q] = C * c->n_heads * hdp;
+    n[ACT_GATE] = n[ACT_ATT] = C * c->n_heads * c->head_dim;
+    n[ACT_K] = n[ACT_V] = C * kvd;
+    n[ACT_HB] = n[ACT_HB2] = C * c->hidden_dim;
+    n[ACT_LOGITS] = C * c->vocab_size;
+    n[ACT_COS] = n[ACT_SIN] = C * (pl->rot_dim / 2);
+    n[ACT_SINK] = C * c->n_heads;
+    pl->cache_elems = (size_t)c->n_layers * c->n_kv_heads * pl->kv_blocks * LCX_KBLOCK * hdp;
+    size_t elsize = pl->kv_dtype == LCX_DT_F32 ? sizeof(float) : sizeof(uint16_t);
+    pl->mem.weights = m->weight_bytes;
+    pl->mem.kv_cache = 2 * pl->cache_elems * elsize;
+    for (int i = 0; i < N_ACT; i++)
+        pl->mem.activations += float_buffer_bytes(n[i]);
+    pl->mem.activations += 2 * sizeof(double) * (size_t)(pl->rot_dim / 2 + 1) +
+                           lcx_kscratch_bytes(pl->n_threads, c->head_dim,
+                                              c->n_heads / c->n_kv_heads);
+    return 0;
+}
+
+int lcx_session_mem_estimate(const lcx_model *m, int max_seq, const lcx_session_opts *o,
+                             lcx_session_mem *out, lcx_err *err)
+{
+    session_plan pl;
+    int rc = plan_session(m, max_seq, o, &pl, err);
+    *out = rc ? (lcx_session_mem){0} : pl.mem;
+    return rc;
+}
+
 int lcx_session_new(const lcx_model *m, int max_seq, int chunk, const lcx_rope_params *rope,
                     lcx_session **out, lcx_err *err)
 {
+    lcx_session_opts o = {.chunk = chunk, .rope = rope, .kv_dtype = LCX_DT_F32};
+    return lcx_session_new_opts(m, max_seq, &o, out, err);
+}
+
+int lcx_session_new_opts(const lcx_model *m, int max_seq, const lcx_session_opts *o,
+                         lcx_session **out, lcx_err *err)
+{
     *out = NULL;
     const lcx_config *c = &m->config;
-    if (max_seq <= 0 || max_seq > (1 << 28))
-        return lcx_errf(err, LCX_EINPUT, "session length %d out of range", max_seq);
-    if (chunk <= 0)
-        chunk = 256;
-    if (chunk > max_seq)
-        chunk = max_seq;
+    session_plan pl;
+    int rc = plan_session(m, max_seq, o, &pl, err);
+    if (rc)
+        return rc;
     lcx_session *s = calloc(1, sizeof *s);
     if (!s)
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
     s->model = m;
-    s->chunk = chunk;
+    s->chunk = pl.chunk;
     s->max_seq = max_seq;
-    s->kv_blocks = (max_seq + 31) / 32 * 2; /* whole 32-key tiles */
-    s->rot_dim = lcx_rope_rot_dim(&c->rope);
+    s->kv_blocks = pl.kv_blocks;
+    s->kv_dtype = pl.kv_dtype;
+    s->mem = pl.mem;
+    s->rot_dim = pl.rot_dim;
     s->inv_freq = malloc(sizeof(double) * (size_t)(s->rot_dim / 2 + 1));
     s->inv_freq_next = malloc(sizeof(double) * (size_t)(s->rot_dim / 2 + 1));
     if (!s->inv_freq || !s->inv_freq_next) {
         lcx_session_free(s);
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
     }
-    int rc = set_rope(s, rope ? rope : &c->rope, err);
+    rc = set_rope(s, o && o->rope ? o->rope : &c->rope, err);
     if (rc) {
         lcx_session_free(s);
         return rc;
     }
 
     RunState *st = &s->state;
-    size_t C = (size_t)chunk, hdp = (size_t)lcx_hd_pad(c->head_dim), act = 0, kv = 0;
-    size_t kvd = (size_t)c->n_kv_heads * c->head_dim;
-    st->x = alloc_floats(C * c->dim, &act);
-    st->xb = alloc_floats(C * c->dim, &act);
-    st->xb2 = alloc_floats(C * c->dim, &act);
-    st->qg = alloc_floats(C * lcx_config_q_rows(c), &act);
-    st->q = alloc_floats(C * c->n_heads * hdp, &act);
-    st->gate = alloc_floats(C * c->n_heads * c->head_dim, &act);
-    st->k = alloc_floats(C * kvd, &act);
-    st->v = alloc_floats(C * kvd, &act);
-    st->att = alloc_floats(C * c->n_heads * c->head_dim, &act);
-    st->hb = alloc_floats(C * c->hidden_dim, &act);
-    st->hb2 = alloc_floats(C * c->hidden_dim, &act);
-    st->logits = alloc_floats(C * c->vocab_size, &act);
-    st->rope_cos = alloc_floats(C * (s->rot_dim / 2), &act);
-    st->rope_sin = alloc_floats(C * (s->rot_dim / 2), &act);
-    st->sink = alloc_floats(C * c->n_heads, &act);
-    size_t cache = (size_t)c->n_layers * c->n_kv_heads * s->kv_blocks * LCX_KBLOCK * hdp;
-    st->key_cache = calloc(cache, sizeof(float));
-    st->value_cache = calloc(cache, sizeof(float));
-    kv = 2 * cache * sizeof(float);
-    s->kv_bytes = kv;
-    if (!st->x || !st->xb || !st->xb2 || !st->qg || !st->q || !st->gate || !st->k || !st->v ||
-        !st->att || !st->hb || !st->hb2 || !st->logits || !st->rope_cos || !st->rope_sin ||
-        !st->sink || !st->key_cache || !st->value_cache) {
+    float **slots[N_ACT];
+    act_slots(st, slots);
+    int missing = 0;
+    for (int i = 0; i < N_ACT; i++) {
+        *slots[i] = aligned_alloc(64, float_buffer_bytes(pl.act_floats[i]));
+        missing |= !*slots[i];
+    }
+    size_t elsize = pl.kv_dtype == LCX_DT_F32 ? sizeof(float) : sizeof(uint16_t);
+    st->key_cache = calloc(pl.cache_elems, elsize);   /* zero is 0.0 in all three */
+    st->value_cache = calloc(pl.cache_elems, elsize);
+    if (missing || !st->key_cache || !st->value_cache) {
         lcx_session_free(s);
         return lcx_errf(err, LCX_ENOMEM, "out of memory for a %d-position session (KV cache %zu "
-                        "MiB)", max_seq, kv >> 20);
+                        "MiB, %s)", max_seq, pl.mem.kv_cache >> 20, lcx_kv_dtype_name(pl.kv_dtype));
     }
-    rc = lcx_kscratch_init(&st->scratch, omp_get_max_threads(), c->head_dim,
-                           c->n_heads / c->n_kv_heads, err);
+    rc = lcx_kscratch_init(&st->scratch, pl.n_threads, c->head_dim, c->n_heads / c->n_kv_heads,
+                           err);
     if (rc) {
         lcx_session_free(s);
         return rc;
     }
-    memset(st->q, 0, C * c->n_heads * hdp * sizeof(float)); /* pad dims stay 0 */
+    memset(st->q, 0, pl.act_floats[ACT_Q] * sizeof(float)); /* pad dims stay 0 */
     *out = s;
     return 0;
 }
@@ -126,11 +219,12 @@ void lcx_session_free(lcx_session *s)
     if (!s)
         return;
     RunState *st = &s->state;
-    float *bufs[] = {st->x,     st->xb,       st->xb2,      st->qg,   st->q,         st->gate,
-                     st->k,     st->v,        st->att,      st->hb,   st->hb2,       st->logits,
-                     st->rope_cos, st->rope_sin, st->sink, st->key_cache, st->value_cache};
-    for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
-        free(bufs[i]);
+    float **slots[N_ACT];
+    act_slots(st, slots);
+    for (int i = 0; i < N_ACT; i++)
+        free(*slots[i]);
+    free(st->key_cache);
+    free(st->value_cache);
     lcx_kscratch_free(&st->scratch);
     free(s->inv_freq);
     free(s->inv_freq_next);
@@ -150,7 +244,17 @@ void lcx_session_rewind(lcx_session *s, int pos)
 
 size_t lcx_session_kv_bytes(const lcx_session *s)
 {
-    return s->kv_bytes;
+    return s->mem.kv_cache;
+}
+
+lcx_dtype lcx_session_kv_dtype(const lcx_session *s)
+{
+    return s->kv_dtype;
+}
+
+lcx_session_mem lcx_session_memory(const lcx_session *s)
+{
+    return s->mem;
 }
 
 /* ---- small ops of the forward pass ---- */
@@ -207,23 +311,36 @@ static float sigmoid(float x)
     return 1.0f / (1.0f + expf(-x));
 }
 
-/* Store k, v [n][KV][hd] of positions pos0.. in the layer's caches. */
+/* Store k, v [n][KV][hd] of positions pos0.. in the layer's caches, as
+ * F32 or rounded to BF16 / F16 (the same scalar rounding in every kernel
+ * variant, so a cache's contents never depend on the variant). */
 static void kv_cache_store(lcx_session *s, int layer, const float *k, const float *v, int pos0,
                            int n)
 {
     const lcx_config *c = &s->model->config;
     int KV = c->n_kv_heads, hd = c->head_dim, hdp = lcx_hd_pad(hd);
-    size_t head_floats = (size_t)s->kv_blocks * LCX_KBLOCK * hdp;
-    float *kc = s->state.key_cache + (size_t)layer * KV * head_floats;
-    float *vc = s->state.value_cache + (size_t)layer * KV * head_floats;
+    size_t head_elems = (size_t)s->kv_blocks * LCX_KBLOCK * hdp;
+    size_t layer_off = (size_t)layer * KV * head_elems;
+    lcx_dtype dt = s->kv_dtype;
     for (int t = 0; t < n; t++) {
         int pos = pos0 + t, blk = pos / LCX_KBLOCK, off = pos % LCX_KBLOCK;
         for (int g = 0; g < KV; g++) {
             const float *ks = k + ((size_t)t * KV + g) * hd, *vs = v + ((size_t)t * KV + g) * hd;
-            float *kb = kc + g * head_floats + (size_t)blk * hdp * LCX_KBLOCK + off;
-            for (int d = 0; d < hd; d++)
-                kb[(size_t)d * LCX_KBLOCK] = ks[d];
-            memcpy(vc + g * head_floats + (size_t)pos * hdp, vs, (size_t)hd * sizeof(float));
+            size_t kb = layer_off + g * head_elems + (size_t)blk * hdp * LCX_KBLOCK + off;
+            size_t vb = layer_off + g * head_elems + (size_t)pos * hdp;
+            if (dt == LCX_DT_F32) {
+                float *kc = s->state.key_cache, *vc = s->state.value_cache;
+                for (int d = 0; d < hd; d++)
+                    kc[kb + (size_t)d * LCX_KBLOCK] = ks[d];
+                memcpy(vc + vb, vs, (size_t)hd * sizeof(float));
+            } else {
+                uint16_t *kc = s->state.key_cache, *vc = s->state.value_cache;
+                uint16_t (*to16)(float) = dt == LCX_DT_BF16 ? lcx_f32_to_bf16 : lcx_f32_to_f16;
+                for (int d = 0; d < hd; d++) {
+                    kc[kb + (size_t)d * LCX_KBLOCK] = to16(ks[d]);
+                    vc[vb + d] = to16(vs[d]);
+                }
+            }
         }
     }
 }
@@ -259,7 +376,8 @@ static void forward(lcx_session *s, const int32_t *tokens, int n, int pos0, int 
     const int KV = p->n_kv_heads, hidden = p->hidden_dim;
     const int gw = p->gate == LCX_GATE_HEADWISE ? 1 : hd;
     const float eps = (float)p->norm_eps;
-    const size_t head_floats = (size_t)s->kv_blocks * LCX_KBLOCK * hdp;
+    const size_t elsize = s->kv_dtype == LCX_DT_F32 ? sizeof(float) : sizeof(uint16_t);
+    const size_t layer_bytes = (size_t)KV * s->kv_blocks * LCX_KBLOCK * hdp * elsize;
     const lcx_kernels *K = m->kern; /* this CPU's kernel variant */
     const lcx_kscratch *ks = &st->scratch;
 
@@ -295,9 +413,9 @@ static void forward(lcx_session *s, const int32_t *tokens, int n, int pos0, int 
 
         /* causal attention over the cache, tiled with an online softmax */
         double t_attn = omp_get_wtime();
-        K->attention(st->att, st->q, st->key_cache + (size_t)l * KV * head_floats,
-                        st->value_cache + (size_t)l * KV * head_floats, n, pos0, H, KV, hd,
-                        s->kv_blocks, p->sliding_window, probe ? st->sink : NULL, &st->scratch);
+        K->attention(st->att, st->q, (const char *)st->key_cache + l * layer_bytes,
+                     (const char *)st->value_cache + l * layer_bytes, s->kv_dtype, n, pos0, H, KV,
+                     hd, s->kv_blocks, p->sliding_window, probe ? st->sink : NULL, &st->scratch);
         s->stats.attn_seconds += omp_get_wtime() - t_attn;
         s->stats.attn_flops += 4.0 * hd * H * attention_pairs(pos0, n, p->sliding_window);
 

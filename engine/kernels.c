@@ -1,4 +1,4 @@
-/* kernels.c: matmul, rmsnorm, rope_apply and attention (see kernels.h),
+/* kernels.c: matmul, rmsnorm, rope_apply, attention and to_f32 (see kernels.h),
  * written once over a vector type `vf` of VL floats (GCC/Clang vector
  * extensions) and compiled once per instruction set by the Makefile, with
  * -DLCX_KV_<VARIANT> and that variant's target flags:
@@ -145,6 +145,64 @@ static inline vf vexp(vf x)
     vi e = (ni + 127) << 23;
     y = y * (vf)e;
     return (vf)((vi)y & ~under);
+}
+
+/* ---- BF16 / F16 to F32, VL values at a time (the KV cache's tiles) ---- */
+
+typedef uint16_t vh __attribute__((vector_size(VBYTES / 2))); /* VL 16-bit patterns */
+typedef uint32_t vu __attribute__((vector_size(VBYTES)));     /* bits, shifted unsigned */
+
+/* BF16 is the top half of an F32: widen and shift. */
+static inline vf bf16_load(const uint16_t *p)
+{
+    vh h;
+    memcpy(&h, p, sizeof h);
+    return (vf)(__builtin_convertvector(h, vu) << 16);
+}
+
+/* F16: the hardware conversion where the variant has one (F16C, NEON);
+ * the generic variant rebiases the exponent in integer arithmetic and
+ * renormalises subnormals with one exact float subtraction. */
+static inline vf f16_load(const uint16_t *p)
+{
+#if defined(LCX_KV_AVX512)
+    return (vf)_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p));
+#elif defined(LCX_KV_AVX2)
+    return (vf)_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+#elif defined(LCX_KV_NEON)
+    float16x4_t h;
+    memcpy(&h, p, sizeof h);
+    return (vf)vcvt_f32_f16(h);
+#else
+    vh h;
+    memcpy(&h, p, sizeof h);
+    vu x = __builtin_convertvector(h, vu);
+    vu sign = (x & 0x8000u) << 16;
+    vu o = (x & 0x7fffu) << 13;         /* exponent and mantissa in F32 position */
+    vu e = o & (0x1fu << 23);           /* the F16 exponent, still biased by 15 */
+    o += (127u - 15) << 23;             /* rebias */
+    o += (vu)(e == (0x1fu << 23)) & ((128u - 16) << 23); /* inf / NaN: exponent 255 */
+    vu sub = (vu)(e == 0);              /* zero or subnormal: all ones */
+    vf norm = (vf)(o + (1u << 23)) - (vf)((vu){0} + (113u << 23)); /* - 2^-14 */
+    o = (o & ~sub) | ((vu)norm & sub);
+    return (vf)(o | sign);
+#endif
+}
+
+static void to_f32(float *dst, const uint16_t *src, size_t n, lcx_dtype dtype)
+{
+    size_t i = 0;
+    if (dtype == LCX_DT_BF16) {
+        for (; i + VL <= n; i += VL)
+            vstore(dst + i, bf16_load(src + i));
+        for (; i < n; i++)
+            dst[i] = lcx_bf16_to_f32(src[i]);
+    } else {
+        for (; i + VL <= n; i += VL)
+            vstore(dst + i, f16_load(src + i));
+        for (; i < n; i++)
+            dst[i] = lcx_f16_to_f32(src[i]);
+    }
 }
 
 /* Below this many multiply-adds a kernel runs on the calling thread: a
@@ -439,7 +497,8 @@ static void rope_apply(float *vec, const float *cos_t, const float *sin_t, int n
 
 /* ---- attention ---- */
 
-#define AT_KT 32 /* keys per tile: two K blocks */
+#define AT_KT LCX_AT_KT /* keys per tile: two K blocks */
+_Static_assert(AT_KT == 2 * LCX_KBLOCK, "a tile is two K blocks");
 #define AT_MR LCX_AT_MR
 #define AT_QB LCX_AT_QB
 enum { AT_NV = AT_KT / VL }; /* vectors across one tile's scores */
@@ -532,10 +591,12 @@ static void at_pv(float *const orow[4], const float corr[4], const float p[4][AT
     }
 }
 
-static void attention(float *out, const float *q, const float *k_cache, const float *v_cache,
-                      int n_q, int pos0, int n_heads, int n_kv_heads, int hd, int kv_blocks,
-                      int window, float *sink, const lcx_kscratch *ks)
+static void attention(float *out, const float *q, const void *k_cache, const void *v_cache,
+                      lcx_dtype kv_dtype, int n_q, int pos0, int n_heads, int n_kv_heads, int hd,
+                      int kv_blocks, int window, float *sink, const lcx_kscratch *ks)
 {
+    const int narrow = kv_dtype != LCX_DT_F32; /* BF16 / F16 tiles, converted */
+    const size_t elsize = narrow ? sizeof(uint16_t) : sizeof(float);
     const int G = n_heads / n_kv_heads, hdp = lcx_hd_pad(hd);
     const int ppi = G >= AT_QB ? 1 : AT_QB / G; /* positions per work item */
     const int rmax = ppi * G + AT_MR;           /* + dummy rows for the last micro tile */
@@ -546,10 +607,13 @@ static void attention(float *out, const float *q, const float *k_cache, const fl
     const int par = team > 1 && (size_t)n_q * (pos0 + n_q) * n_heads * hd >= PAR_MIN_WORK;
 #pragma omp parallel num_threads(team) if (par)
     {
-        /* this thread's scratch: queries, outputs, m, l, s0 and positions */
+        /* this thread's scratch: queries, outputs, one tile of keys and of
+         * values as F32 (narrow caches), m, l, s0 and positions */
         float *qbuf = ks->mem + (size_t)omp_get_thread_num() * ks->stride;
         float *obuf = qbuf + (size_t)rmax * hdp;
-        float *m = obuf + (size_t)rmax * hdp;
+        float *ktile = obuf + (size_t)rmax * hdp;
+        float *vtile = ktile + (size_t)AT_KT * hdp;
+        float *m = vtile + (size_t)AT_KT * hdp;
         float *l = m + rmax, *s0 = m + 2 * rmax;
         int *rowpos = (int *)(m + 3 * rmax);
         float s[AT_MR][AT_KT] __attribute__((aligned(64)));
@@ -576,18 +640,30 @@ static void attention(float *out, const float *q, const float *k_cache, const fl
             }
             int min_pos = pos0 + t0, max_pos = pos0 + t0 + npos - 1;
             int j_lo = window > 0 && min_pos - window + 1 > 0 ? min_pos - window + 1 : 0;
-            const float *kh = k_cache + (size_t)g * kv_blocks * LCX_KBLOCK * hdp;
-            const float *vh = v_cache + (size_t)g * kv_blocks * LCX_KBLOCK * hdp;
+            /* A head's keys and values; the tile at key kt starts kt * hdp
+             * elements in, in both caches (its two K blocks are adjacent). */
+            const char *kh = (const char *)k_cache + (size_t)g * kv_blocks * LCX_KBLOCK * hdp * elsize;
+            const char *vh = (const char *)v_cache + (size_t)g * kv_blocks * LCX_KBLOCK * hdp * elsize;
             for (int kt = j_lo / AT_KT * AT_KT; kt <= max_pos; kt += AT_KT) {
-                const float *kt0 = kh + (size_t)(kt / LCX_KBLOCK) * hdp * LCX_KBLOCK;
-                const float *kt1 = kt0 + (size_t)hdp * LCX_KBLOCK;
-                const float *vt = vh + (size_t)kt * hdp;
+                const size_t tile_off = (size_t)kt * hdp * elsize;
+                /* F32 tiles are read in place; narrow ones are converted
+                 * once, when the first row group needs them */
+                const float *kt0 = narrow ? NULL : (const float *)(kh + tile_off);
+                const float *vt = narrow ? NULL : (const float *)(vh + tile_off);
                 for (int r0 = 0; r0 < R; r0 += AT_MR) {
                     int rlast = r0 + AT_MR - 1 < R ? r0 + AT_MR - 1 : R - 1;
                     if (kt > rowpos[rlast])
                         continue; /* the whole tile is in these rows' future */
                     if (window > 0 && kt + AT_KT - 1 <= rowpos[r0] - window)
                         continue;
+                    if (!kt0) {
+                        to_f32(ktile, (const uint16_t *)(kh + tile_off), (size_t)AT_KT * hdp,
+                               kv_dtype);
+                        to_f32(vtile, (const uint16_t *)(vh + tile_off), (size_t)AT_KT * hdp,
+                               kv_dtype);
+                        kt0 = ktile;
+                        vt = vtile;
+                    }
                     const float *qr[AT_MR];
                     for (int r = 0; r < AT_MR; r++)
                         qr[r] = qbuf + (size_t)(r0 + r) * hdp;
@@ -595,7 +671,7 @@ static void attention(float *out, const float *q, const float *k_cache, const fl
                      * per KV head): their groups are not computed, and
                      * the mask below gives them no weight. */
                     int nr = R - r0 < AT_MR ? R - r0 : AT_MR;
-                    at_qk(s, qr, kt0, kt1, hdp, nr);
+                    at_qk(s, qr, kt0, kt0 + (size_t)hdp * LCX_KBLOCK, hdp, nr);
                     float corr[AT_MR];
                     for (int r = 0; r < AT_MR; r++) {
                         int rr = r0 + r, pos = rowpos[rr];
@@ -658,4 +734,5 @@ const lcx_kernels KV_TABLE = {
     .rmsnorm = rmsnorm,
     .rope_apply = rope_apply,
     .attention = attention,
+    .to_f32 = to_f32,
 };

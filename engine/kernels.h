@@ -27,6 +27,8 @@ typedef struct lcx_weight {
 /* Key blocks of the K cache: keys are stored transposed in blocks of
  * LCX_KBLOCK positions, [block][head_dim_pad][LCX_KBLOCK]. */
 #define LCX_KBLOCK 16
+/* Keys per attention tile (two K blocks); a cache holds whole tiles. */
+#define LCX_AT_KT 32
 
 /* head_dim rounded up to a multiple of 16 (cache and query padding). */
 static inline int lcx_hd_pad(int hd) { return (hd + 15) / 16 * 16; }
@@ -50,6 +52,8 @@ typedef struct lcx_kscratch {
 /* Size and allocate for n_threads threads and attention with head_dim and
  * group = n_heads / n_kv_heads. */
 int lcx_kscratch_init(lcx_kscratch *ks, int n_threads, int head_dim, int group, lcx_err *err);
+/* The bytes lcx_kscratch_init allocates for these arguments. */
+size_t lcx_kscratch_bytes(int n_threads, int head_dim, int group);
 void lcx_kscratch_free(lcx_kscratch *ks);
 
 typedef struct lcx_kernels {
@@ -76,14 +80,24 @@ typedef struct lcx_kernels {
      *            softmax scale; pad dims are 0
      *   k_cache  [n_kv_heads][kv_blocks][hd_pad][LCX_KBLOCK] (transposed blocks)
      *   v_cache  [n_kv_heads][kv_blocks * LCX_KBLOCK][hd_pad]
+     *            both of kv_dtype: LCX_DT_F32 (floats, read in place) or
+     *            LCX_DT_BF16 / LCX_DT_F16 (uint16_t patterns, converted to
+     *            F32 one tile of LCX_AT_KT keys at a time, into the
+     *            scratch; the arithmetic is then the F32 path's)
      *   out      [n_q][n_heads][hd]  (unpadded)
      * Query t sits at position pos0 + t and sees keys j <= pos0 + t (and
      * j > pos - window when window > 0). Keys [0, pos0 + n_q) must be cached.
      * sink: NULL or [n_heads][n_q], receives the softmax weight on key 0.
      * ks must have been sized for hd and n_heads / n_kv_heads. */
-    void (*attention)(float *out, const float *q, const float *k_cache, const float *v_cache,
-                      int n_q, int pos0, int n_heads, int n_kv_heads, int hd, int kv_blocks,
-                      int window, float *sink, const lcx_kscratch *ks);
+    void (*attention)(float *out, const float *q, const void *k_cache, const void *v_cache,
+                      lcx_dtype kv_dtype, int n_q, int pos0, int n_heads, int n_kv_heads, int hd,
+                      int kv_blocks, int window, float *sink, const lcx_kscratch *ks);
+
+    /* dst[0..n) = src[0..n) as F32, src holding BF16 (dtype LCX_DT_BF16)
+     * or F16 (LCX_DT_F16) patterns: the conversion attention applies to
+     * each K/V tile (a shift for BF16; F16C, NEON or integer arithmetic
+     * for F16), exact for every pattern. */
+    void (*to_f32)(float *dst, const uint16_t *src, size_t n, lcx_dtype dtype);
 } lcx_kernels;
 
 /* The table of a variant, NULL when this build does not contain it. */
@@ -92,8 +106,13 @@ const lcx_kernels *lcx_kernels_get(lcx_isa isa);
 /* dst[0..w.cols) = row `row` of w as F32 (portable, any variant). */
 void lcx_weight_row_f32(float *dst, const lcx_weight *w, int row);
 
-/* Scalar conversions. */
+/* Scalar conversions. To 16 bits: round to nearest, ties to even (F16
+ * subnormals included); NaN stays NaN. F16 saturates at +-65504 (infinity
+ * too) instead of becoming infinite: a KV entry past F16's range would
+ * otherwise turn whole attention outputs into NaN (inf - inf, 0 * inf). */
 float lcx_bf16_to_f32(uint16_t h);
 float lcx_f16_to_f32(uint16_t h);
+uint16_t lcx_f32_to_bf16(float f);
+uint16_t lcx_f32_to_f16(float f);
 
 #endif

@@ -5,7 +5,8 @@
  *                rows converted on the fly), tokenizer when available.
  *   lcx_session  the KV cache and activations for one sequence, and the
  *                RoPE it runs with (a session property: one loaded model
- *                serves any RoPE setting, see rope/opts.h).
+ *                serves any RoPE setting, see rope/opts.h). The cache holds
+ *                F32 (default), BF16 or F16 keys and values.
  *
  * Architectures: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM,
  * Qwen3ForCausalLM; GQA, tied embeddings, partial rotary, head_dim; gated
@@ -19,6 +20,7 @@
 
 #include "common/err.h"
 #include "engine/config.h"
+#include "engine/safetensors.h"
 #include "rope/rope.h"
 #include "tokenizer/tokenizer.h"
 
@@ -60,11 +62,45 @@ typedef struct lcx_probe {
     lcx_probe_layer *layers; /* n_layers entries, caller allocated and zeroed */
 } lcx_probe;
 
-/* A session holding up to max_seq positions. chunk: prefill chunk size
- * (0 = 256). rope: the RoPE it runs with (NULL: the config's own); the
- * parameters are checked here (LCX_EINPUT when inconsistent). */
+/* How a session is set up; all zero is the default. */
+typedef struct lcx_session_opts {
+    int chunk;                   /* prefill chunk size (0 = 256) */
+    const lcx_rope_params *rope; /* the RoPE it runs with (NULL: the config's own) */
+    lcx_dtype kv_dtype;          /* element type of the KV cache: LCX_DT_F32 (0,
+                                  * exact), LCX_DT_BF16 or LCX_DT_F16 (half the
+                                  * memory; keys and values rounded to nearest
+                                  * when stored, F16 saturating at +-65504,
+                                  * attention still computed in F32) */
+} lcx_session_opts;
+
+/* A session holding up to max_seq positions, set up as o says (NULL: the
+ * defaults). The RoPE parameters and the KV dtype are checked here
+ * (LCX_EINPUT when unusable). */
+int lcx_session_new_opts(const lcx_model *m, int max_seq, const lcx_session_opts *o,
+                         lcx_session **out, lcx_err *err);
+/* The same with an F32 KV cache: lcx_session_new_opts with {chunk, rope}. */
 int lcx_session_new(const lcx_model *m, int max_seq, int chunk, const lcx_rope_params *rope,
                     lcx_session **out, lcx_err *err);
+
+/* The memory a session takes, in bytes. */
+typedef struct lcx_session_mem {
+    size_t weights;     /* the model's weights (lcx_model_weight_bytes) */
+    size_t kv_cache;    /* keys and values of every layer */
+    size_t activations; /* one chunk's activations, RoPE tables, kernel scratch */
+} lcx_session_mem;
+
+/* What lcx_session_new_opts(m, max_seq, o) would allocate, without
+ * allocating it (the same arithmetic; LCX_EINPUT for what it would
+ * refuse). */
+int lcx_session_mem_estimate(const lcx_model *m, int max_seq, const lcx_session_opts *o,
+                             lcx_session_mem *out, lcx_err *err);
+/* What s holds. */
+lcx_session_mem lcx_session_memory(const lcx_session *s);
+
+/* "f32", "bf16", "f16" <-> LCX_DT_F32, LCX_DT_BF16, LCX_DT_F16 (the KV
+ * dtypes); parse returns LCX_EINPUT for any other name. */
+int lcx_kv_dtype_parse(const char *name, lcx_dtype *out);
+const char *lcx_kv_dtype_name(lcx_dtype dt);
 /* Run with other RoPE parameters from now on: the cache is emptied (its keys
  * were rotated with the old ones); nothing is reallocated. On error the
  * session keeps its old parameters. */
@@ -76,6 +112,8 @@ int lcx_session_pos(const lcx_session *s); /* positions already in the cache */
 void lcx_session_rewind(lcx_session *s, int pos);
 /* Bytes of KV cache allocated. */
 size_t lcx_session_kv_bytes(const lcx_session *s);
+/* The KV cache's element type. */
+lcx_dtype lcx_session_kv_dtype(const lcx_session *s);
 
 /* Time spent, for benchmarks and speed lines. */
 typedef struct lcx_session_stats {

@@ -63,8 +63,9 @@ typedef struct RunState {
     float *rope_cos; /* [C, rot_dim / 2] */
     float *rope_sin; /* [C, rot_dim / 2] */
     float *sink;     /* [n_heads, C] softmax weight on key 0 (probe) */
-    float *key_cache;   /* [n_layers][n_kv_heads][kv_blocks][hd_pad][LCX_KBLOCK] */
-    float *value_cache; /* [n_layers][n_kv_heads][kv_blocks * LCX_KBLOCK][hd_pad] */
+    /* of kv_dtype: float (F32) or uint16_t (BF16, F16) */
+    void *key_cache;    /* [n_layers][n_kv_heads][kv_blocks][hd_pad][LCX_KBLOCK] */
+    void *value_cache;  /* [n_layers][n_kv_heads][kv_blocks * LCX_KBLOCK][hd_pad] */
     lcx_kscratch scratch; /* the kernels' per-thread work memory */
 } RunState;
 
@@ -81,7 +82,8 @@ struct lcx_session {
     double *inv_freq_next; /* the same size: where set_rope computes */
     double magnitude; /* attention_factor on cos and sin */
     float q_scale;    /* 1 / sqrt(head_dim) / temperature */
-    size_t kv_bytes;
+    lcx_dtype kv_dtype; /* of key_cache and value_cache */
+    lcx_session_mem mem; /* what it holds */
     lcx_session_stats stats;
 };
 

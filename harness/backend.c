@@ -67,6 +67,16 @@ const lcx_counter *lcx_backend_counter(const lcx_backend *b)
     return b->local ? lcx_backend_local_counter(b->local) : NULL;
 }
 
+int lcx_backend_check_memory(const lcx_backend *b, size_t length, int max_tokens, char *line,
+                             size_t size, lcx_err *err)
+{
+    if (line && size)
+        line[0] = '\0';
+    if (!b->local)
+        return 0;
+    return lcx_backend_local_check_memory(b->local, length, max_tokens, line, size, err);
+}
+
 int lcx_backend_set_rope(lcx_backend *b, const lcx_rope_opts *rope, lcx_err *err)
 {
     if (!b->local)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "common/err.h"
+#include "harness/engine_opts.h"
 #include "rope/opts.h"
 #include "tasks/counter.h"
 
@@ -38,6 +39,7 @@ typedef struct lcx_backend_opts {
     /* local */
     const char *model_dir;
     lcx_rope_opts rope;
+    lcx_engine_opts engine; /* --kv-dtype, --max-memory */
     /* remote */
     const char *endpoint;   /* base URL, e.g. http://127.0.0.1:8000 */
     lcx_api api;
@@ -82,6 +84,13 @@ json_t *lcx_backend_rope_at(const lcx_backend *b, size_t length);
  * checked against the model's config; LCX_EINPUT for a remote backend,
  * whose RoPE is the server's. */
 int lcx_backend_set_rope(lcx_backend *b, const lcx_rope_opts *rope, lcx_err *err);
+/* Before a run: the memory the local engine's largest session will take
+ * (a prompt of `length` tokens plus max_tokens to generate), checked as
+ * lcx_engine_check_memory does (LCX_EINPUT, one line, when it does not
+ * fit); line receives the summary to print. A remote backend: 0 and an
+ * empty line. */
+int lcx_backend_check_memory(const lcx_backend *b, size_t length, int max_tokens, char *line,
+                             size_t size, lcx_err *err);
 /* The counter that fits prompts for this backend when no --tokenizer is
  * given: the local model's tokenizer, or NULL for remote backends. */
 const lcx_counter *lcx_backend_counter(const lcx_backend *b);

@@ -2,7 +2,7 @@
  * with the model's tokenizer (special tokens as the tokenizer's
  * post-processor adds them, as a server would), decoded greedily unless a
  * temperature is given, one sample at a time (the engine parallelises
- * inside each forward pass). */
+ * inside each forward pass), with the KV cache dtype --kv-dtype gives. */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +129,7 @@ json_t *lcx_backend_local_describe(const local_backend *b)
     json_object_set_new(o, "architecture", json_string(c->arch_name));
     json_object_set_new(o, "gate", json_string(lcx_gate_name(c->gate)));
     json_object_set_new(o, "weights", json_string(lcx_model_weight_dtype(b->model)));
+    json_object_set_new(o, "kv_dtype", json_string(lcx_kv_dtype_name(b->o.engine.kv_dtype)));
     json_object_set_new(o, "temperature", json_real(b->o.temperature));
     json_object_set_new(o, "max_position_embeddings", json_integer(c->max_pos));
     lcx_rope_params p;
@@ -165,6 +166,18 @@ int lcx_backend_local_session_len(size_t n_prompt, int max_tokens, int *out, lcx
     return 0;
 }
 
+int lcx_backend_local_check_memory(const local_backend *b, size_t length, int max_tokens,
+                                   char *line, size_t size, lcx_err *err)
+{
+    int positions;
+    int rc = lcx_backend_local_session_len(length, max_tokens, &positions, err);
+    if (!rc)
+        rc = lcx_engine_check_memory(&b->o.engine, b->model, positions, 0, line, size, err);
+    if (rc)
+        lcx_err_prefix(err, "%s", b->o.model_dir);
+    return rc;
+}
+
 /* A session long enough for n positions, running with the RoPE rope
  * (grown as needed; reused, with its RoPE switched when a prompt needs
  * another: the model is loaded once whatever the settings). */
@@ -178,7 +191,8 @@ static int ensure_session(local_backend *b, int n, const lcx_rope_params *rope, 
     }
     lcx_session_free(b->session);
     b->session = NULL;
-    int rc = lcx_session_new(b->model, n, 0, rope, &b->session, err);
+    lcx_session_opts so = {.rope = rope, .kv_dtype = b->o.engine.kv_dtype};
+    int rc = lcx_session_new_opts(b->model, n, &so, &b->session, err);
     b->session_len = rc ? 0 : n;
     return rc;
 }

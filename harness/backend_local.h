@@ -15,6 +15,8 @@ json_t *lcx_backend_local_describe(const local_backend *b);
 json_t *lcx_backend_local_rope_at(const local_backend *b, size_t length);
 const lcx_counter *lcx_backend_local_counter(const local_backend *b);
 int lcx_backend_local_set_rope(local_backend *b, const lcx_rope_opts *rope, lcx_err *err);
+int lcx_backend_local_check_memory(const local_backend *b, size_t length, int max_tokens,
+                                   char *line, size_t size, lcx_err *err);
 
 /* The positions a local session needs for a prompt of n_prompt tokens and
  * max_tokens to generate (n_prompt + max_tokens + 1), as the engine's int;

@@ -3,7 +3,8 @@
  *
  *   lcx complete --model DIR (--prompt-file F | --prompt-ids F) [--max-tokens N]
  *                [--temperature T] [--top-k K] [--top-p P] [--seed S] [--stop STR]...
- *                [--dump-logits FILE.npy] [--chunk N] [rope options]
+ *                [--dump-logits FILE.npy] [--chunk N] [--kv-dtype T] [--max-memory SIZE]
+ *                [rope options]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "rope/opts.h"
 #include "harness/args.h"
 #include "harness/commands.h"
+#include "harness/engine_opts.h"
 
 #define MAX_STOPS 16
 
@@ -30,6 +32,7 @@ typedef struct complete_opts {
     const char *stops[MAX_STOPS];
     int n_stops;
     lcx_rope_opts rope;
+    lcx_engine_opts engine;
 } complete_opts;
 
 static void complete_usage(FILE *fp)
@@ -46,9 +49,9 @@ static void complete_usage(FILE *fp)
             "  --stop STR            stop string (repeatable); EOS always stops\n"
             "  --dump-logits F.npy   write logits at every prompt position, float32 [tokens, vocab]\n"
             "  --chunk N             prefill chunk (default 256)\n"
-            "%s"
+            "%s%s"
             "Compute is F32 (F16/BF16 weights converted on the fly).\n",
-            lcx_rope_opts_usage());
+            lcx_engine_opts_usage(), lcx_rope_opts_usage());
 }
 
 static int parse_double_opt(const char *name, const char *v, double *out, lcx_err *err)
@@ -66,11 +69,14 @@ static int parse_opts(int argc, char **argv, complete_opts *o, lcx_err *err)
     memset(o, 0, sizeof *o);
     o->max_tokens = 64;
     lcx_rope_opts_init(&o->rope);
+    lcx_engine_opts_init(&o->engine);
     const char *max_tokens = NULL, *chunk = NULL, *top_k = NULL, *seed = NULL, *temp = NULL,
                *top_p = NULL;
     for (int i = 1; i < argc; i++) {
         const char *stop = NULL;
         int rc = lcx_rope_opts_parse(&o->rope, argc, argv, &i, err);
+        if (!rc)
+            rc = lcx_engine_opts_parse(&o->engine, argc, argv, &i, err);
         if (!rc)
             (void)((rc = lcx_arg_value(argc, argv, &i, "--model", &o->model, err)) ||
                    (rc = lcx_arg_value(argc, argv, &i, "--prompt-file", &o->prompt_file, err)) ||
@@ -160,15 +166,19 @@ static int run_complete(const complete_opts *o, lcx_err *err)
         lcx_err_prefix(err, "%s", o->model);
         goto out;
     }
-    char line[512];
+    char line[512], mem_line[512];
+    if ((rc = lcx_engine_check_memory(&o->engine, m, max_seq, (int)o->chunk, mem_line,
+                                      sizeof mem_line, err)))
+        goto out;
     lcx_rope_info_format(&ri, line, sizeof line);
     fprintf(stderr, "model %s: %s, %d layers, dim %d, heads %d/%d, head_dim %d, gate %s, "
-            "weights %s, compute F32\n%s\n", o->model, c->arch_name, c->n_layers, c->dim,
+            "weights %s, compute F32\n%s\n%s\n", o->model, c->arch_name, c->n_layers, c->dim,
             c->n_heads, c->n_kv_heads, c->head_dim, lcx_gate_name(c->gate),
-            lcx_model_weight_dtype(m), line);
+            lcx_model_weight_dtype(m), line, mem_line);
     if (!tok)
         fprintf(stderr, "note: %s; output is token ids\n", lcx_model_tokenizer_note(m));
-    if ((rc = lcx_session_new(m, max_seq, (int)o->chunk, &rope, &s, err)))
+    lcx_session_opts so = {.chunk = (int)o->chunk, .rope = &rope, .kv_dtype = o->engine.kv_dtype};
+    if ((rc = lcx_session_new_opts(m, max_seq, &so, &s, err)))
         goto out;
     dump_ctx dc = {NULL, c->vocab_size};
     if (o->dump_logits) {

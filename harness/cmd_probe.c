@@ -6,7 +6,8 @@
  *   - for gated models: mean gate score and the fraction of scores < 0.1.
  *
  *   lcx probe --model DIR --length N [--task niah_single_2] [--template base]
- *             [--seed S] [--out FILE.json] [--chunk N] [rope options]
+ *             [--seed S] [--out FILE.json] [--chunk N] [--kv-dtype T]
+ *             [--max-memory SIZE] [rope options]
  *   lcx probe --model DIR (--prompt-file F | --prompt-ids F) [--out FILE.json]
  */
 #include <jansson.h>
@@ -21,6 +22,7 @@
 #include "rope/opts.h"
 #include "harness/args.h"
 #include "harness/commands.h"
+#include "harness/engine_opts.h"
 #include "tasks/tasks.h"
 
 typedef struct probe_opts {
@@ -28,6 +30,7 @@ typedef struct probe_opts {
     size_t chunk;
     unsigned long long seed;
     lcx_rope_opts rope;
+    lcx_engine_opts engine;
 } probe_opts;
 
 static void probe_usage(FILE *fp)
@@ -41,22 +44,25 @@ static void probe_usage(FILE *fp)
             "  --seed S            sample seed (default 0)\n"
             "  --out FILE.json     also write the measurements as JSON\n"
             "  --chunk N           prefill chunk (default 256)\n"
-            "%s"
+            "%s%s"
             "Prints per layer: attention share on the first token (last half of the\n"
             "queries), max |hidden state|, and for gated models the mean gate score and\n"
             "the fraction of gate scores < 0.1.\n",
-            lcx_rope_opts_usage());
+            lcx_engine_opts_usage(), lcx_rope_opts_usage());
 }
 
 static int parse_opts(int argc, char **argv, probe_opts *o, lcx_err *err)
 {
     memset(o, 0, sizeof *o);
     lcx_rope_opts_init(&o->rope);
+    lcx_engine_opts_init(&o->engine);
     o->task = "niah_single_2";
     o->tmpl = "base";
     const char *chunk = NULL, *seed = NULL;
     for (int i = 1; i < argc; i++) {
         int rc = lcx_rope_opts_parse(&o->rope, argc, argv, &i, err);
+        if (!rc)
+            rc = lcx_engine_opts_parse(&o->engine, argc, argv, &i, err);
         if (!rc)
             (void)((rc = lcx_arg_value(argc, argv, &i, "--model", &o->model, err)) ||
                    (rc = lcx_arg_value(argc, argv, &i, "--prompt-file", &o->prompt_file, err)) ||
@@ -172,11 +178,16 @@ static int run_probe(const probe_opts *o, lcx_err *err)
         lcx_err_prefix(err, "%s", o->model);
         goto out;
     }
-    char line[512];
+    char line[512], mem_line[512];
+    if ((rc = lcx_engine_check_memory(&o->engine, m, (int)n, (int)o->chunk, mem_line,
+                                      sizeof mem_line, err)))
+        goto out;
     lcx_rope_info_format(&ri, line, sizeof line);
-    fprintf(stderr, "model %s: %s, %d layers, gate %s, weights %s, compute F32\n%s\n", o->model,
-            c->arch_name, c->n_layers, lcx_gate_name(c->gate), lcx_model_weight_dtype(m), line);
-    if ((rc = lcx_session_new(m, (int)n, (int)o->chunk, &rope, &s, err)))
+    fprintf(stderr, "model %s: %s, %d layers, gate %s, weights %s, compute F32\n%s\n%s\n",
+            o->model, c->arch_name, c->n_layers, lcx_gate_name(c->gate),
+            lcx_model_weight_dtype(m), line, mem_line);
+    lcx_session_opts so = {.chunk = (int)o->chunk, .rope = &rope, .kv_dtype = o->engine.kv_dtype};
+    if ((rc = lcx_session_new_opts(m, (int)n, &so, &s, err)))
         goto out;
     layers = calloc((size_t)c->n_layers, sizeof *layers);
     if (!layers) {
@@ -198,6 +209,7 @@ static int run_probe(const probe_opts *o, lcx_err *err)
     json_object_set_new(root, "tokens", json_integer((json_int_t)n));
     json_object_set_new(root, "gate", json_string(lcx_gate_name(c->gate)));
     json_object_set_new(root, "rope", json_string(line));
+    json_object_set_new(root, "kv_dtype", json_string(lcx_kv_dtype_name(o->engine.kv_dtype)));
     printf("%d tokens; first-token share over query positions >= %d\n", (int)n, (int)(n / 2));
     printf("layer  sink_share  max_abs_hidden%s\n", gated ? "  gate_mean  gate_lt_0.1" : "");
     double sum_sink = 0, sum_h = 0, sum_g = 0, sum_low = 0;

@@ -6,6 +6,7 @@
 
 #include "harness/args.h"
 #include "harness/commands.h"
+#include "harness/engine_opts.h"
 #include "harness/run_suite.h"
 
 static void usage(FILE *fp)
@@ -18,7 +19,7 @@ static void usage(FILE *fp)
             "  --essay-corpus F, --squad F, --hotpotqa F            as in lcx gen\n"
             "  --data DIR          read DIR/<length>/<task>.jsonl (lcx gen output) instead\n"
             "local engine:\n"
-            "  --model DIR         a Hugging Face model directory\n%s"
+            "  --model DIR         a Hugging Face model directory\n%s%s"
             "remote model:\n"
             "  --endpoint URL      server base URL (http://host:port)\n"
             "  --api API           completions (/v1/completions), chat (/v1/chat/completions)\n"
@@ -39,7 +40,7 @@ static void usage(FILE *fp)
             "  --quiet             no progress, no table\n"
             "  --skip-unfit        skip the task x length cells whose smallest prompt does\n"
             "                      not fit (recorded in run.json) instead of refusing to run\n",
-            lcx_rope_opts_usage());
+            lcx_engine_opts_usage(), lcx_rope_opts_usage());
 }
 
 int lcx_cmd_run(int argc, char **argv)

@@ -43,6 +43,7 @@ void lcx_run_opts_init(lcx_run_opts *o)
     memset(o, 0, sizeof *o);
     lcx_suite_opts_init(&o->suite);
     lcx_rope_opts_init(&o->backend.rope);
+    lcx_engine_opts_init(&o->backend.engine);
     o->backend.concurrency = 8;
     o->backend.max_retries = 6;
     o->backend.timeout = 600;
@@ -88,6 +89,8 @@ int lcx_run_opts_parse(lcx_run_opts *o, int argc, char **argv, int first, lcx_er
             r = number_opt(argc, argv, &i, "--backoff-max", 0, 3600, &o->backend.backoff_max, err);
         if (!r)
             r = lcx_rope_opts_parse(&o->backend.rope, argc, argv, &i, err);
+        if (!r && (r = lcx_engine_opts_parse(&o->backend.engine, argc, argv, &i, err)) > 0)
+            o->engine_opts_given = 1;
         if (!r)
             r = lcx_suite_opt(&o->suite, argc, argv, &i, err);
         if (!r)
@@ -128,6 +131,9 @@ int lcx_run_opts_check(lcx_run_opts *o, lcx_err *err)
         if (o->backend.rope.factor_auto)
             return lcx_errf(err, LCX_EINPUT, "--yarn-factor auto goes with a local --model (a server's "
                             "RoPE is its own)");
+        if (o->engine_opts_given)
+            return lcx_errf(err, LCX_EINPUT, "--kv-dtype and --max-memory go with a local --model "
+                            "(a server's KV cache is its own)");
     } else if (o->api || o->remote_tokenize || o->backend.model_name) {
         return lcx_errf(err, LCX_EINPUT, "--api, --model-name and --remote-tokenize go with --endpoint");
     }
@@ -513,6 +519,24 @@ int lcx_run_suite(const lcx_run_opts *opts, lcx_backend *shared, lcx_err *errp)
             rc = lcx_errf(&err, LCX_EINPUT, "every task is too short for every length given (all %zu "
                           "cells skipped): nothing to run", n_skipped);
     }
+    /* The local engine's largest session (the longest length, the most
+     * tokens any task generates) must fit in memory: said before the run
+     * starts, refused (one line) when it will not fit. */
+    if (!rc) {
+        size_t longest = 0;
+        int max_tokens = 0;
+        for (size_t l = 0; l < s.n_lengths; l++)
+            for (size_t t = 0; t < s.n_tasks; t++)
+                if (!skip[l * s.n_tasks + t]) {
+                    longest = s.lengths[l] > longest ? s.lengths[l] : longest;
+                    if (s.tasks[t]->tokens_to_generate > max_tokens)
+                        max_tokens = s.tasks[t]->tokens_to_generate;
+                }
+        char line[512];
+        rc = lcx_backend_check_memory(b, longest, max_tokens, line, sizeof line, &err);
+        if (!rc && line[0] && !o.quiet)
+            fprintf(stderr, "%s\n", line);
+    }
     json_t *config = NULL;
     if (!rc) {
         /* How a chat server takes the answer prefix is learnt while running:
@@ -527,7 +551,13 @@ int lcx_run_suite(const lcx_run_opts *opts, lcx_backend *shared, lcx_err *errp)
             describe_auto_rope(desc, b, &s);
         config = run_config(&o, &s, desc, counter_name, skip);
         json_t *run = run_json(o.argc, o.argv, config);
-        rc = lcx_rundir_open(o.out, run, &err);
+        /* Runs of the local engine made before the KV dtype was recorded
+         * used an F32 cache. */
+        json_t *defaults = o.backend.model_dir
+                               ? json_pack("{s:{s:s}}", "backend", "kv_dtype", "f32")
+                               : NULL;
+        rc = lcx_rundir_open(o.out, run, defaults, &err);
+        json_decref(defaults);
         json_decref(run);
     }
     size_t errors = 0;

@@ -15,6 +15,7 @@ typedef struct lcx_run_opts {
     const char *out;  /* the results directory */
     const char *data; /* read samples from this lcx gen directory, or NULL */
     int remote_tokenize, quiet, skip_unfit;
+    int engine_opts_given; /* --kv-dtype or --max-memory (local options) */
     const char *api;  /* --api as given (lcx_run_opts_check sets backend.api) */
     /* The command line run.json records (not parsed again). */
     int argc;

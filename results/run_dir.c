@@ -121,10 +121,24 @@ static void diff_objects(const char *prefix, json_t *a, json_t *b, strbuf *out)
     }
 }
 
+/* Give old each key of defaults it lacks (objects merged key by key). */
+static void fill_defaults(json_t *old, json_t *defaults)
+{
+    const char *key;
+    json_t *dv;
+    json_object_foreach(defaults, key, dv) {
+        json_t *ov = json_object_get(old, key);
+        if (!ov)
+            json_object_set(old, key, dv);
+        else if (json_is_object(ov) && json_is_object(dv))
+            fill_defaults(ov, dv);
+    }
+}
+
 /* The run.json found at path (old, NULL when it is not JSON: je says why;
  * the reference is taken) against the run to be written. */
 static int check_run_json(json_t *old, const json_error_t *read_err, const char *dir,
-                          const char *path, json_t *run, lcx_err *err)
+                          const char *path, json_t *run, json_t *defaults, lcx_err *err)
 {
     int rc = 0;
     json_error_t je = *read_err;
@@ -137,6 +151,9 @@ static int check_run_json(json_t *old, const json_error_t *read_err, const char 
         json_decref(old);
         return lcx_errf(err, LCX_EINPUT, "%s: field 'config' missing: not an lcx run", path);
     }
+    /* A run made before a configuration key existed ran with its default. */
+    if (json_is_object(defaults))
+        fill_defaults(oc, defaults);
     /* Compare the configuration as the file would hold it (numbers rounded
      * as written), so a resume with the same options is not refused. */
     char *text = json_dumps(json_object_get(run, "config"), RUN_JSON_FLAGS);
@@ -160,7 +177,7 @@ static int check_run_json(json_t *old, const json_error_t *read_err, const char 
     return rc;
 }
 
-int lcx_rundir_open(const char *dir, json_t *run, lcx_err *err)
+int lcx_rundir_open(const char *dir, json_t *run, json_t *defaults, lcx_err *err)
 {
     int rc = lcx_mkdir_p(dir, err);
     if (rc)
@@ -175,15 +192,16 @@ int lcx_rundir_open(const char *dir, json_t *run, lcx_err *err)
     json_t *old = json_load_file(path, 0, &je);
     if (!old && json_error_code(&je) == json_error_out_of_memory)
         return lcx_errf(err, LCX_ENOMEM, "%s: out of memory reading it", path);
-    return check_run_json(old, &je, dir, path, run, err);
+    return check_run_json(old, &je, dir, path, run, defaults, err);
 }
 
-int lcx_rundir_check(const char *data, size_t len, const char *dir, json_t *run, lcx_err *err)
+int lcx_rundir_check(const char *data, size_t len, const char *dir, json_t *run,
+                     json_t *defaults, lcx_err *err)
 {
     char path[4200];
     lcx_rundir_path(path, sizeof path, dir, LCX_RUNDIR_RUN_JSON);
     json_error_t je;
-    return check_run_json(json_loadb(data, len, 0, &je), &je, dir, path, run, err);
+    return check_run_json(json_loadb(data, len, 0, &je), &je, dir, path, run, defaults, err);
 }
 
 int lcx_rundir_set_runtime(const char *dir, json_t *runtime, lcx_err *err)

@@ -50,13 +50,19 @@ int lcx_rundir_is_sweep(const char *dir);
 
 /* Create dir and run.json, or check an existing run.json: its "config"
  * must equal config, else LCX_EINPUT naming every differing key. Takes a
- * reference to nothing; run is the whole run.json object to write when new. */
-int lcx_rundir_open(const char *dir, json_t *run, lcx_err *err);
+ * reference to nothing; run is the whole run.json object to write when new.
+ * defaults (NULL for none) is shaped like "config" and holds keys added
+ * after runs were made without them, with the value such a run had: an
+ * existing run.json lacking one is compared as if it held it (so a run
+ * from before `backend.kv_dtype` was recorded resumes with the F32 cache
+ * it ran with). */
+int lcx_rundir_open(const char *dir, json_t *run, json_t *defaults, lcx_err *err);
 
 /* The resume check of lcx_rundir_open on run.json's contents (data) found
  * in dir: LCX_EINPUT when it is not a run.json or its "config" differs
- * from run's (naming every differing key). */
-int lcx_rundir_check(const char *data, size_t len, const char *dir, json_t *run, lcx_err *err);
+ * from run's (naming every differing key), after defaults. */
+int lcx_rundir_check(const char *data, size_t len, const char *dir, json_t *run,
+                     json_t *defaults, lcx_err *err);
 
 /* Update the "runtime" object of run.json (atomically). */
 int lcx_rundir_set_runtime(const char *dir, json_t *runtime, lcx_err *err);

@@ -47,7 +47,7 @@ static json_t *resumed_run(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     lcx_err err = {0};
-    if (lcx_rundir_check((const char *)data, size, "run", resumed_run(), &err) && !err.msg[0])
+    if (lcx_rundir_check((const char *)data, size, "run", resumed_run(), NULL, &err) && !err.msg[0])
         abort();
     lcx_run r;
     if (lcx_run_json_parse((const char *)data, size, "run/run.json", &r, &err)) {

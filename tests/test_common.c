@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "common/fsio.h"
+#include "common/meminfo.h"
 #include "common/rng.h"
 #include "common/sha256.h"
 #include "common/strbuf.h"
@@ -141,6 +142,52 @@ TEST(sha256_known_answers)
     CHECK_STR(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
+TEST(meminfo_and_byte_counts)
+{
+    lcx_err err = {0};
+    size_t n = 1;
+    const char *text = "MemTotal:       24576000 kB\nMemFree:        1000 kB\n"
+                       "MemAvailable:   22650880 kB\nBuffers:        1 kB\n";
+    CHECK(lcx_meminfo_parse(text, &n, &err) == 0);
+    CHECK_INT(n, 22650880ull * 1024);
+    CHECK_INT(lcx_meminfo_parse("MemTotal: 5 kB\nMemFree: 3 kB\n", &n, &err), LCX_EINPUT);
+    CHECK_INT(n, 0);
+    CHECK_INT(lcx_meminfo_parse("MemAvailable: lots\n", &n, &err), LCX_EINPUT);
+    CHECK_INT(lcx_meminfo_parse("MemAvailable: 12 MB\n", &n, &err), LCX_EINPUT);
+    CHECK_INT(lcx_meminfo_parse("", &n, &err), LCX_EINPUT);
+    CHECK(strstr(err.msg, "MemAvailable") != NULL);
+    /* this machine's, when it has /proc */
+    if (access("/proc/meminfo", R_OK) == 0)
+        CHECK(lcx_meminfo_available(&n, &err) == 0 && n > 0);
+
+    static const struct {
+        const char *s;
+        size_t bytes;
+    } ok[] = {{"1", 1},           {"1000000", 1000000},   {"100K", 102400},
+              {"512M", 512ull << 20}, {"24G", 24ull << 30}, {"24g", 24ull << 30},
+              {"1.5GiB", 3ull << 29}, {"2TB", 2ull << 40},   {"3B", 3},
+              {"64kib", 65536}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        CHECK_MSG(lcx_bytes_parse(ok[i].s, &n, &err) == 0 && n == ok[i].bytes, "%s -> %zu",
+                  ok[i].s, n);
+    }
+    static const char *const bad[] = {"", "0", "-1", "G", "12X", "1.5 G", "1GG", "off", " 1",
+                                      "99999999999T", "0.4"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        CHECK_MSG(lcx_bytes_parse(bad[i], &n, &err) == LCX_EINPUT, "'%s' accepted", bad[i]);
+    CHECK(lcx_bytes_parse(NULL, &n, &err) == LCX_EINPUT);
+
+    char buf[32];
+    lcx_bytes_format(12, buf, sizeof buf);
+    CHECK_STR(buf, "12 B");
+    lcx_bytes_format(3584, buf, sizeof buf);
+    CHECK_STR(buf, "3.5 KiB");
+    lcx_bytes_format(112ull << 20, buf, sizeof buf);
+    CHECK_STR(buf, "112.0 MiB");
+    lcx_bytes_format(24ull << 30, buf, sizeof buf);
+    CHECK_STR(buf, "24.00 GiB");
+}
+
 int main(void)
 {
     RUN(sha256_known_answers);
@@ -152,5 +199,6 @@ int main(void)
     RUN(atomic_write_replaces_whole_file_or_nothing);
     RUN(strbuf_reserved_empty_reads_as_empty);
     RUN(strbuf_replace_and_printf);
+    RUN(meminfo_and_byte_counts);
     return check_summary();
 }

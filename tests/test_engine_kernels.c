@@ -4,7 +4,9 @@
  * shapes that hit every tail (decode's few-token path, partial panels,
  * partial inner blocks), and causal tiled attention with GQA, head sizes
  * whose padding is not a whole register block, a sliding window, a start
- * position inside the cache and the key-0 weight the sink probe reads.
+ * position inside the cache and the key-0 weight the sink probe reads,
+ * with the KV cache in F32, BF16 and F16; the BF16/F16 conversions both
+ * ways against the formats' definitions, for every 16-bit pattern.
  * Variants the CPU cannot run are named as not run. */
 #include <math.h>
 #include <omp.h>
@@ -18,6 +20,11 @@
 
 #define MM_TOL 2e-6  /* max |err| / max sum |x w| (measured ~3e-7) */
 #define AT_TOL 5e-6  /* max |err| / max |v| (measured ~1.2e-6) */
+
+static const char *dt_name(lcx_dtype dt)
+{
+    return dt == LCX_DT_F32 ? "f32" : dt == LCX_DT_BF16 ? "bf16" : "f16";
+}
 
 static float urand(lcx_rng *r, float lo, float hi)
 {
@@ -127,32 +134,98 @@ TEST(matmul_matches_reference)
     }
 }
 
+/* The value of a 16-bit pattern, decoded here from the formats'
+ * definitions: BF16 is the top half of an IEEE binary32; F16 is IEEE
+ * binary16 (1 sign, 5 exponent bits biased by 15, 10 mantissa bits). */
+static double decode16(uint16_t h, lcx_dtype dt)
+{
+    int sign = h >> 15;
+    double v;
+    if (dt == LCX_DT_BF16) {
+        int e = (h >> 7) & 0xff, mant = h & 0x7f;
+        v = e == 255 ? (mant ? NAN : INFINITY)
+            : e == 0 ? ldexp(mant, -133) : ldexp(128 + mant, e - 134);
+    } else {
+        int e = (h >> 10) & 0x1f, mant = h & 0x3ff;
+        v = e == 31 ? (mant ? NAN : INFINITY)
+            : e == 0 ? ldexp(mant, -24) : ldexp(1024 + mant, e - 25);
+    }
+    return sign ? -v : v;
+}
+
+/* The 16-bit pattern nearest to x, ties to the even pattern, found by
+ * bisection over the positive finite patterns (their values increase with
+ * the pattern); the sign is x's. F16 above its range gives the largest
+ * finite value (the engine saturates); BF16 keeps F32's range and is not
+ * asked about values beyond it. */
+static uint16_t nearest16(float x, lcx_dtype dt)
+{
+    uint16_t top = dt == LCX_DT_BF16 ? 0x7f7f : 0x7bff, sign = signbit(x) ? 0x8000 : 0;
+    double a = fabs((double)x);
+    if (a >= decode16(top, dt))
+        return sign | top;
+    int lo = 0, hi = top; /* decode(lo) <= a < decode(hi) */
+    while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (decode16((uint16_t)mid, dt) <= a)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    double dlo = a - decode16((uint16_t)lo, dt), dhi = decode16((uint16_t)hi, dt) - a;
+    int pick = dlo < dhi ? lo : dhi < dlo ? hi : (lo % 2 == 0 ? lo : hi);
+    return (uint16_t)(sign | pick);
+}
+
+static float rounded16(float x, lcx_dtype dt)
+{
+    return (float)decode16(dt == LCX_DT_BF16 ? lcx_f32_to_bf16(x) : lcx_f32_to_f16(x), dt);
+}
+
 typedef struct at_case {
     int H, KV, hd, n_q, pos0, window;
 } at_case;
 
-/* Fill a cache of P positions, run the kernel for the last n_q of them,
- * compare with softmax(q.k) v in double. */
-static void check_attention(const lcx_kernels *K, lcx_rng *r, at_case c, double *worst)
+/* Fill a cache of P positions (of dtype dt: keys and values rounded as
+ * the engine stores them), run the kernel for the last n_q of them,
+ * compare with softmax(q.k) v in double over the values the cache holds.
+ * The positions past P in the last tile hold large values that the causal
+ * mask must hide. */
+static void check_attention(const lcx_kernels *K, lcx_rng *r, at_case c, lcx_dtype dt,
+                            double *worst)
 {
     int hdp = lcx_hd_pad(c.hd), P = c.pos0 + c.n_q, G = c.H / c.KV;
     int kv_blocks = (P + 31) / 32 * 2;
-    size_t head = (size_t)kv_blocks * LCX_KBLOCK * hdp;
-    float *kc = calloc((size_t)c.KV * head, sizeof(float));
-    float *vc = calloc((size_t)c.KV * head, sizeof(float));
+    size_t head = (size_t)kv_blocks * LCX_KBLOCK * hdp, elsize = dt == LCX_DT_F32 ? 4 : 2;
+    void *kc = calloc((size_t)c.KV * head, elsize);
+    void *vc = calloc((size_t)c.KV * head, elsize);
     float *keys = malloc(sizeof(float) * P * c.KV * c.hd), *vals = malloc(sizeof(float) * P * c.KV * c.hd);
     float *q = calloc((size_t)c.n_q * c.H * hdp, sizeof(float));
     float *out = malloc(sizeof(float) * c.n_q * c.H * c.hd);
     float *sink = malloc(sizeof(float) * c.H * c.n_q);
-    for (int j = 0; j < P; j++)
+    for (int j = 0; j < kv_blocks * LCX_KBLOCK; j++)
         for (int g = 0; g < c.KV; g++)
             for (int d = 0; d < c.hd; d++) {
                 float kv = urand(r, -1, 1), vv = urand(r, -2, 2);
-                keys[((size_t)j * c.KV + g) * c.hd + d] = kv;
-                vals[((size_t)j * c.KV + g) * c.hd + d] = vv;
-                kc[g * head + (size_t)(j / LCX_KBLOCK) * hdp * LCX_KBLOCK + (size_t)d * LCX_KBLOCK +
-                   j % LCX_KBLOCK] = kv;
-                vc[g * head + (size_t)j * hdp + d] = vv;
+                if (j >= P) /* in the future of every query */
+                    kv *= 3e4f, vv *= 3e4f;
+                size_t ki = g * head + (size_t)(j / LCX_KBLOCK) * hdp * LCX_KBLOCK +
+                            (size_t)d * LCX_KBLOCK + j % LCX_KBLOCK;
+                size_t vi = g * head + (size_t)j * hdp + d;
+                if (dt == LCX_DT_F32) {
+                    ((float *)kc)[ki] = kv;
+                    ((float *)vc)[vi] = vv;
+                } else {
+                    uint16_t (*to16)(float) = dt == LCX_DT_BF16 ? lcx_f32_to_bf16 : lcx_f32_to_f16;
+                    ((uint16_t *)kc)[ki] = to16(kv);
+                    ((uint16_t *)vc)[vi] = to16(vv);
+                    kv = rounded16(kv, dt);
+                    vv = rounded16(vv, dt);
+                }
+                if (j < P) {
+                    keys[((size_t)j * c.KV + g) * c.hd + d] = kv;
+                    vals[((size_t)j * c.KV + g) * c.hd + d] = vv;
+                }
             }
     for (int t = 0; t < c.n_q; t++)
         for (int h = 0; h < c.H; h++)
@@ -161,7 +234,7 @@ static void check_attention(const lcx_kernels *K, lcx_rng *r, at_case c, double 
     lcx_kscratch ks;
     lcx_err err = {0};
     CHECK(lcx_kscratch_init(&ks, omp_get_max_threads(), c.hd, G, &err) == 0);
-    K->attention(out, q, kc, vc, c.n_q, c.pos0, c.H, c.KV, c.hd, kv_blocks, c.window, sink, &ks);
+    K->attention(out, q, kc, vc, dt, c.n_q, c.pos0, c.H, c.KV, c.hd, kv_blocks, c.window, sink, &ks);
     double e_out = 0, e_sink = 0;
     double *p = malloc(sizeof(double) * P);
     for (int t = 0; t < c.n_q; t++)
@@ -196,8 +269,9 @@ static void check_attention(const lcx_kernels *K, lcx_rng *r, at_case c, double 
     if (rel > *worst || rel != rel)
         *worst = rel;
     CHECK_MSG(rel < AT_TOL && e_sink < 1e-6,
-              "%s attention H %d KV %d hd %d n_q %d pos0 %d window %d: out err %.3g sink err %.3g",
-              lcx_isa_name(K->isa), c.H, c.KV, c.hd, c.n_q, c.pos0, c.window, rel, e_sink);
+              "%s attention (KV %s) H %d KV %d hd %d n_q %d pos0 %d window %d: out err %.3g sink "
+              "err %.3g", lcx_isa_name(K->isa), dt_name(dt), c.H, c.KV, c.hd, c.n_q, c.pos0,
+              c.window, rel, e_sink);
     lcx_kscratch_free(&ks);
     free(kc), free(vc), free(keys), free(vals), free(q), free(out), free(sink), free(p);
 }
@@ -216,13 +290,114 @@ TEST(attention_matches_reference)
         CHECK(K != NULL);
         if (!K)
             continue;
+        static const lcx_dtype dts[] = {LCX_DT_F32, LCX_DT_BF16, LCX_DT_F16};
+        for (int d = 0; d < 3; d++) {
+            lcx_rng r;
+            lcx_rng_seed(&r, 99 + i);
+            double worst = 0;
+            for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+                check_attention(K, &r, cases[c], dts[d], &worst);
+            printf("     %-8s attention, KV %-4s: worst err %.2e over %zu cases (tol %g)\n",
+                   lcx_isa_name(K->isa), dt_name(dts[d]), worst, sizeof cases / sizeof cases[0],
+                   AT_TOL);
+        }
+    }
+}
+
+/* Every BF16 and F16 pattern through each variant's to_f32 (whole vectors
+ * and scalar tails) against decode16; NaN only needs to stay NaN (F16C
+ * sets the quiet bit). */
+TEST(to_f32_exact_for_every_pattern)
+{
+    size_t n = 65536 + 7; /* a tail past whole vectors */
+    uint16_t *src = malloc(n * sizeof *src);
+    float *dst = malloc(n * sizeof *dst);
+    for (size_t i = 0; i < n; i++)
+        src[i] = (uint16_t)(i * 40503u); /* every pattern once in the first 65536 */
+    for (int i = 0; i < LCX_ISA_COUNT; i++) {
+        if (!lcx_isa_built((lcx_isa)i) || !lcx_isa_supported((lcx_isa)i))
+            continue;
+        const lcx_kernels *K = lcx_kernels_get((lcx_isa)i);
+        for (int b = 0; b < 2; b++) {
+            lcx_dtype dt = b ? LCX_DT_F16 : LCX_DT_BF16;
+            for (size_t off = 0; off < 3; off++) { /* unaligned starts */
+                memset(dst, 0, n * sizeof *dst);
+                K->to_f32(dst + off, src + off, n - off, dt);
+                size_t bad = 0;
+                for (size_t k = off; k < n; k++) {
+                    double want = decode16(src[k], dt);
+                    int ok = isnan(want) ? isnan(dst[k])
+                                         : (double)dst[k] == want && !signbit(dst[k]) == !signbit(want);
+                    if (!ok && bad++ < 3)
+                        CHECK_MSG(0, "%s %s 0x%04x -> %.9g, want %.9g", lcx_isa_name(K->isa),
+                                  dt_name(dt), src[k], dst[k], want);
+                }
+                CHECK_INT(bad, 0);
+            }
+        }
+        printf("     %-8s to_f32: every BF16 and F16 pattern exact\n", lcx_isa_name(K->isa));
+    }
+    free(src);
+    free(dst);
+}
+
+/* F32 -> BF16 / F16 as the KV cache stores: every midpoint between two
+ * neighbouring patterns (ties go to the even one), the values just either
+ * side of it, special values and random floats of every magnitude, against
+ * nearest16. */
+TEST(rounding_to_16_bits)
+{
+    for (int b = 0; b < 2; b++) {
+        lcx_dtype dt = b ? LCX_DT_F16 : LCX_DT_BF16;
+        uint16_t (*to16)(float) = b ? lcx_f32_to_f16 : lcx_f32_to_bf16;
+        uint16_t top = b ? 0x7bff : 0x7f7f;
+        size_t bad = 0, tried = 0;
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        float x_ = (x);                                                                            \
+        uint16_t got_ = to16(x_), want_ = nearest16(x_, dt);                                       \
+        tried++;                                                                                   \
+        if (got_ != want_ && bad++ < 5)                                                            \
+            CHECK_MSG(0, "%s(%.9g) = 0x%04x, want 0x%04x", dt_name(dt), x_, got_, want_);          \
+    } while (0)
+        for (int p = 0; p < top; p++) {
+            float mid = (float)((decode16((uint16_t)p, dt) + decode16((uint16_t)(p + 1), dt)) / 2);
+            for (int s = 0; s < 2; s++) {
+                float m = s ? -mid : mid;
+                TRY(m);
+                TRY(nextafterf(m, 0));
+                TRY(nextafterf(m, s ? -INFINITY : INFINITY));
+                TRY(s ? -(float)decode16((uint16_t)p, dt) : (float)decode16((uint16_t)p, dt));
+            }
+        }
         lcx_rng r;
-        lcx_rng_seed(&r, 99 + i);
-        double worst = 0;
-        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
-            check_attention(K, &r, cases[c], &worst);
-        printf("     %-8s attention: worst err %.2e over %zu cases (tol %g)\n",
-               lcx_isa_name(K->isa), worst, sizeof cases / sizeof cases[0], AT_TOL);
+        lcx_rng_seed(&r, 5 + b);
+        for (int k = 0; k < 200000; k++) {
+            uint32_t u = (uint32_t)lcx_rng_below(&r, 1ull << 32);
+            float x;
+            memcpy(&x, &u, sizeof x);
+            if (isnan(x) || (!b && fabsf(x) > 3.3e38f))
+                continue;
+            TRY(x);
+        }
+        TRY(0.0f);
+        TRY(-0.0f);
+        TRY(1e-30f);
+        TRY(-1e-30f);
+#undef TRY
+        CHECK_INT(bad, 0);
+        float inf = INFINITY, qnan = NAN;
+        CHECK(isnan(decode16(to16(qnan), dt)) && isnan(decode16(to16(-qnan), dt)));
+        if (b) { /* F16 saturates */
+            CHECK_INT(to16(inf), 0x7bff);
+            CHECK_INT(to16(-inf), 0xfbff);
+            CHECK_INT(to16(1e6f), 0x7bff);
+            CHECK_INT(to16(65519.0f), 0x7bff);
+        } else {
+            CHECK_INT(to16(inf), 0x7f80);
+            CHECK_INT(to16(-inf), 0xff80);
+        }
+        printf("     %-4s: %zu values rounded as the reference says\n", dt_name(dt), tried);
     }
 }
 
@@ -258,5 +433,7 @@ int main(void)
     RUN(tables_and_choice);
     RUN(matmul_matches_reference);
     RUN(attention_matches_reference);
+    RUN(to_f32_exact_for_every_pattern);
+    RUN(rounding_to_16_bits);
     return check_summary();
 }

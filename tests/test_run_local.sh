@@ -1,7 +1,9 @@
 #!/bin/sh
 # lcx run with the local engine on a tiny model: the results directory,
 # lcx score agreeing with the run, resume after SIGKILL at random moments,
-# torn lines, a refused configuration change, and bad input.
+# torn lines, a refused configuration change, the KV dtype in run.json
+# (and runs from before it was recorded), the memory check, and bad
+# input.
 set -u
 LCX=${LCX:-./lcx}
 MODEL=tests/fixtures/run_model
@@ -55,6 +57,21 @@ cmp -s "$tmp/c" "$tmp/k" || fail "torn line: records differ"
 # A changed configuration is refused, naming what differs.
 expect_error "seed: 42 -> 43" $LCX run $ARGS --seed 43 --out "$tmp/clean"
 expect_error "factor" $LCX run $ARGS --yarn-factor 4 --out "$tmp/clean"
+expect_error 'backend.kv_dtype: "f32" -> "bf16"' $LCX run $ARGS --kv-dtype bf16 --out "$tmp/clean"
+
+# The KV cache's dtype is recorded (f32 by default). A run made before it
+# was recorded (run.json without it) ran with F32: it resumes as such, and
+# is refused with another dtype.
+grep -q '"kv_dtype": "f32"' "$tmp/clean/run.json" || fail "run.json lacks kv_dtype f32"
+cp -r "$tmp/clean" "$tmp/old"
+sed -i '/"kv_dtype"/d' "$tmp/old/run.json"
+grep -q kv_dtype "$tmp/old/run.json" && fail "could not strip kv_dtype"
+head -c -40 "$tmp/clean/pred/2500/vt.jsonl" >"$tmp/old/pred/2500/vt.jsonl"
+$LCX run $ARGS --out "$tmp/old" 2>"$tmp/err" || { cat "$tmp/err"; fail "resume of a run without kv_dtype"; }
+canon "$tmp/clean/pred/2500/vt.jsonl" >"$tmp/c"
+canon "$tmp/old/pred/2500/vt.jsonl" >"$tmp/k"
+cmp -s "$tmp/c" "$tmp/k" || fail "run without kv_dtype: resumed records differ"
+expect_error 'backend.kv_dtype: "f32" -> "f16"' $LCX run $ARGS --kv-dtype f16 --out "$tmp/old"
 
 # Bad input.
 expect_error "give either --model DIR" $LCX run --tasks vt --out "$tmp/x"
@@ -63,6 +80,21 @@ expect_error "needs its own token counts" $LCX run --endpoint http://127.0.0.1:9
 expect_error "unreachable" $LCX run --endpoint http://127.0.0.1:9 --remote-tokenize --out "$tmp/x"
 expect_error "/nonexistent-model" $LCX run --model /nonexistent-model --out "$tmp/x"
 expect_error "/nonexistent-tokenizer" $LCX run --endpoint http://127.0.0.1:9 --tokenizer /nonexistent-tokenizer --out "$tmp/x"
+expect_error "option --kv-dtype: unknown KV cache dtype 'fp8'" $LCX run $ARGS --kv-dtype fp8 --out "$tmp/x"
+expect_error "option --kv-dtype needs a value" $LCX run $ARGS --out "$tmp/x" --kv-dtype
+expect_error "--kv-dtype and --max-memory go with a local --model" $LCX run --endpoint http://127.0.0.1:9 --remote-tokenize --kv-dtype bf16 --out "$tmp/x"
+expect_error "option --max-memory" $LCX run $ARGS --max-memory lots --out "$tmp/x"
+# The memory the largest session takes is said before the run, and a run
+# that would not fit is refused before anything is written.
+$LCX run --model $MODEL --tasks vt --lengths 2500 --samples 1 --kv-dtype bf16 --out "$tmp/bf" \
+    >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; fail "bf16 run"; }
+grep -q '^memory: .* KV cache .* (bf16, [0-9]* positions) .* available (MemAvailable)$' "$tmp/err" ||
+    { cat "$tmp/err"; fail "no memory line before the run"; }
+grep -q '"kv_dtype": "bf16"' "$tmp/bf/run.json" || fail "run.json lacks kv_dtype bf16"
+expect_error "needs" $LCX run $ARGS --max-memory 100K --out "$tmp/small"
+grep -q -- "--max-memory is 100.0 KiB; try --kv-dtype bf16 (needs " "$tmp/err" || { cat "$tmp/err"; fail "refusal lacks the budget or the hint"; }
+[ -e "$tmp/small" ] && fail "a refused run created its directory"
+$LCX run $ARGS --max-memory off --out "$tmp/off" 2>/dev/null || fail "--max-memory off"
 touch "$tmp/file"
 expect_error "$tmp/file" $LCX run $ARGS --out "$tmp/file/sub"
 exit 0
