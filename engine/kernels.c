@@ -333,11 +333,19 @@ static float dot_f32(const float *a, const float *b, int n)
  * through the F16C / NEON conversion where there is one. */
 static inline vf vload_bf16(const uint16_t *w)
 {
+#if defined(LCX_KV_AVX512)
+    return (vf)_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)w)), 16);
+#elif defined(LCX_KV_AVX2)
+    return (vf)_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)w)), 16);
+#elif defined(LCX_KV_NEON)
+    return (vf)vshll_n_u16(vld1_u16(w), 16);
+#else
     typedef uint16_t vh __attribute__((vector_size(VBYTES / 2)));
     typedef uint32_t vu __attribute__((vector_size(VBYTES)));
     vh h;
     memcpy(&h, w, sizeof h);
     return (vf)(__builtin_convertvector(h, vu) << 16);
+#endif
 }
 
 static inline vf vload_f16(const uint16_t *w)
@@ -362,19 +370,26 @@ static inline vf vload_f16(const uint16_t *w)
  * reads every weight once per token: no staging copy). */
 static float dot_half(const uint16_t *w, const float *x, int n, int is_bf16)
 {
-    vf acc0 = vset1(0), acc1 = vset1(0);
+    /* four chains, so the FMA latency does not bound the row */
+    vf acc0 = vset1(0), acc1 = vset1(0), acc2 = vset1(0), acc3 = vset1(0);
     int i = 0;
     if (is_bf16)
-        for (; i + 2 * VL <= n; i += 2 * VL) {
+        for (; i + 4 * VL <= n; i += 4 * VL) {
             acc0 = vfma(vload_bf16(w + i), vload(x + i), acc0);
             acc1 = vfma(vload_bf16(w + i + VL), vload(x + i + VL), acc1);
+            acc2 = vfma(vload_bf16(w + i + 2 * VL), vload(x + i + 2 * VL), acc2);
+            acc3 = vfma(vload_bf16(w + i + 3 * VL), vload(x + i + 3 * VL), acc3);
         }
     else
-        for (; i + 2 * VL <= n; i += 2 * VL) {
+        for (; i + 4 * VL <= n; i += 4 * VL) {
             acc0 = vfma(vload_f16(w + i), vload(x + i), acc0);
             acc1 = vfma(vload_f16(w + i + VL), vload(x + i + VL), acc1);
+            acc2 = vfma(vload_f16(w + i + 2 * VL), vload(x + i + 2 * VL), acc2);
+            acc3 = vfma(vload_f16(w + i + 3 * VL), vload(x + i + 3 * VL), acc3);
         }
-    float s = vsum(acc0 + acc1);
+    for (; i + VL <= n; i += VL)
+        acc0 = vfma(is_bf16 ? vload_bf16(w + i) : vload_f16(w + i), vload(x + i), acc0);
+    float s = vsum((acc0 + acc1) + (acc2 + acc3));
     for (; i < n; i++) {
         float wi;
         if (is_bf16) {
