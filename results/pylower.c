@@ -49,23 +49,8 @@ static void encode(uint32_t cp, strbuf *out)
     sb_append(out, b, n);
 }
 
-static int in_ranges(const pylower_range *r, size_t n, uint32_t cp)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (cp < r[mid].lo)
-            hi = mid;
-        else if (cp > r[mid].hi)
-            lo = mid + 1;
-        else
-            return 1;
-    }
-    return 0;
-}
-
-static int cased(uint32_t cp) { return in_ranges(lcx_pylower_cased, lcx_pylower_cased_n, cp); }
-static int ignorable(uint32_t cp) { return in_ranges(lcx_pylower_ignorable, lcx_pylower_ignorable_n, cp); }
+static int cased(uint32_t cp) { return lcx_cp_in_ranges(lcx_pylower_cased, lcx_pylower_cased_n, cp); }
+static int ignorable(uint32_t cp) { return lcx_cp_in_ranges(lcx_pylower_ignorable, lcx_pylower_ignorable_n, cp); }
 
 static uint32_t lower_single(uint32_t cp)
 {

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "common/strbuf.h"
+#include "common/utf8.h"
 
 /* Append lower(s[0..n)) to out. Invalid UTF-8 bytes are copied as they are. */
 void lcx_py_lower(const char *s, size_t n, strbuf *out);
@@ -27,9 +28,7 @@ typedef struct pylower_multi {
     int n;
     uint32_t lower[3];
 } pylower_multi;
-typedef struct pylower_range {
-    uint32_t lo, hi;
-} pylower_range;
+typedef lcx_cp_range pylower_range; /* common/utf8.h */
 
 extern const pylower_pair lcx_pylower_single[];
 extern const size_t lcx_pylower_single_n;

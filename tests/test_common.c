@@ -188,8 +188,25 @@ TEST(meminfo_and_byte_counts)
     CHECK_STR(buf, "24.00 GiB");
 }
 
+/* Range search against a linear scan over every code point near the edges. */
+TEST(code_point_ranges)
+{
+    static const lcx_cp_range r[] = {{0x20, 0x20}, {0x41, 0x5a}, {0x300, 0x36f}, {0x10000, 0x10ffff}};
+    const size_t n = sizeof r / sizeof r[0];
+    static const uint32_t probes[] = {0, 0x1f, 0x20, 0x21, 0x40, 0x41, 0x5a, 0x5b, 0x2ff, 0x300,
+                                      0x36f, 0x370, 0xffff, 0x10000, 0x10ffff, 0x110000};
+    for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+        int want = 0;
+        for (size_t k = 0; k < n; k++)
+            want |= probes[i] >= r[k].lo && probes[i] <= r[k].hi;
+        CHECK_MSG(lcx_cp_in_ranges(r, n, probes[i]) == want, "U+%04X", (unsigned)probes[i]);
+    }
+    CHECK(lcx_cp_in_ranges(r, 0, 0x20) == 0);
+}
+
 int main(void)
 {
+    RUN(code_point_ranges);
     RUN(sha256_known_answers);
     RUN(xoshiro_matches_reference_stream);
     RUN(bounded_draws_stay_in_range_and_cover_it);

@@ -139,40 +139,25 @@ void tok_utf8_lossy(strbuf *out, const char *s, size_t n)
     }
 }
 
-static int in_ranges(const tok_range *r, size_t n, uint32_t cp)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (cp < r[mid].lo)
-            hi = mid;
-        else if (cp > r[mid].hi)
-            lo = mid + 1;
-        else
-            return 1;
-    }
-    return 0;
-}
-
 int tok_is_whitespace(uint32_t cp)
 {
     if (cp < 0x80)
         return cp == ' ' || (cp >= 0x09 && cp <= 0x0D);
-    return in_ranges(tok_white_space, tok_white_space_len, cp);
+    return lcx_cp_in_ranges(tok_white_space, tok_white_space_len, cp);
 }
 
 int tok_is_alnum(uint32_t cp)
 {
     if (cp < 0x80)
         return (cp >= '0' && cp <= '9') || ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z');
-    return in_ranges(tok_alnum, tok_alnum_len, cp);
+    return lcx_cp_in_ranges(tok_alnum, tok_alnum_len, cp);
 }
 
 int tok_is_word(uint32_t cp)
 {
     if (cp < 0x80)
         return cp == '_' || (cp >= '0' && cp <= '9') || ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z');
-    return in_ranges(tok_word, tok_word_len, cp);
+    return lcx_cp_in_ranges(tok_word, tok_word_len, cp);
 }
 
 static uint8_t ccc_of(uint32_t cp)
@@ -238,7 +223,7 @@ int tok_nfc_is_stable(const char *s, size_t n)
             continue;
         }
         uint32_t cp = tok_utf8_decode(s + i, n - i, &k);
-        if (cp >= 0x300 && in_ranges(tok_nfc_unstable, tok_nfc_unstable_len, cp))
+        if (cp >= 0x300 && lcx_cp_in_ranges(tok_nfc_unstable, tok_nfc_unstable_len, cp))
             return 0;
         i += k;
     }

@@ -8,8 +8,9 @@
 #include <stdint.h>
 
 #include "common/strbuf.h"
+#include "common/utf8.h"
 
-typedef struct tok_range { uint32_t lo, hi; } tok_range;
+typedef lcx_cp_range tok_range; /* common/utf8.h */
 typedef struct tok_ccc_range { uint32_t lo, hi; uint8_t ccc; } tok_ccc_range;
 typedef struct tok_decomp { uint32_t cp; uint16_t off, len; } tok_decomp;
 typedef struct tok_compose { uint32_t first, second, composite; } tok_compose;
