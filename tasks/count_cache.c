@@ -141,6 +141,40 @@ static int printable(char c)
     return c > ' ' && c < 0x7f;
 }
 
+static int sentence_end(char c)
+{
+    return c == '.' || c == '?' || c == '!' || c == ':';
+}
+
+static int digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* The run of newlines at s[run]: returns its end, and *cut says whether a
+ * chunk may end there (always without cut rules; with them, where the
+ * rules make counts add up). */
+static size_t newline_run(const char *s, size_t len, size_t run, unsigned cuts, int *cut)
+{
+    size_t e = run;
+    while (e < len && s[e] == '\n')
+        e++;
+    int single = e - run == 1 && run > 0 && printable(s[run - 1]);
+    *cut = !cuts || (e < len && printable(s[e]) &&
+                     ((cuts & LCX_COUNT_CUT_NEWLINES) || ((cuts & LCX_COUNT_CUT_NEWLINE_SINGLE) && single)));
+    return e;
+}
+
+/* May the space at sp end the chunk that starts at start? It must follow a
+ * non-space, and the cut rules (if any) must allow it. */
+static int space_cut(const char *s, size_t len, size_t start, size_t sp, unsigned cuts)
+{
+    if (sp <= start || sp >= len || s[sp] != ' ' || s[sp - 1] == ' ')
+        return 0;
+    char next = sp + 1 < len ? s[sp + 1] : ' ';
+    return !cuts || ((cuts & LCX_COUNT_CUT_SPACE) && printable(s[sp - 1]) && printable(next));
+}
+
 /* The end of the chunk that starts at s[start], looking from s[i] on.
  * Wanted ends: after a run of newlines; before a space that follows a
  * sentence end or precedes a digit, or that comes 2 KiB into the chunk.
@@ -155,38 +189,19 @@ static size_t chunk_end_from(const char *s, size_t len, size_t start, size_t i, 
         if (i == len)
             return len;
         if (s[i] == '\n') {
-            size_t run = i;
-            while (i < len && s[i] == '\n')
-                i++;
-            if (!cuts)
-                return i;
-            int single = i - run == 1 && run > 0 && printable(s[run - 1]);
-            if (i < len && printable(s[i]) &&
-                ((cuts & LCX_COUNT_CUT_NEWLINES) || ((cuts & LCX_COUNT_CUT_NEWLINE_SINGLE) && single)))
+            int cut;
+            i = newline_run(s, len, i, cuts, &cut);
+            if (cut)
                 return i;
             continue;
         }
-        if (i > start) {
-            char prev = s[i - 1], next = i + 1 < len ? s[i + 1] : ' ';
-            int wanted = prev != ' ' && (prev == '.' || prev == '?' || prev == '!' || prev == ':' ||
-                                         (next >= '0' && next <= '9') || i - start >= LONG_CHUNK);
-            int allowed = !cuts || ((cuts & LCX_COUNT_CUT_SPACE) && printable(prev) && printable(next));
-            if (wanted && allowed)
-                return i;
-        }
+        int wanted = i > start && (sentence_end(s[i - 1]) || (i + 1 < len && digit(s[i + 1])) ||
+                                   i - start >= LONG_CHUNK);
+        if (wanted && space_cut(s, len, start, i, cuts))
+            return i;
         i++;
     }
     return len;
-}
-
-static int sentence_end(char c)
-{
-    return c == '.' || c == '?' || c == '!' || c == ':';
-}
-
-static int digit(char c)
-{
-    return c >= '0' && c <= '9';
 }
 
 /* The bytes next to which a wanted end below 2 KiB can be: a newline, a
@@ -220,16 +235,6 @@ static size_t next_candidate(const char *s, size_t p, size_t limit)
     return p;
 }
 
-/* May the space at sp end the chunk that starts at start (it is wanted:
- * after a sentence end or before a digit)? */
-static int space_cut(const char *s, size_t len, size_t start, size_t sp, unsigned cuts)
-{
-    if (sp <= start || sp >= len || s[sp] != ' ' || s[sp - 1] == ' ')
-        return 0;
-    char next = sp + 1 < len ? s[sp + 1] : ' ';
-    return !cuts || ((cuts & LCX_COUNT_CUT_SPACE) && printable(s[sp - 1]) && printable(next));
-}
-
 /* chunk_end_from(s, len, start, start, cuts), visiting only the candidates
  * before the 2 KiB mark (no other byte there can end a chunk) and going on
  * byte by byte past it. */
@@ -241,16 +246,10 @@ static size_t chunk_end(const char *s, size_t len, size_t start, unsigned cuts)
         if (j >= limit)
             break;
         if (s[j] == '\n') {
-            size_t run = j;
-            while (j < len && s[j] == '\n')
-                j++;
-            if (!cuts)
-                return j;
-            int single = j - run == 1 && run > 0 && printable(s[run - 1]);
-            if (j < len && printable(s[j]) &&
-                ((cuts & LCX_COUNT_CUT_NEWLINES) || ((cuts & LCX_COUNT_CUT_NEWLINE_SINGLE) && single)))
-                return j;
-            p = j;
+            int cut;
+            p = newline_run(s, len, j, cuts, &cut);
+            if (cut)
+                return p;
             continue;
         }
         /* the space after a sentence end, or the space before a digit */
