@@ -20,6 +20,7 @@
 #include "common/rng.h"
 #include "common/strbuf.h"
 #include "engine/model.h"
+#include "bench/qwen3_weights.h"
 
 #define HIDDEN 256
 #define FFN 512
@@ -29,48 +30,18 @@
 #define HEAD_DIM 64
 #define VOCAB 512
 
-typedef struct tensor_spec {
-    char name[96];
-    int rows, cols; /* cols 0: vector */
-} tensor_spec;
-
-static uint16_t to_bf16(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return (uint16_t)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
-}
-
 static int make_model(const char *dir, lcx_err *err)
 {
-    tensor_spec ts[64];
-    int n = 0;
-    int q_rows = HEADS * HEAD_DIM + HEADS; /* headwise gate */
-#define ADD(r, c, ...) (snprintf(ts[n].name, sizeof ts[n].name, __VA_ARGS__), ts[n].rows = r, ts[n].cols = c, n++)
-    ADD(VOCAB, HIDDEN, "model.embed_tokens.weight");
-    ADD(HIDDEN, 0, "model.norm.weight");
-    ADD(VOCAB, HIDDEN, "lm_head.weight");
-    for (int l = 0; l < LAYERS; l++) {
-        ADD(HIDDEN, 0, "model.layers.%d.input_layernorm.weight", l);
-        ADD(HIDDEN, 0, "model.layers.%d.post_attention_layernorm.weight", l);
-        ADD(q_rows, HIDDEN, "model.layers.%d.self_attn.q_proj.weight", l);
-        ADD(KV_HEADS * HEAD_DIM, HIDDEN, "model.layers.%d.self_attn.k_proj.weight", l);
-        ADD(KV_HEADS * HEAD_DIM, HIDDEN, "model.layers.%d.self_attn.v_proj.weight", l);
-        ADD(HIDDEN, HEADS * HEAD_DIM, "model.layers.%d.self_attn.o_proj.weight", l);
-        ADD(HEAD_DIM, 0, "model.layers.%d.self_attn.q_norm.weight", l);
-        ADD(HEAD_DIM, 0, "model.layers.%d.self_attn.k_norm.weight", l);
-        ADD(FFN, HIDDEN, "model.layers.%d.mlp.gate_proj.weight", l);
-        ADD(FFN, HIDDEN, "model.layers.%d.mlp.up_proj.weight", l);
-        ADD(HIDDEN, FFN, "model.layers.%d.mlp.down_proj.weight", l);
-    }
-#undef ADD
+    const qwen3_shape shape = {HIDDEN, FFN, LAYERS, HEADS, KV_HEADS, HEAD_DIM, VOCAB,
+                               HEADS * HEAD_DIM + HEADS /* headwise gate */, 1};
+    tensor_spec ts[3 + 11 * LAYERS];
+    int n = qwen3_tensors(&shape, ts);
     strbuf hdr, data;
     sb_init(&hdr);
     sb_init(&data);
+    st_header_bf16(ts, n, &hdr);
     lcx_rng rng;
     lcx_rng_seed(&rng, 7);
-    sb_putc(&hdr, '{');
-    size_t off = 0;
     for (int i = 0; i < n; i++) {
         size_t count = (size_t)ts[i].rows * (ts[i].cols ? ts[i].cols : 1);
         float scale = ts[i].cols ? 2.0f / (float)ts[i].cols : 0.0f;
@@ -80,17 +51,7 @@ static int make_model(const char *dir, lcx_err *err)
             uint16_t b = to_bf16(v);
             sb_append(&data, (const char *)&b, 2);
         }
-        if (ts[i].cols)
-            sb_printf(&hdr, "%s\"%s\":{\"dtype\":\"BF16\",\"shape\":[%d,%d],\"data_offsets\":[%zu,%zu]}",
-                      i ? "," : "", ts[i].name, ts[i].rows, ts[i].cols, off, off + count * 2);
-        else
-            sb_printf(&hdr, "%s\"%s\":{\"dtype\":\"BF16\",\"shape\":[%d],\"data_offsets\":[%zu,%zu]}",
-                      i ? "," : "", ts[i].name, ts[i].rows, off, off + count * 2);
-        off += count * 2;
     }
-    sb_putc(&hdr, '}');
-    while (hdr.len % 8)
-        sb_putc(&hdr, ' ');
     strbuf file;
     sb_init(&file);
     uint64_t hl = hdr.len;

@@ -37,6 +37,7 @@
 #include "common/rng.h"
 #include "common/strbuf.h"
 #include "engine/model.h"
+#include "bench/qwen3_weights.h"
 
 #define HIDDEN 1024
 #define FFN 3072
@@ -56,59 +57,18 @@ static double now_seconds(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static uint16_t to_bf16(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return (uint16_t)((u + 0x7fff + ((u >> 16) & 1)) >> 16);
-}
-
-typedef struct tensor_spec {
-    char name[96];
-    int rows, cols; /* cols 0: a vector */
-} tensor_spec;
-
 /* model.safetensors, streamed: the header first, then each tensor's BF16
  * values (uniform with standard deviation 1/sqrt(cols) for matrices, about
  * 1 for norms), so the 142 MB file is never held in memory. */
 static int write_weights(const char *dir, lcx_err *err)
 {
-    tensor_spec ts[8 + 11 * LAYERS];
-    int n = 0;
-#define ADD(r, c, ...) (snprintf(ts[n].name, sizeof ts[n].name, __VA_ARGS__), ts[n].rows = r, ts[n].cols = c, n++)
-    ADD(VOCAB, HIDDEN, "model.embed_tokens.weight");
-    ADD(HIDDEN, 0, "model.norm.weight");
-    for (int l = 0; l < LAYERS; l++) {
-        ADD(HIDDEN, 0, "model.layers.%d.input_layernorm.weight", l);
-        ADD(HIDDEN, 0, "model.layers.%d.post_attention_layernorm.weight", l);
-        ADD(HEADS * HEAD_DIM, HIDDEN, "model.layers.%d.self_attn.q_proj.weight", l);
-        ADD(KV_HEADS * HEAD_DIM, HIDDEN, "model.layers.%d.self_attn.k_proj.weight", l);
-        ADD(KV_HEADS * HEAD_DIM, HIDDEN, "model.layers.%d.self_attn.v_proj.weight", l);
-        ADD(HIDDEN, HEADS * HEAD_DIM, "model.layers.%d.self_attn.o_proj.weight", l);
-        ADD(HEAD_DIM, 0, "model.layers.%d.self_attn.q_norm.weight", l);
-        ADD(HEAD_DIM, 0, "model.layers.%d.self_attn.k_norm.weight", l);
-        ADD(FFN, HIDDEN, "model.layers.%d.mlp.gate_proj.weight", l);
-        ADD(FFN, HIDDEN, "model.layers.%d.mlp.up_proj.weight", l);
-        ADD(HIDDEN, FFN, "model.layers.%d.mlp.down_proj.weight", l);
-    }
-#undef ADD
+    const qwen3_shape shape = {HIDDEN, FFN, LAYERS, HEADS, KV_HEADS, HEAD_DIM, VOCAB,
+                               HEADS * HEAD_DIM, 0};
+    tensor_spec ts[3 + 11 * LAYERS];
+    int n = qwen3_tensors(&shape, ts);
     strbuf hdr;
     sb_init(&hdr);
-    sb_putc(&hdr, '{');
-    size_t off = 0;
-    for (int i = 0; i < n; i++) {
-        size_t bytes = (size_t)ts[i].rows * (ts[i].cols ? ts[i].cols : 1) * 2;
-        if (ts[i].cols)
-            sb_printf(&hdr, "%s\"%s\":{\"dtype\":\"BF16\",\"shape\":[%d,%d],\"data_offsets\":[%zu,%zu]}",
-                      i ? "," : "", ts[i].name, ts[i].rows, ts[i].cols, off, off + bytes);
-        else
-            sb_printf(&hdr, "%s\"%s\":{\"dtype\":\"BF16\",\"shape\":[%d],\"data_offsets\":[%zu,%zu]}",
-                      i ? "," : "", ts[i].name, ts[i].rows, off, off + bytes);
-        off += bytes;
-    }
-    sb_putc(&hdr, '}');
-    while (hdr.len % 8)
-        sb_putc(&hdr, ' ');
+    st_header_bf16(ts, n, &hdr);
     if (hdr.oom) {
         sb_free(&hdr);
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
