@@ -113,6 +113,13 @@ static inline float vsum(vf v)
     return s;
 }
 
+/* lane-wise maximum (neither operand is NaN here) */
+static inline vf vmaxv(vf a, vf b)
+{
+    vi gt = a > b;
+    return (vf)(((vi)a & gt) | ((vi)b & ~gt));
+}
+
 static inline float vmax(vf v)
 {
     float m = v[0];
@@ -517,6 +524,8 @@ _Static_assert(AT_KT == 2 * LCX_KBLOCK, "a tile is two K blocks");
 #define AT_MR LCX_AT_MR
 #define AT_QB LCX_AT_QB
 enum { AT_NV = AT_KT / VL }; /* vectors across one tile's scores */
+/* the micro tile's rows rounded up to whole vectors (AVX-512 holds 16) */
+enum { AT_MRV = (AT_MR + VL - 1) / VL * VL };
 
 /* s[r][0..32) = q_r . k_j for the first nr (<= AT_MR) rows against one
  * tile of transposed keys, QK_R rows x one K block (KB_NV vectors) at a
@@ -687,7 +696,11 @@ static void attention(float *out, const float *q, const void *k_cache, const voi
                      * the mask below gives them no weight. */
                     int nr = R - r0 < AT_MR ? R - r0 : AT_MR;
                     at_qk(s, qr, kt0, kt0 + (size_t)hdp * LCX_KBLOCK, hdp, nr);
-                    float corr[AT_MR];
+                    /* the online softmax: each row's tile maximum, then
+                     * the rescale factors of all rows in one vexp */
+                    float corr[AT_MRV] __attribute__((aligned(64)));
+                    float mdiff[AT_MRV] __attribute__((aligned(64)));
+                    float tsum[AT_MR];
                     for (int r = 0; r < AT_MR; r++) {
                         int rr = r0 + r, pos = rowpos[rr];
                         int full = kt + AT_KT - 1 <= pos && (window <= 0 || kt > pos - window);
@@ -700,27 +713,33 @@ static void attention(float *out, const float *q, const void *k_cache, const voi
                         if (kt == 0)
                             s0[rr] = s[r][0];
                         vf sv[AT_NV];
-                        float mt = -INFINITY;
-                        for (int i = 0; i < AT_NV; i++) {
-                            sv[i] = vload(s[r] + i * VL);
-                            mt = fmaxf(mt, vmax(sv[i]));
-                        }
-                        if (mt == -INFINITY) {
+                        vf mx = sv[0] = vload(s[r]);
+                        for (int i = 1; i < AT_NV; i++)
+                            mx = vmaxv(mx, sv[i] = vload(s[r] + i * VL));
+                        float mt = vmax(mx);
+                        if (mt == -INFINITY) { /* every key masked: no weight, no rescale */
                             memset(p[r], 0, sizeof p[r]);
-                            corr[r] = 1.0f;
+                            mdiff[r] = 0;
+                            tsum[r] = 0;
                             continue;
                         }
-                        float m_new = fmaxf(m[rr], mt);
-                        corr[r] = expf(m[rr] - m_new);
+                        float m_new = m[rr] > mt ? m[rr] : mt;
+                        mdiff[r] = m[rr] - m_new; /* -inf on the row's first tile: corr 0 */
                         vf mv = vset1(m_new), psum = vset1(0);
                         for (int i = 0; i < AT_NV; i++) {
                             vf pv = vexp(sv[i] - mv);
                             vstore(p[r] + i * VL, pv);
                             psum += pv;
                         }
-                        l[rr] = l[rr] * corr[r] + vsum(psum);
+                        tsum[r] = vsum(psum);
                         m[rr] = m_new;
                     }
+                    for (int r = AT_MR; r < AT_MRV; r++)
+                        mdiff[r] = 0;
+                    for (int r = 0; r < AT_MRV; r += VL)
+                        vstore(corr + r, vexp(vload(mdiff + r)));
+                    for (int r = 0; r < AT_MR; r++)
+                        l[r0 + r] = l[r0 + r] * corr[r] + tsum[r];
                     for (int r4 = 0; r4 < nr; r4 += 4) {
                         float *orow[4];
                         for (int r = 0; r < 4; r++)
