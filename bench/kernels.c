@@ -9,7 +9,7 @@
  * prints that it cannot measure.
  * matmul: the kernel table's matmul (LCX_ISA picks the variant) on the
  * Qwen3 shape of bench/prefill (hidden 1024, FFN 3072) at 512 tokens, with
- * F32 and BF16 weights: GFLOPS = 2 * tokens * rows * cols / time, best of 5.
+ * F32 and BF16 weights: GFLOPS = 2 * tokens * rows * cols / time, best of 20.
  * attention: the attention kernel over a whole causal prefill of 4096
  * tokens in chunks of 512 (random roped queries, F32 cache), for the head
  * shapes of the bundled tiny model (6/2 heads of 32), bench/engine (4/2 of
@@ -133,7 +133,7 @@ static void bench_matmul(void)
             lcx_weight w = {dt ? (const void *)wb : (const void *)wf, dt ? LCX_DT_BF16 : LCX_DT_F32,
                             rows, cols};
             double best = 1e30;
-            for (int rep = 0; rep < 5; rep++) {
+            for (int rep = 0; rep < 20; rep++) {
                 double t0 = omp_get_wtime();
                 kv->matmul(y, x, &w, NULL, tok, &ks);
                 double t = omp_get_wtime() - t0;

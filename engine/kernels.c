@@ -30,7 +30,7 @@
 #define VBYTES 64
 #define KV_TABLE lcx_kernels_avx512
 #define KV_ISA LCX_ISA_AVX512
-enum { MM_NV = 2, MM_TT = 8, QK_R = 8, PV_NV = 4 };
+enum { MM_NV = 2, MM_TT = 8, AT_MR = 8, QK_R = 8, PV_R = 4, PV_NV = 4 };
 #elif defined(LCX_KV_AVX2)
 #if !defined(__AVX2__) || !defined(__FMA__) || !defined(__F16C__)
 #error "the avx2 variant needs -mavx2 -mfma -mf16c"
@@ -39,7 +39,10 @@ enum { MM_NV = 2, MM_TT = 8, QK_R = 8, PV_NV = 4 };
 #define VBYTES 32
 #define KV_TABLE lcx_kernels_avx2
 #define KV_ISA LCX_ISA_AVX2
-enum { MM_NV = 2, MM_TT = 6, QK_R = 4, PV_NV = 2 };
+/* attention: 6-row micro tiles, so QK and PV each keep 12 accumulators
+ * (6 rows x 2 vectors) in flight: 8 chains only just cover the FMA latency
+ * of two pipes, 12 leave slack, and 12 + 2 operands + 1 broadcast fit 16 */
+enum { MM_NV = 2, MM_TT = 6, AT_MR = 6, QK_R = 6, PV_R = 6, PV_NV = 2 };
 #elif defined(LCX_KV_NEON)
 #if !defined(__aarch64__)
 #error "the neon variant is for aarch64"
@@ -48,12 +51,12 @@ enum { MM_NV = 2, MM_TT = 6, QK_R = 4, PV_NV = 2 };
 #define VBYTES 16
 #define KV_TABLE lcx_kernels_neon
 #define KV_ISA LCX_ISA_NEON
-enum { MM_NV = 4, MM_TT = 6, QK_R = 4, PV_NV = 4 };
+enum { MM_NV = 4, MM_TT = 6, AT_MR = 8, QK_R = 4, PV_R = 4, PV_NV = 4 };
 #elif defined(LCX_KV_GENERIC)
 #define VBYTES 16
 #define KV_TABLE lcx_kernels_generic
 #define KV_ISA LCX_ISA_GENERIC
-enum { MM_NV = 2, MM_TT = 6, QK_R = 2, PV_NV = 2 };
+enum { MM_NV = 2, MM_TT = 6, AT_MR = 8, QK_R = 2, PV_R = 4, PV_NV = 2 };
 #else
 #error "compile engine/kernels.c with one of -DLCX_KV_GENERIC, _AVX2, _AVX512, _NEON"
 #endif
@@ -474,6 +477,13 @@ static void matmul(float *y, const float *x, const lcx_weight *w, const float *b
                     const float *xr[MM_TT];
                     for (int t = 0; t < MM_TT; t++)
                         xr[t] = x + (size_t)(t0 + (t < nt ? t : nt - 1)) * n_in + k0;
+                    /* the next group's outputs, which it reloads after the
+                     * first K block: they are far out of cache by now, and
+                     * their misses would stall it at its start */
+                    if (k0 > 0 && t0 + MM_TT < n_tok)
+                        for (int t = t0 + MM_TT; t < t0 + 2 * MM_TT && t < n_tok; t++)
+                            for (int n = 0; n < nn; n += 16)
+                                __builtin_prefetch(y + (size_t)t * n_out + n0 + n, 1);
                     mm_micro(y + (size_t)t0 * n_out + n0, n_out, xr, panel, kb, nt, nn,
                              k0 == 0 ? init : NULL);
                 }
@@ -521,60 +531,80 @@ static void rope_apply(float *vec, const float *cos_t, const float *sin_t, int n
 
 #define AT_KT LCX_AT_KT /* keys per tile: two K blocks */
 _Static_assert(AT_KT == 2 * LCX_KBLOCK, "a tile is two K blocks");
-#define AT_MR LCX_AT_MR
+_Static_assert(AT_MR <= LCX_AT_MR && AT_MR % QK_R == 0 && AT_MR % PV_R == 0,
+               "a micro tile is whole QK and PV row groups, within the scratch");
 #define AT_QB LCX_AT_QB
 enum { AT_NV = AT_KT / VL }; /* vectors across one tile's scores */
 /* the micro tile's rows rounded up to whole vectors (AVX-512 holds 16) */
 enum { AT_MRV = (AT_MR + VL - 1) / VL * VL };
 
+/* s[r0 + r][half's 16 keys] = q_r . k_j for R rows (a constant at every
+ * call, so the R x KB_NV accumulators stay in registers). */
+static inline __attribute__((always_inline)) void at_qk_rows(float s[AT_MR][AT_KT],
+                                                            const float *const qr[AT_MR],
+                                                            const float *kt, int hdp, int r0,
+                                                            int half, const int R)
+{
+    vf acc[QK_R][KB_NV];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < KB_NV; v++)
+            acc[r][v] = vset1(0);
+    for (int d = 0; d < hdp; d++) {
+        vf kv[KB_NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < KB_NV; v++)
+            kv[v] = vload(kt + d * LCX_KBLOCK + v * VL);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++) {
+            vf qd = vset1(qr[r0 + r][d]);
+#pragma GCC unroll 4
+            for (int v = 0; v < KB_NV; v++)
+                acc[r][v] = vfma(qd, kv[v], acc[r][v]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int v = 0; v < KB_NV; v++)
+            vstore(s[r0 + r] + half * LCX_KBLOCK + v * VL, acc[r][v]);
+}
+
 /* s[r][0..32) = q_r . k_j for the first nr (<= AT_MR) rows against one
  * tile of transposed keys, QK_R rows x one K block (KB_NV vectors) at a
- * time; rows from the first QK_R group past nr are left as they are. */
+ * time; a last group of fewer rows (decode: a few query heads per KV
+ * head) computes only those. */
 static void at_qk(float s[AT_MR][AT_KT], const float *const qr[AT_MR], const float *kt0,
                   const float *kt1, int hdp, int nr)
 {
     for (int half = 0; half < 2; half++) {
         const float *kt = half ? kt1 : kt0;
-        for (int r0 = 0; r0 < nr; r0 += QK_R) {
-            vf acc[QK_R][KB_NV];
-#pragma GCC unroll 8
-            for (int r = 0; r < QK_R; r++)
-#pragma GCC unroll 4
-                for (int v = 0; v < KB_NV; v++)
-                    acc[r][v] = vset1(0);
-            for (int d = 0; d < hdp; d++) {
-                vf kv[KB_NV];
-#pragma GCC unroll 4
-                for (int v = 0; v < KB_NV; v++)
-                    kv[v] = vload(kt + d * LCX_KBLOCK + v * VL);
-#pragma GCC unroll 8
-                for (int r = 0; r < QK_R; r++) {
-                    vf qd = vset1(qr[r0 + r][d]);
-#pragma GCC unroll 4
-                    for (int v = 0; v < KB_NV; v++)
-                        acc[r][v] = vfma(qd, kv[v], acc[r][v]);
-                }
-            }
-#pragma GCC unroll 8
-            for (int r = 0; r < QK_R; r++)
-#pragma GCC unroll 4
-                for (int v = 0; v < KB_NV; v++)
-                    vstore(s[r0 + r] + half * LCX_KBLOCK + v * VL, acc[r][v]);
+        int r0 = 0;
+        for (; r0 + QK_R <= nr; r0 += QK_R)
+            at_qk_rows(s, qr, kt, hdp, r0, half, QK_R);
+        switch (nr - r0) {
+        case 0: break;
+        case 1: at_qk_rows(s, qr, kt, hdp, r0, half, 1); break;
+        case 2: at_qk_rows(s, qr, kt, hdp, r0, half, 2 < QK_R ? 2 : QK_R); break;
+        case 3: at_qk_rows(s, qr, kt, hdp, r0, half, 3 < QK_R ? 3 : QK_R); break;
+        default: at_qk_rows(s, qr, kt, hdp, r0, half, QK_R); break; /* rows past nr: padding */
         }
     }
 }
 
-/* o_r[dc .. dc + VL NV) = o_r * corr_r + sum_j p[r][j] v_j[...] for 4 rows;
- * NV is a constant at every call, so the 4 x NV accumulators stay in registers. */
-static inline __attribute__((always_inline)) void at_pv_part(float *const orow[4],
-                                                            const float corr[4],
-                                                            const float p[4][AT_KT],
+/* o_r[dc .. dc + VL NV) = o_r * corr_r + sum_j p[r][j] v_j[...] for R rows;
+ * R and NV are constants at every call, so the R x NV accumulators stay in
+ * registers. */
+static inline __attribute__((always_inline)) void at_pv_part(float *const orow[PV_R],
+                                                            const float corr[PV_R],
+                                                            const float p[PV_R][AT_KT],
                                                             const float *v, int hdp, int dc,
-                                                            const int NV)
+                                                            const int R, const int NV)
 {
-    vf acc[4][PV_NV];
-#pragma GCC unroll 4
-    for (int r = 0; r < 4; r++)
+    vf acc[PV_R][PV_NV];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
         for (int i = 0; i < NV; i++)
             acc[r][i] = vload(orow[r] + dc + VL * i) * corr[r];
@@ -584,34 +614,49 @@ static inline __attribute__((always_inline)) void at_pv_part(float *const orow[4
 #pragma GCC unroll 4
         for (int i = 0; i < NV; i++)
             vv[i] = vload(vj + VL * i);
-#pragma GCC unroll 4
-        for (int r = 0; r < 4; r++) {
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++) {
             vf pr = vset1(p[r][j]);
 #pragma GCC unroll 4
             for (int i = 0; i < NV; i++)
                 acc[r][i] = vfma(pr, vv[i], acc[r][i]);
         }
     }
-#pragma GCC unroll 4
-    for (int r = 0; r < 4; r++)
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
         for (int i = 0; i < NV; i++)
             vstore(orow[r] + dc + VL * i, acc[r][i]);
 }
 
-/* o_r = o_r * corr_r + sum_j p[r][j] v_j for 4 rows over all hdp dims
+/* o_r = o_r * corr_r + sum_j p[r][j] v_j for R rows over all hdp dims
  * (hdp is a multiple of 16, so of VL). */
-static void at_pv(float *const orow[4], const float corr[4], const float p[4][AT_KT],
-                  const float *v, int hdp)
+static inline __attribute__((always_inline)) void at_pv_rows(float *const orow[PV_R],
+                                                            const float corr[PV_R],
+                                                            const float p[PV_R][AT_KT],
+                                                            const float *v, int hdp, const int R)
 {
     int dc = 0;
     for (; dc + PV_NV * VL <= hdp; dc += PV_NV * VL)
-        at_pv_part(orow, corr, p, v, hdp, dc, PV_NV);
+        at_pv_part(orow, corr, p, v, hdp, dc, R, PV_NV);
     switch ((hdp - dc) / VL) { /* fewer than PV_NV vectors left */
-    case 3: at_pv_part(orow, corr, p, v, hdp, dc, 3 < PV_NV ? 3 : PV_NV); break;
-    case 2: at_pv_part(orow, corr, p, v, hdp, dc, 2 < PV_NV ? 2 : PV_NV); break;
-    case 1: at_pv_part(orow, corr, p, v, hdp, dc, 1); break;
+    case 3: at_pv_part(orow, corr, p, v, hdp, dc, R, 3 < PV_NV ? 3 : PV_NV); break;
+    case 2: at_pv_part(orow, corr, p, v, hdp, dc, R, 2 < PV_NV ? 2 : PV_NV); break;
+    case 1: at_pv_part(orow, corr, p, v, hdp, dc, R, 1); break;
     default: break;
+    }
+}
+
+/* at_pv_rows for the nr (<= PV_R) rows starting at orow: a full group, or
+ * the few rows of a decode step (fewer than 4: those only). */
+static void at_pv(float *const orow[PV_R], const float corr[PV_R], const float p[PV_R][AT_KT],
+                  const float *v, int hdp, int nr)
+{
+    switch (nr) {
+    case 1: at_pv_rows(orow, corr, p, v, hdp, 1); break;
+    case 2: at_pv_rows(orow, corr, p, v, hdp, 2 < PV_R ? 2 : PV_R); break;
+    case 3: at_pv_rows(orow, corr, p, v, hdp, 3 < PV_R ? 3 : PV_R); break;
+    default: at_pv_rows(orow, corr, p, v, hdp, PV_R); break; /* rows past nr: padding */
     }
 }
 
@@ -622,7 +667,13 @@ static void attention(float *out, const float *q, const void *k_cache, const voi
     const int narrow = kv_dtype != LCX_DT_F32; /* BF16 / F16 tiles, converted */
     const size_t elsize = narrow ? sizeof(uint16_t) : sizeof(float);
     const int G = n_heads / n_kv_heads, hdp = lcx_hd_pad(hd);
-    const int ppi = G >= AT_QB ? 1 : AT_QB / G; /* positions per work item */
+    /* positions per work item: about AT_QB rows, a whole number of micro
+     * tiles where G allows (lcm(G, AT_MR) divides ppi * G) */
+    int ppi = G >= AT_QB ? 1 : AT_QB / G, lcm = G;
+    while (lcm % AT_MR)
+        lcm += G;
+    if (lcm <= AT_QB)
+        ppi = AT_QB / lcm * lcm / G;
     const int rmax = ppi * G + AT_MR;           /* + dummy rows for the last micro tile */
     const int n_pblocks = (n_q + ppi - 1) / ppi;
     const int n_items = n_kv_heads * n_pblocks;
@@ -740,11 +791,12 @@ static void attention(float *out, const float *q, const void *k_cache, const voi
                         vstore(corr + r, vexp(vload(mdiff + r)));
                     for (int r = 0; r < AT_MR; r++)
                         l[r0 + r] = l[r0 + r] * corr[r] + tsum[r];
-                    for (int r4 = 0; r4 < nr; r4 += 4) {
-                        float *orow[4];
-                        for (int r = 0; r < 4; r++)
-                            orow[r] = obuf + (size_t)(r0 + r4 + r) * hdp;
-                        at_pv(orow, corr + r4, (const float(*)[AT_KT])p[r4], vt, hdp);
+                    for (int rp = 0; rp < nr; rp += PV_R) {
+                        float *orow[PV_R];
+                        for (int r = 0; r < PV_R; r++)
+                            orow[r] = obuf + (size_t)(r0 + rp + r) * hdp;
+                        at_pv(orow, corr + rp, (const float(*)[AT_KT])p[rp], vt, hdp,
+                              nr - rp < PV_R ? nr - rp : PV_R);
                     }
                 }
             }

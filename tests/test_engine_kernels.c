@@ -282,6 +282,10 @@ TEST(attention_matches_reference)
         {4, 2, 16, 70, 0, 0},  {8, 1, 64, 5, 37, 0},  {6, 3, 80, 33, 0, 0},
         {2, 2, 128, 1, 100, 0}, {4, 4, 48, 40, 10, 20}, {16, 8, 128, 20, 45, 0},
         {3, 1, 32, 9, 0, 5},   {1, 1, 16, 1, 0, 0},   {80, 1, 16, 3, 2, 0},
+        /* decode with 3, 4 and 5 query heads per KV head (micro tiles of 6
+         * or 8 rows only partly used), and a group that divides no tile */
+        {6, 2, 32, 1, 50, 0},  {12, 3, 32, 1, 20, 0}, {10, 2, 64, 1, 7, 0},
+        {10, 2, 64, 29, 3, 0}, {14, 2, 16, 12, 0, 0},
     };
     for (int i = 0; i < LCX_ISA_COUNT; i++) {
         if (!lcx_isa_built((lcx_isa)i) || !lcx_isa_supported((lcx_isa)i))
