@@ -1,6 +1,6 @@
 /* bench/kernels.c: the machine's fp32 peak and the engine's kernels against it.
  *
- *   build/bench/kernels [peak|matmul|attention|all]      default all
+ *   build/bench/kernels [peak|matmul|attention [HEAD_DIM]|all]      default all
  *
  * peak: GFLOPS of a loop of independent FMAs on registers only (ten
  * accumulator chains, enough to hide the FMA latency on both FMA pipes), on
@@ -148,7 +148,7 @@ static void bench_matmul(void)
     lcx_kscratch_free(&ks);
 }
 
-static void bench_attention(void)
+static void bench_attention(int only_hd)
 {
     lcx_err err;
     const lcx_kernels *kv = NULL;
@@ -163,6 +163,8 @@ static void bench_attention(void)
     lcx_rng_seed(&rng, 5);
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         int nh = shapes[s][0], nkv = shapes[s][1], hd = shapes[s][2], hdp = lcx_hd_pad(hd);
+        if (only_hd && hd != only_hd)
+            continue;
         int blocks = len / LCX_KBLOCK;
         lcx_kscratch ks;
         if (lcx_kscratch_init(&ks, nt, hd, nh / nkv, &err)) {
@@ -211,6 +213,6 @@ int main(int argc, char **argv)
     if (!strcmp(what, "matmul") || !strcmp(what, "all"))
         bench_matmul();
     if (!strcmp(what, "attention") || !strcmp(what, "all"))
-        bench_attention();
+        bench_attention(argc > 2 ? atoi(argv[2]) : 0);
     return 0;
 }

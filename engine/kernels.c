@@ -108,37 +108,79 @@ static inline vf vfma(vf a, vf b, vf c)
     return a * b + c;
 }
 
+/* lane-wise maximum (neither operand is NaN here) */
+static inline vf vmaxv(vf a, vf b)
+{
+#if defined(LCX_KV_AVX512)
+    return (vf)_mm512_max_ps((__m512)a, (__m512)b);
+#elif defined(LCX_KV_AVX2)
+    return (vf)_mm256_max_ps((__m256)a, (__m256)b);
+#elif defined(LCX_KV_NEON)
+    return (vf)vmaxq_f32((float32x4_t)a, (float32x4_t)b);
+#else
+    vi gt = a > b;
+    return (vf)(((vi)a & gt) | ((vi)b & ~gt));
+#endif
+}
+
+/* Horizontal sum and maximum: halving trees on x86 and NEON (three or four
+ * dependent steps instead of a chain of VL - 1), lane by lane in the
+ * generic variant. */
+#if defined(LCX_KV_AVX512) || defined(LCX_KV_AVX2)
+static inline __m128 vhalves(vf v, int max)
+{
+#if defined(LCX_KV_AVX512)
+    __m256 lo = _mm512_castps512_ps256((__m512)v);
+    __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd((__m512)v), 1));
+    __m256 h = max ? _mm256_max_ps(lo, hi) : _mm256_add_ps(lo, hi);
+#else
+    __m256 h = (__m256)v;
+#endif
+    __m128 a = _mm256_castps256_ps128(h), b = _mm256_extractf128_ps(h, 1);
+    return max ? _mm_max_ps(a, b) : _mm_add_ps(a, b);
+}
+#endif
+
 static inline float vsum(vf v)
 {
+#if defined(LCX_KV_AVX512) || defined(LCX_KV_AVX2)
+    __m128 x = vhalves(v, 0);
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    return _mm_cvtss_f32(_mm_add_ss(x, _mm_movehdup_ps(x)));
+#elif defined(LCX_KV_NEON)
+    return vaddvq_f32((float32x4_t)v);
+#else
     float s = 0;
     for (int i = 0; i < VL; i++)
         s += v[i];
     return s;
-}
-
-/* lane-wise maximum (neither operand is NaN here) */
-static inline vf vmaxv(vf a, vf b)
-{
-    vi gt = a > b;
-    return (vf)(((vi)a & gt) | ((vi)b & ~gt));
+#endif
 }
 
 static inline float vmax(vf v)
 {
+#if defined(LCX_KV_AVX512) || defined(LCX_KV_AVX2)
+    __m128 x = vhalves(v, 1);
+    x = _mm_max_ps(x, _mm_movehl_ps(x, x));
+    return _mm_cvtss_f32(_mm_max_ss(x, _mm_movehdup_ps(x)));
+#elif defined(LCX_KV_NEON)
+    return vmaxvq_f32((float32x4_t)v);
+#else
     float m = v[0];
     for (int i = 1; i < VL; i++)
         m = v[i] > m ? v[i] : m;
     return m;
+#endif
 }
 
-/* exp(x) per lane, relative error ~2e-7; x below -87.3 (and -inf) -> 0. */
+/* exp(x) per lane for x <= 0 (softmax weights, and the rescale factors of
+ * the online softmax), relative error ~2e-7; x below -87.3 (and -inf)
+ * -> 0. With no upper clamp, the lower one is a single max. */
 static inline vf vexp(vf x)
 {
-    const vf hi = vset1(88.3762626647949f), lo = vset1(-87.3365447504f);
+    const vf lo = vset1(-87.3365447504f);
     vi under = x < lo;
-    vi over = x > hi;
-    x = (vf)(((vi)x & ~over) | ((vi)hi & over));
-    x = (vf)(((vi)x & ~under) | ((vi)lo & under));
+    x = vmaxv(x, lo);
     const vf magic = vset1(12582912.0f); /* 1.5 * 2^23: round to nearest */
     vf t = vfma(x, vset1(1.44269504088896341f), magic);
     vf n = t - magic;
