@@ -34,7 +34,7 @@ typedef struct lcx_weight {
 static inline int lcx_hd_pad(int hd) { return (hd + 15) / 16 * 16; }
 
 /* Blocking shared by every variant (the scratch is sized from them). */
-#define LCX_MM_KB 256    /* matmul: inner dimension per packed panel */
+#define LCX_MM_KB 1024    /* matmul: inner dimension per packed panel */
 #define LCX_MM_NB_MAX 32 /* matmul: widest panel (output rows) of any variant */
 #define LCX_AT_MR 8      /* attention: query rows per micro tile */
 #define LCX_AT_QB 64     /* attention: query rows per work item */
