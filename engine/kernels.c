@@ -789,11 +789,13 @@ static void attention(float *out, const float *q, const void *k_cache, const voi
                      * the mask below gives them no weight. */
                     int nr = R - r0 < AT_MR ? R - r0 : AT_MR;
                     at_qk(s, qr, kt0, kt0 + (size_t)hdp * LCX_KBLOCK, hdp, nr);
-                    /* the online softmax: each row's tile maximum, then
-                     * the rescale factors of all rows in one vexp */
+                    /* The online softmax, in phases over all rows so that
+                     * the rows' dependency chains overlap: masks and tile
+                     * maxima; new running maxima; weights and their sums;
+                     * the rescale factors in one vexp. */
                     float corr[AT_MRV] __attribute__((aligned(64)));
                     float mdiff[AT_MRV] __attribute__((aligned(64)));
-                    float tsum[AT_MR];
+                    float mt[AT_MR], tsum[AT_MR];
                     for (int r = 0; r < AT_MR; r++) {
                         int rr = r0 + r, pos = rowpos[rr];
                         int full = kt + AT_KT - 1 <= pos && (window <= 0 || kt > pos - window);
@@ -805,27 +807,32 @@ static void attention(float *out, const float *q, const void *k_cache, const voi
                             }
                         if (kt == 0)
                             s0[rr] = s[r][0];
-                        vf sv[AT_NV];
-                        vf mx = sv[0] = vload(s[r]);
+                        vf mx = vload(s[r]);
                         for (int i = 1; i < AT_NV; i++)
-                            mx = vmaxv(mx, sv[i] = vload(s[r] + i * VL));
-                        float mt = vmax(mx);
-                        if (mt == -INFINITY) { /* every key masked: no weight, no rescale */
-                            memset(p[r], 0, sizeof p[r]);
+                            mx = vmaxv(mx, vload(s[r] + i * VL));
+                        mt[r] = vmax(mx);
+                    }
+                    for (int r = 0; r < AT_MR; r++) {
+                        int rr = r0 + r;
+                        if (mt[r] == -INFINITY) {
+                            /* every key masked: weights exp(-inf - 0) = 0,
+                             * no rescale, the running maximum kept */
+                            mt[r] = 0;
                             mdiff[r] = 0;
-                            tsum[r] = 0;
-                            continue;
+                        } else {
+                            float m_new = m[rr] > mt[r] ? m[rr] : mt[r];
+                            mdiff[r] = m[rr] - m_new; /* -inf on a row's first tile: corr 0 */
+                            m[rr] = mt[r] = m_new;
                         }
-                        float m_new = m[rr] > mt ? m[rr] : mt;
-                        mdiff[r] = m[rr] - m_new; /* -inf on the row's first tile: corr 0 */
-                        vf mv = vset1(m_new), psum = vset1(0);
+                    }
+                    for (int r = 0; r < AT_MR; r++) {
+                        vf mv = vset1(mt[r]), psum = vset1(0);
                         for (int i = 0; i < AT_NV; i++) {
-                            vf pv = vexp(sv[i] - mv);
+                            vf pv = vexp(vload(s[r] + i * VL) - mv);
                             vstore(p[r] + i * VL, pv);
                             psum += pv;
                         }
                         tsum[r] = vsum(psum);
-                        m[rr] = m_new;
                     }
                     for (int r = AT_MR; r < AT_MRV; r++)
                         mdiff[r] = 0;
