@@ -306,9 +306,15 @@ static void split_query_gate(float *q, float *gate, const float *qg, int n, cons
     }
 }
 
-static float sigmoid(float x)
+/* Below this many elements an element-wise loop here runs on one thread. */
+#define ELT_PAR (1u << 15)
+
+/* x[i] += y[i]: the residual stream. */
+static void residual_add(float *x, const float *y, size_t n, int n_threads)
 {
-    return 1.0f / (1.0f + expf(-x));
+#pragma omp parallel for schedule(static) num_threads(n_threads) if (n >= ELT_PAR)
+    for (size_t i = 0; i < n; i++)
+        x[i] += y[i];
 }
 
 /* Store k, v [n][KV][hd] of positions pos0.. in the layer's caches, as
@@ -322,6 +328,9 @@ static void kv_cache_store(lcx_session *s, int layer, const float *k, const floa
     size_t head_elems = (size_t)s->kv_blocks * LCX_KBLOCK * hdp;
     size_t layer_off = (size_t)layer * KV * head_elems;
     lcx_dtype dt = s->kv_dtype;
+    /* each position's entries are its own: the tokens split over threads */
+#pragma omp parallel for schedule(static) num_threads(s->state.scratch.n_threads) \
+    if ((size_t)n * KV * hd >= ELT_PAR)
     for (int t = 0; t < n; t++) {
         int pos = pos0 + t, blk = pos / LCX_KBLOCK, off = pos % LCX_KBLOCK;
         for (int g = 0; g < KV; g++) {
@@ -398,16 +407,21 @@ static void forward(lcx_session *s, const int32_t *tokens, int n, int pos0, int 
 
         /* Qwen3 q/k RMSNorm per head, then RoPE */
         if (lw->q_norm) {
-            for (int t = 0; t < n; t++)
-                for (int h = 0; h < H; h++) {
-                    float *qh = st->q + ((size_t)t * H + h) * hdp;
-                    K->rmsnorm(qh, qh, lw->q_norm, 1, hd, eps);
-                }
+            if (hdp == hd) /* query heads are contiguous rows */
+                K->rmsnorm(st->q, st->q, lw->q_norm, n * H, hd, eps);
+            else
+                for (int t = 0; t < n; t++)
+                    for (int h = 0; h < H; h++) {
+                        float *qh = st->q + ((size_t)t * H + h) * hdp;
+                        K->rmsnorm(qh, qh, lw->q_norm, 1, hd, eps);
+                    }
             K->rmsnorm(st->k, st->k, lw->k_norm, n * KV, hd, eps);
         }
         K->rope_apply(st->q, st->rope_cos, st->rope_sin, n, H, hdp, s->rot_dim);
         K->rope_apply(st->k, st->rope_cos, st->rope_sin, n, KV, hd, s->rot_dim);
-        for (size_t i = 0; i < (size_t)n * H * hdp; i++)
+        const size_t nq = (size_t)n * H * hdp;
+#pragma omp parallel for schedule(static) num_threads(ks->n_threads) if (nq >= ELT_PAR)
+        for (size_t i = 0; i < nq; i++)
             st->q[i] *= s->q_scale; /* 1/sqrt(head_dim) / temperature */
         kv_cache_store(s, l, st->k, st->v, pos0, n);
 
@@ -422,31 +436,24 @@ static void forward(lcx_session *s, const int32_t *tokens, int n, int pos0, int 
         /* gated attention (G1): out *= sigmoid(gate), before o_proj
          * (docs/model.md, "Gated attention") */
         if (p->gate != LCX_GATE_NONE) {
-            for (size_t i = 0; i < (size_t)n * H * gw; i++)
-                st->gate[i] = sigmoid(st->gate[i]);
-            for (int t = 0; t < n; t++)
-                for (int h = 0; h < H; h++)
-                    for (int i = 0; i < hd; i++)
-                        st->att[((size_t)t * H + h) * hd + i] *=
-                            st->gate[((size_t)t * H + h) * gw + (gw == 1 ? 0 : i)];
+            K->sigmoid(st->gate, (size_t)n * H * gw, ks);
+#pragma omp parallel for schedule(static) num_threads(ks->n_threads) if ((size_t)n * H * hd >= ELT_PAR)
+            for (int th = 0; th < n * H; th++) /* token t, head h: th = t * H + h */
+                for (int i = 0; i < hd; i++)
+                    st->att[(size_t)th * hd + i] *= st->gate[(size_t)th * gw + (gw == 1 ? 0 : i)];
         }
 
         /* output projection and residual */
         K->matmul(st->xb2, st->att, &lw->wo, lw->bo, n, ks);
-        for (size_t i = 0; i < (size_t)n * dim; i++)
-            st->x[i] += st->xb2[i];
+        residual_add(st->x, st->xb2, (size_t)n * dim, ks->n_threads);
 
         /* FFN: rmsnorm, down(silu(gate(x)) * up(x)), residual */
         K->rmsnorm(st->xb, st->x, lw->rms_ffn, n, dim, eps);
         K->matmul(st->hb, st->xb, &lw->w1, NULL, n, ks);
         K->matmul(st->hb2, st->xb, &lw->w3, NULL, n, ks);
-        for (size_t i = 0; i < (size_t)n * hidden; i++) {
-            float g = st->hb[i];
-            st->hb[i] = g / (1.0f + expf(-g)) * st->hb2[i];
-        }
+        K->silu_mul(st->hb, st->hb2, (size_t)n * hidden, ks);
         K->matmul(st->xb2, st->hb, &lw->w2, NULL, n, ks);
-        for (size_t i = 0; i < (size_t)n * dim; i++)
-            st->x[i] += st->xb2[i];
+        residual_add(st->x, st->xb2, (size_t)n * dim, ks->n_threads);
 
         if (probe && l < probe->n_layers) {
             lcx_probe_layer *pl = &probe->layers[l];

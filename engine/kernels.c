@@ -538,7 +538,7 @@ static void matmul(float *y, const float *x, const lcx_weight *w, const float *b
 
 static void rmsnorm(float *out, const float *x, const float *weight, int n, int dim, float eps)
 {
-#pragma omp parallel for schedule(static) if ((size_t)n * dim > (1u << 20))
+#pragma omp parallel for schedule(static) if ((size_t)n * dim >= (1u << 15))
     for (int t = 0; t < n; t++) {
         const float *xi = x + (size_t)t * dim;
         float *oi = out + (size_t)t * dim;
@@ -555,7 +555,7 @@ static void rope_apply(float *vec, const float *cos_t, const float *sin_t, int n
                        int stride, int rot_dim)
 {
     int half = rot_dim / 2;
-#pragma omp parallel for schedule(static) if ((size_t)n_tok * n_heads * rot_dim > (1u << 20))
+#pragma omp parallel for schedule(static) if ((size_t)n_tok * n_heads * rot_dim >= (1u << 15))
     for (int t = 0; t < n_tok; t++) {
         const float *c = cos_t + (size_t)t * half, *s = sin_t + (size_t)t * half;
         for (int h = 0; h < n_heads; h++) {
@@ -567,6 +567,44 @@ static void rope_apply(float *vec, const float *cos_t, const float *sin_t, int n
             }
         }
     }
+}
+
+/* ---- element-wise: SwiGLU, sigmoid ---- */
+
+/* Below this many elements an element-wise op runs on the calling thread. */
+#define ELT_PAR_MIN (1u << 15)
+
+/* sigmoid(x) per lane from exp(-|x|) (never an argument above 0):
+ * 1 / (1 + e) for x >= 0, e / (1 + e) below. */
+static inline vf vsigmoid(vf x)
+{
+    vi neg = x < vset1(0);
+    vf ax = (vf)((vi)x & ~(vi)vset1(-0.0f)); /* |x| */
+    vf e = vexp(-ax);
+    vf r = vset1(1.0f) / (vset1(1.0f) + e);
+    return (vf)(((vi)(e * r) & neg) | ((vi)r & ~neg));
+}
+
+static void silu_mul(float *x, const float *u, size_t n, const lcx_kscratch *ks)
+{
+    size_t nv = n / VL;
+#pragma omp parallel for schedule(static) num_threads(ks->n_threads) if (n >= ELT_PAR_MIN)
+    for (size_t i = 0; i < nv; i++) {
+        vf g = vload(x + i * VL);
+        vstore(x + i * VL, g * vsigmoid(g) * vload(u + i * VL));
+    }
+    for (size_t i = nv * VL; i < n; i++)
+        x[i] = x[i] / (1.0f + expf(-x[i])) * u[i];
+}
+
+static void sigmoid(float *x, size_t n, const lcx_kscratch *ks)
+{
+    size_t nv = n / VL;
+#pragma omp parallel for schedule(static) num_threads(ks->n_threads) if (n >= ELT_PAR_MIN)
+    for (size_t i = 0; i < nv; i++)
+        vstore(x + i * VL, vsigmoid(vload(x + i * VL)));
+    for (size_t i = nv * VL; i < n; i++)
+        x[i] = 1.0f / (1.0f + expf(-x[i]));
 }
 
 /* ---- attention ---- */
@@ -869,5 +907,7 @@ const lcx_kernels KV_TABLE = {
     .rmsnorm = rmsnorm,
     .rope_apply = rope_apply,
     .attention = attention,
+    .silu_mul = silu_mul,
+    .sigmoid = sigmoid,
     .to_f32 = to_f32,
 };

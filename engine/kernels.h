@@ -93,6 +93,13 @@ typedef struct lcx_kernels {
                       lcx_dtype kv_dtype, int n_q, int pos0, int n_heads, int n_kv_heads, int hd,
                       int kv_blocks, int window, float *sink, const lcx_kscratch *ks);
 
+    /* Element-wise, vectorized and split over ks->n_threads when n is large:
+     * x[i] = silu(x[i]) * u[i] (SwiGLU's gate times up), and
+     * x[i] = sigmoid(x[i]) (the attention output gate). exp is the
+     * kernels' vector exp (relative error ~2e-7), not libm's. */
+    void (*silu_mul)(float *x, const float *u, size_t n, const lcx_kscratch *ks);
+    void (*sigmoid)(float *x, size_t n, const lcx_kscratch *ks);
+
     /* dst[0..n) = src[0..n) as F32, src holding BF16 (dtype LCX_DT_BF16)
      * or F16 (LCX_DT_F16) patterns: the conversion attention applies to
      * each K/V tile (a shift for BF16; F16C, NEON or integer arithmetic

@@ -311,6 +311,69 @@ TEST(attention_matches_reference)
 /* Every BF16 and F16 pattern through each variant's to_f32 (whole vectors
  * and scalar tails) against decode16; NaN only needs to stay NaN (F16C
  * sets the quiet bit). */
+/* SwiGLU's silu(x) * u and the gate's sigmoid(x) against libm in double,
+ * over arguments from 0 to far beyond exp's range on both sides (whole
+ * vectors, parallel and serial sizes, and a scalar tail). */
+TEST(silu_mul_and_sigmoid_match_reference)
+{
+    const size_t sizes[] = {37, 70001};
+    for (int i = 0; i < LCX_ISA_COUNT; i++) {
+        if (!lcx_isa_built((lcx_isa)i) || !lcx_isa_supported((lcx_isa)i))
+            continue;
+        const lcx_kernels *K = lcx_kernels_get((lcx_isa)i);
+        lcx_kscratch ks;
+        lcx_err err;
+        CHECK(lcx_kscratch_init(&ks, omp_get_max_threads(), 64, 2, &err) == 0);
+        for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+            size_t n = sizes[z];
+            float *x = malloc(n * sizeof *x), *g = malloc(n * sizeof *g), *u = malloc(n * sizeof *u);
+            lcx_rng r;
+            lcx_rng_seed(&r, 11);
+            for (size_t k = 0; k < n; k++) {
+                /* magnitudes 1e-6 .. 1e3, both signs, and exact zeros */
+                double mag = pow(10.0, -6 + 9 * lcx_rng_double(&r));
+                x[k] = k % 97 == 0 ? 0.0f : (float)(k % 2 ? -mag : mag);
+                u[k] = urand(&r, -2, 2);
+            }
+            x[1] = -200.0f, x[2] = 200.0f, x[3] = -87.0f, x[4] = 90.0f;
+            memcpy(g, x, n * sizeof *x);
+            K->silu_mul(g, u, n, &ks);
+            double worst_s = 0, worst_g = 0;
+            for (size_t k = 0; k < n; k++) {
+                double sig = 1.0 / (1.0 + exp(-(double)x[k]));
+                double want = (double)x[k] * sig * u[k];
+                if (sig < 1.2e-38) { /* the vector exp flushes below -87.3 */
+                    CHECK_MSG(fabs(g[k]) <= 2 * fabs(want), "silu(%g)*%g = %g", x[k], u[k], g[k]);
+                    continue;
+                }
+                double e = fabs(g[k] - want) / fabs(want);
+                if (e > worst_s)
+                    worst_s = e;
+            }
+            memcpy(g, x, n * sizeof *x);
+            K->sigmoid(g, n, &ks);
+            for (size_t k = 0; k < n; k++) {
+                double want = 1.0 / (1.0 + exp(-(double)x[k]));
+                /* relative; below float's normal range (x < -87.3) the
+                 * vector exp flushes to 0 */
+                if (want < 1.2e-38) {
+                    CHECK_MSG(g[k] >= 0 && g[k] <= 2 * want, "sigmoid(%g) = %g", x[k], g[k]);
+                    continue;
+                }
+                double e = fabs(g[k] - want) / want;
+                if (e > worst_g)
+                    worst_g = e;
+            }
+            printf("     %-8s silu_mul rel err %.2e, sigmoid err %.2e (n %zu, tol 2e-6)\n",
+                   lcx_isa_name(K->isa), worst_s, worst_g, n);
+            CHECK_MSG(worst_s <= 2e-6, "%s silu_mul: rel err %g", lcx_isa_name(K->isa), worst_s);
+            CHECK_MSG(worst_g <= 2e-6, "%s sigmoid: err %g", lcx_isa_name(K->isa), worst_g);
+            free(x), free(g), free(u);
+        }
+        lcx_kscratch_free(&ks);
+    }
+}
+
 TEST(to_f32_exact_for_every_pattern)
 {
     size_t n = 65536 + 7; /* a tail past whole vectors */
@@ -437,6 +500,7 @@ int main(void)
     RUN(tables_and_choice);
     RUN(matmul_matches_reference);
     RUN(attention_matches_reference);
+    RUN(silu_mul_and_sigmoid_match_reference);
     RUN(to_f32_exact_for_every_pattern);
     RUN(rounding_to_16_bits);
     return check_summary();
