@@ -22,6 +22,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <tgmath.h>
 
@@ -391,10 +392,13 @@ TRAIN_API void TRAIN_OP(swiglu_backward)(real *dgate, real *dup, const real *dou
 /* ---- matmul ---- */
 
 /* C[M, J] (=|+=) A . B with A(i, p) = a[i*sa_i + p*sa_p] and B(p, j) =
- * b[p*sb_p + j*sb_j]. Tiles of MC rows x NR columns are independent tasks;
- * each packs a KC x NR panel of B and runs an MR x NR register micro-kernel
- * over it. Every C element sums p in increasing order: deterministic. */
-enum { MR = 6, NR = 2 * VL, KC = 256, MC = 96 };
+ * b[p*sb_p + j*sb_j]. For each block of KC inner indices, B is packed once
+ * into panels of KC x NR (all threads packing), then tiles of MC rows x NR
+ * columns are independent tasks, each an MR x NR register micro-kernel
+ * down its rows. Every C element sums p in increasing order, whatever the
+ * thread count: deterministic. (Packing per task instead, as before,
+ * repacked each panel for every MC rows: a quarter of the time on AVX2.) */
+enum { MR = 6, NR = 2 * VL, KC = 256, MC = 384 };
 
 static void gemm_micro(real *c, size_t ldc, int mr, int nr, int add, const real *a,
                        ptrdiff_t sa_i, ptrdiff_t sa_p, const real *panel, int kc)
@@ -415,6 +419,14 @@ static void gemm_micro(real *c, size_t ldc, int mr, int nr, int add, const real 
             acc1[r] += x * b1;
         }
     }
+    if (nr == NR) { /* whole vectors (a scalar loop here cost a third of the time) */
+        for (int r = 0; r < mr; r++) {
+            real *cr = c + (size_t)r * ldc;
+            vstore(cr, add ? vload(cr) + acc0[r] : acc0[r]);
+            vstore(cr + VL, add ? vload(cr + VL) + acc1[r] : acc1[r]);
+        }
+        return;
+    }
     for (int r = 0; r < mr; r++) {
         real row[NR];
         vstore(row, acc0[r]);
@@ -422,6 +434,22 @@ static void gemm_micro(real *c, size_t ldc, int mr, int nr, int add, const real 
         real *cr = c + (size_t)r * ldc;
         for (int j = 0; j < nr; j++)
             cr[j] = add ? cr[j] + row[j] : row[j];
+    }
+}
+
+/* panel[p][0..NR) = B(p0 + p, j0 ..), zero past J */
+static void gemm_pack(real *panel, const real *b, ptrdiff_t sb_p, ptrdiff_t sb_j, int p0, int kc,
+                      int j0, int nr)
+{
+    const real *bp = b + p0 * sb_p + j0 * sb_j;
+    if (sb_p == 1) { /* read along p */
+        for (int j = 0; j < NR; j++)
+            for (int p = 0; p < kc; p++)
+                panel[p * NR + j] = j < nr ? bp[p + j * sb_j] : 0;
+    } else {
+        for (int p = 0; p < kc; p++)
+            for (int j = 0; j < NR; j++)
+                panel[p * NR + j] = j < nr ? bp[p * sb_p + j * sb_j] : 0;
     }
 }
 
@@ -435,29 +463,44 @@ static void gemm(real *c, size_t ldc, int accumulate, const real *a, ptrdiff_t s
         return;
     }
     int ni = (M + MC - 1) / MC, nj = (J + NR - 1) / NR;
-#pragma omp parallel for schedule(dynamic, 1) if ((double)M * J * P > 2e5)
-    for (int task = 0; task < ni * nj; task++) {
-        real panel[KC * NR] __attribute__((aligned(64)));
-        int i0 = task / nj * MC, j0 = task % nj * NR;
-        int mi = M - i0 < MC ? M - i0 : MC, nr = J - j0 < NR ? J - j0 : NR;
-        for (int p0 = 0; p0 < P; p0 += KC) {
-            int kc = P - p0 < KC ? P - p0 : KC;
-            const real *bp = b + p0 * sb_p + j0 * sb_j;
-            if (sb_p == 1) { /* read along p */
-                for (int j = 0; j < NR; j++)
-                    for (int p = 0; p < kc; p++)
-                        panel[p * NR + j] = j < nr ? bp[p + j * sb_j] : 0;
-            } else {
-                for (int p = 0; p < kc; p++)
-                    for (int j = 0; j < NR; j++)
-                        panel[p * NR + j] = j < nr ? bp[p * sb_p + j * sb_j] : 0;
+    int par = (double)M * J * P > 2e5;
+    /* one K block of B, packed: nj panels of KC x NR */
+    real *packed = aligned_alloc(64, (size_t)nj * KC * NR * sizeof(real));
+    if (!packed) { /* no memory for it: pack per task, as slowly as before */
+#pragma omp parallel for schedule(dynamic, 1) if (par)
+        for (int task = 0; task < ni * nj; task++) {
+            real panel[KC * NR] __attribute__((aligned(64)));
+            int i0 = task / nj * MC, j0 = task % nj * NR;
+            int mi = M - i0 < MC ? M - i0 : MC, nr = J - j0 < NR ? J - j0 : NR;
+            for (int p0 = 0; p0 < P; p0 += KC) {
+                int kc = P - p0 < KC ? P - p0 : KC;
+                gemm_pack(panel, b, sb_p, sb_j, p0, kc, j0, nr);
+                for (int i = 0; i < mi; i += MR)
+                    gemm_micro(c + (size_t)(i0 + i) * ldc + j0, ldc, mi - i < MR ? mi - i : MR,
+                               nr, accumulate || p0 > 0, a + (i0 + i) * sa_i + p0 * sa_p, sa_i,
+                               sa_p, panel, kc);
             }
+        }
+        return;
+    }
+#pragma omp parallel if (par)
+    for (int p0 = 0; p0 < P; p0 += KC) {
+        int kc = P - p0 < KC ? P - p0 : KC;
+#pragma omp for schedule(static)
+        for (int jb = 0; jb < nj; jb++)
+            gemm_pack(packed + (size_t)jb * KC * NR, b, sb_p, sb_j, p0, kc, jb * NR,
+                      J - jb * NR < NR ? J - jb * NR : NR);
+#pragma omp for schedule(dynamic, 1)
+        for (int task = 0; task < ni * nj; task++) {
+            int i0 = task / nj * MC, jb = task % nj, j0 = jb * NR;
+            int mi = M - i0 < MC ? M - i0 : MC, nr = J - j0 < NR ? J - j0 : NR;
             for (int i = 0; i < mi; i += MR)
                 gemm_micro(c + (size_t)(i0 + i) * ldc + j0, ldc, mi - i < MR ? mi - i : MR, nr,
                            accumulate || p0 > 0, a + (i0 + i) * sa_i + p0 * sa_p, sa_i, sa_p,
-                           panel, kc);
+                           packed + (size_t)jb * KC * NR, kc);
         }
     }
+    free(packed);
 }
 
 TRAIN_API void TRAIN_OP(matmul_forward)(real *out, const real *inp, const real *weight, int N, int IC,
