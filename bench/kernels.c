@@ -32,25 +32,19 @@
     "vfmadd231ps %%" r "1,%%" r "2,%%" r "9\n\t vfmadd231ps %%" r "1,%%" r "2,%%" r "10\n\t"    \
     "vfmadd231ps %%" r "1,%%" r "2,%%" r "11\n\t vfmadd231ps %%" r "1,%%" r "2,%%" r "12\n\t"
 
-__attribute__((target("avx2,fma"))) static void fma_loop_avx2(long n)
-{
-    __asm__ volatile("vxorps %%ymm1,%%ymm1,%%ymm1\n\t vxorps %%ymm2,%%ymm2,%%ymm2\n\t"
-                     "1:\n\t" FMA10("ymm") "dec %0\n\t jnz 1b\n\t vzeroupper"
-                     : "+r"(n)
-                     :
-                     : "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
-                       "xmm10", "xmm11", "xmm12", "cc");
-}
-
-__attribute__((target("avx512f"))) static void fma_loop_avx512(long n)
-{
-    __asm__ volatile("vxorps %%zmm1,%%zmm1,%%zmm1\n\t vxorps %%zmm2,%%zmm2,%%zmm2\n\t"
-                     "1:\n\t" FMA10("zmm") "dec %0\n\t jnz 1b\n\t vzeroupper"
-                     : "+r"(n)
-                     :
-                     : "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9",
-                       "xmm10", "xmm11", "xmm12", "cc");
-}
+/* n iterations of 10 independent FMAs on registers of the named width */
+#define FMA_LOOP(name, isa, r)                                                                 \
+    __attribute__((target(isa))) static void name(long n)                                          \
+    {                                                                                          \
+        __asm__ volatile("vxorps %%" r "1,%%" r "1,%%" r "1\n\t vxorps %%" r "2,%%" r "2,%%" r    \
+                         "2\n\t1:\n\t" FMA10(r) "dec %0\n\t jnz 1b\n\t vzeroupper"                \
+                         : "+r"(n)                                                             \
+                         :                                                                     \
+                         : "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",      \
+                           "xmm9", "xmm10", "xmm11", "xmm12", "cc");                           \
+    }
+FMA_LOOP(fma_loop_avx2, "avx2,fma", "ymm")
+FMA_LOOP(fma_loop_avx512, "avx512f", "zmm")
 
 /* best of 5 runs of n_iter iterations per thread; flops per iteration
  * 10 FMAs x lanes x 2 */
