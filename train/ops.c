@@ -52,20 +52,55 @@ static inline void vstore(real *p, vreal v)
     memcpy(p, &v, sizeof v);
 }
 
-/* sum a[i] * b[i], vector lanes then the tail, in a fixed order. */
-static inline real dot(const real *a, const real *b, int n)
+/* The lanes of v summed pairwise (halves, then quarters, ...): a fixed
+ * order, and a chain of log2(VL) adds instead of VL. */
+static inline real lanes_sum(vreal v)
 {
-    vreal acc = {0};
-    int i = 0;
-    for (; i + VL <= n; i += VL)
-        acc += vload(a + i) * vload(b + i);
-    /* lanes summed in a fixed order */
-    real s = 0;
-    for (int l = 0; l < VL; l++)
-        s += acc[l];
-    for (; i < n; i++)
-        s += a[i] * b[i];
-    return s;
+    real t[VL];
+    vstore(t, v);
+    for (int w = VL / 2; w >= 1; w /= 2)
+        for (int l = 0; l < w; l++)
+            t[l] += t[l + w];
+    return t[0];
+}
+
+/* out[j] = scale * (a . rows[j*stride ..]) for j < count, four rows at a
+ * time so that four accumulator chains overlap. Each dot sums its lanes,
+ * then lanes_sum, then the tail: the same order for every j. */
+static void dots(real *out, const real *a, const real *rows, size_t stride, int count, int n,
+                 real scale)
+{
+    int j = 0, nv = n / VL * VL;
+    for (; j + 4 <= count; j += 4) {
+        const real *r0 = rows + j * stride, *r1 = r0 + stride, *r2 = r1 + stride, *r3 = r2 + stride;
+        vreal c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0};
+        for (int i = 0; i < nv; i += VL) {
+            vreal x = vload(a + i);
+            c0 += x * vload(r0 + i);
+            c1 += x * vload(r1 + i);
+            c2 += x * vload(r2 + i);
+            c3 += x * vload(r3 + i);
+        }
+        real s0 = lanes_sum(c0), s1 = lanes_sum(c1), s2 = lanes_sum(c2), s3 = lanes_sum(c3);
+        for (int i = nv; i < n; i++) {
+            s0 += a[i] * r0[i];
+            s1 += a[i] * r1[i];
+            s2 += a[i] * r2[i];
+            s3 += a[i] * r3[i];
+        }
+        out[j] = s0 * scale, out[j + 1] = s1 * scale, out[j + 2] = s2 * scale;
+        out[j + 3] = s3 * scale;
+    }
+    for (; j < count; j++) {
+        const real *r = rows + j * stride;
+        vreal c = {0};
+        for (int i = 0; i < nv; i += VL)
+            c += vload(a + i) * vload(r + i);
+        real sj = lanes_sum(c);
+        for (int i = nv; i < n; i++)
+            sj += a[i] * r[i];
+        out[j] = sj * scale;
+    }
 }
 
 /* y[0..n) += alpha * x[0..n) */
@@ -281,13 +316,11 @@ TRAIN_API void TRAIN_OP(attention_forward)(real *out, real *att, const real *q, 
                 for (int t = 0; t < T; t++) {
                     const real *qt = q + (((size_t)b * T + t) * H + h) * hd;
                     real *arow = att + (((size_t)b * H + h) * T + t) * T;
+                    dots(arow, qt, k + ((size_t)b * T * KV + g) * hd, (size_t)KV * hd, t + 1, hd,
+                         scale);
                     real maxv = -INFINITY;
-                    for (int j = 0; j <= t; j++) {
-                        real s = dot(qt, k + (((size_t)b * T + j) * KV + g) * hd, hd) * scale;
-                        arow[j] = s;
-                        if (s > maxv)
-                            maxv = s;
-                    }
+                    for (int j = 0; j <= t; j++)
+                        maxv = arow[j] > maxv ? arow[j] : maxv;
                     for (int j = 0; j <= t; j++)
                         arow[j] = exp(arow[j] - maxv);
                     double sum = 0;
@@ -322,11 +355,10 @@ TRAIN_API void TRAIN_OP(attention_backward)(real *dq, real *dk, real *dv, real *
                 for (int t = 0; t < T; t++) {
                     size_t qrow = (((size_t)b * T + t) * H + h) * hd;
                     const real *gt = dout + qrow, *arow = att + (((size_t)b * H + h) * T + t) * T;
+                    dots(dp, gt, v + ((size_t)b * T * KV + g) * hd, (size_t)KV * hd, t + 1, hd, 1);
                     double s = 0;
                     for (int j = 0; j <= t; j++) {
-                        size_t kv = (((size_t)b * T + j) * KV + g) * hd;
-                        dp[j] = dot(gt, v + kv, hd);
-                        axpy(dv + kv, arow[j], gt, hd);
+                        axpy(dv + (((size_t)b * T + j) * KV + g) * hd, arow[j], gt, hd);
                         s += (double)arow[j] * dp[j];
                     }
                     for (int j = 0; j <= t; j++) { /* dp becomes ds */
