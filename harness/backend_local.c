@@ -217,7 +217,8 @@ static int answer_one(local_backend *b, const lcx_request *r, lcx_response *resp
         rc = ensure_session(b, positions, &rope, err);
     lcx_gen_result g;
     if (!rc) {
-        lcx_gen_opts go = {(size_t)r->max_tokens, (float)b->o.temperature, 0, 0, b->o.seed, NULL, 0};
+        lcx_gen_opts go = {.max_tokens = (size_t)r->max_tokens,
+                           .temperature = (float)b->o.temperature, .seed = b->o.seed};
         rc = lcx_generate(b->session, b->model, ids, n, &go, NULL, NULL, &g, err);
     }
     if (!rc) {
