@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fsio.h"
 #include "common/progress.h"
 #include "common/strbuf.h"
 #include "engine/generate.h"
@@ -49,6 +50,7 @@ typedef struct job {
     int status;          /* non-stream answer: status and body */
     char *body;
     long prompt_tokens, completion_tokens;
+    atomic_long generated; /* tokens generated so far, all prompts */
     atomic_int cancel;   /* CANCEL_*: read by the worker between steps */
 } job;
 
@@ -278,6 +280,7 @@ static int on_token(void *ctx, const int32_t *ids, size_t n, const float *logits
 {
     gen_ctx *g = ctx;
     job *j = g->j;
+    atomic_fetch_add(&j->generated, 1);
     if (j->req.logprobs >= 0) {
         json_t *top = NULL;
         double lp = logprob_row(g->srv, logits, ids[n - 1], j->req.logprobs, &top);
@@ -409,7 +412,6 @@ static int run_generate(worker *w, job *j, lcx_err *err)
         } else {
             c->text = strdup(text);
         }
-        j->prompt_tokens += (long)p->n_ids;
         j->completion_tokens += (long)r.n;
         lcx_gen_result_free(&r);
         if (!c->text)
@@ -486,7 +488,6 @@ static int run_probe(worker *w, job *j, lcx_err *err)
         j->body = json_dumps(o, JSON_COMPACT);
         j->status = 200;
         json_decref(o);
-        j->prompt_tokens = (long)p->n_ids;
         if (!j->body)
             rc = lcx_errf(err, LCX_ENOMEM, "out of memory");
     }
@@ -735,7 +736,7 @@ static int prepare_job(server *s, job *j, lcx_serve_error *e)
     const char *field = r->route == LCX_SERVE_CHAT ? "messages" : "prompt";
     size_t longest = 0;
     for (size_t i = 0; i < r->n_prompts; i++) {
-        if (encode(s, &r->prompts[i], r->route == LCX_SERVE_CHAT ? 1 : r->add_special, e))
+        if (encode(s, &r->prompts[i], r->add_special, e))
             return LCX_EINPUT;
         size_t n = r->prompts[i].n_ids;
         if (n == 0)
@@ -743,6 +744,7 @@ static int prepare_job(server *s, job *j, lcx_serve_error *e)
                                     "%s is empty after tokenization (no token to start from)", field);
         if (n > longest)
             longest = n;
+        j->prompt_tokens += (long)n;
     }
     if (longest >= (size_t)s->max_context)
         return lcx_serve_errorf(e, 400, field, "context_length_exceeded",
@@ -801,9 +803,13 @@ static void note_job(conn_req *cr, const job *j)
     char fields[256];
     lcx_serve_rope_fields(&j->req, fields, sizeof fields);
     snprintf(cr->note, sizeof cr->note,
-             "prompt=%ld completion=%ld queue=%.3fs run=%.3fs rope=%s factor=%g orig_ctx=%d "
+             "prompt=%ld completion=%ld%s queue=%.3fs run=%.3fs rope=%s factor=%g orig_ctx=%d "
              "attn_factor=%g attn_temperature=%g%s%s%s",
-             j->prompt_tokens, j->completion_tokens, j->t_start > 0 ? j->t_start - j->t_arrive : 0,
+             j->prompt_tokens, (long)atomic_load(&j->generated),
+             atomic_load(&j->cancel) == CANCEL_CLIENT     ? " cancelled (client gone)"
+             : atomic_load(&j->cancel) == CANCEL_SHUTDOWN ? " cancelled (shutdown)"
+                                                          : "",
+             j->t_start > 0 ? j->t_start - j->t_arrive : 0,
              j->t_end > j->t_start && j->t_start > 0 ? j->t_end - j->t_start : 0,
              lcx_rope_type_name(p->type), p->factor > 0 ? p->factor : 1.0,
              p->orig_ctx > 0 ? p->orig_ctx : p->max_pos, j->rope_info.magnitude,
@@ -876,6 +882,7 @@ static enum MHD_Result do_generate(struct MHD_Connection *c, conn_req *cr, serve
     j->created = (long)time(NULL);
     sb_init(&j->stream);
     atomic_init(&j->cancel, CANCEL_NONE);
+    atomic_init(&j->generated, 0);
     snprintf(j->id, sizeof j->id, "%s-%lx",
              j->req.route == LCX_SERVE_CHAT    ? "chatcmpl"
              : j->req.route == LCX_SERVE_PROBE ? "probe"
@@ -1034,11 +1041,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     /* the whole request is in */
     if (!strcmp(url, "/health")) {
         pthread_mutex_lock(&s->lock);
+        char body[96];
+        snprintf(body, sizeof body, "{\"status\":\"%s\",\"running\":%d,\"queued\":%d}",
+                 s->draining ? "draining" : "ok", s->n_running, s->n_queued);
         int draining = s->draining;
         pthread_mutex_unlock(&s->lock);
-        return send_body(c, cr, draining ? 503 : 200,
-                         draining ? "{\"status\":\"draining\"}" : "{\"status\":\"ok\"}",
-                         "application/json", 0);
+        return send_body(c, cr, draining ? 503 : 200, body, "application/json", 0);
     }
     if (!strcmp(url, "/v1/models"))
         return send_json(c, cr, 200, models_json(s));
@@ -1070,17 +1078,13 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
     if (cr->j) {
         pthread_mutex_lock(&s->lock);
-        int state = cr->j->state, done = state == JOB_DONE || state == JOB_NEW;
-        pthread_mutex_unlock(&s->lock);
-        if (state == JOB_NEW) {
-            /* refused before it was queued: the note names the field */
-        } else if (done || !cr->j->req.stream)
+        int state = cr->j->state;
+        if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && state != JOB_DONE && state != JOB_NEW)
+            atomic_store(&cr->j->cancel, CANCEL_CLIENT); /* a stream cut short */
+        /* a job refused before it was queued: the note names the field */
+        if (state != JOB_NEW)
             note_job(cr, cr->j);
-        else
-            snprintf(cr->note + strlen(cr->note), sizeof cr->note - strlen(cr->note),
-                     "%sstream ended early", cr->note[0] ? " " : "");
-        if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !done)
-            atomic_store(&cr->j->cancel, CANCEL_CLIENT);
+        pthread_mutex_unlock(&s->lock);
     }
     const char *how = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
                       : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? " [timed out]"
@@ -1303,11 +1307,11 @@ int lcx_serve_run(const lcx_serve_opts *opts, int stop_fd, lcx_err *err)
                 s->threads == 1 ? "" : "s", o->queue, s->max_context, s->tmpl->name,
                 o->api_key ? "required" : "none");
         if (o->port_file) {
-            FILE *fp = fopen(o->port_file, "w");
-            if (fp) {
-                fprintf(fp, "%d\n", port);
-                fclose(fp);
-            }
+            char text[16];
+            int n = snprintf(text, sizeof text, "%d\n", port);
+            lcx_err e = {0};
+            if (lcx_write_file_atomic(o->port_file, text, (size_t)n, &e))
+                fprintf(stderr, "serve: --port-file: %s\n", e.msg);
         }
         wait_for_stop(stop_fd);
         /* graceful shutdown: no new connections, no new jobs; what is

@@ -838,7 +838,7 @@ int lcx_serve_parse(lcx_serve_route route, const char *body, size_t len,
     out->max_tokens = -1;
     out->top_p = 1;
     out->logprobs = -1;
-    out->add_special = route == LCX_SERVE_TOKENIZE || route == LCX_SERVE_CHAT ? -1 : 1;
+    out->add_special = route == LCX_SERVE_TOKENIZE ? -1 : 1;
     lcx_rope_opts_init(&out->rope);
     json_error_t je;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
@@ -852,8 +852,8 @@ int lcx_serve_parse(lcx_serve_route route, const char *body, size_t len,
     else if (!(rc = parse_fields(root, route, ctx, out, e)))
         rc = parse_prompt(root, route, ctx, out, e);
     if (!rc && out->add_special < 0)
-        /* vLLM: chat renders its own special tokens; the llama.cpp form
-         * adds none unless asked; vLLM's prompt form adds them */
+        /* tokenize: vLLM's prompt form adds special tokens, its messages
+         * form and the llama.cpp form do not, unless asked */
         out->add_special = route == LCX_SERVE_TOKENIZE && out->form == LCX_SERVE_FORM_VLLM &&
                            !json_object_get(root, "messages");
     if (!rc && out->stream && out->logprobs >= 0)
