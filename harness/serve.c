@@ -703,32 +703,6 @@ static enum MHD_Result do_tokenize(struct MHD_Connection *c, conn_req *cr, serve
     return send_json(c, cr, 200, o);
 }
 
-/* The RoPE of a request: the server's overrides, then the request's own
- * fields, resolved against config.json as lcx run --model resolves its
- * options. */
-static void merge_rope(const lcx_rope_opts *base, const lcx_rope_opts *req, lcx_rope_opts *out)
-{
-    *out = *base;
-    if (req->type >= 0)
-        out->type = req->type;
-    if (req->factor > 0 || req->factor_auto) {
-        out->factor = req->factor;
-        out->factor_auto = req->factor_auto;
-    }
-    if (req->orig_ctx > 0)
-        out->orig_ctx = req->orig_ctx;
-    if (req->beta_fast > 0)
-        out->beta_fast = req->beta_fast;
-    if (req->beta_slow > 0)
-        out->beta_slow = req->beta_slow;
-    if (req->truncate >= 0)
-        out->truncate = req->truncate;
-    if (req->attn_factor >= 0)
-        out->attn_factor = req->attn_factor;
-    if (req->temperature > 0)
-        out->temperature = req->temperature;
-}
-
 /* Encode the prompts, check them against the context, resolve the RoPE. */
 static int prepare_job(server *s, job *j, lcx_serve_error *e)
 {
@@ -761,8 +735,10 @@ static int prepare_job(server *s, job *j, lcx_serve_error *e)
                                     "%zu and max_tokens asks for %d more", s->max_context, field,
                                     longest, r->max_tokens);
     }
+    /* the server's overrides, then the request's own fields, resolved
+     * against config.json as lcx run --model resolves its options */
     lcx_rope_opts ro;
-    merge_rope(&s->o.rope, &r->rope, &ro);
+    lcx_rope_opts_merge(&s->o.rope, &r->rope, &ro);
     lcx_rope_resolve(&s->cfg->rope, &ro, longest, &j->rope);
     lcx_err err = {0};
     if (lcx_rope_describe(&j->rope, s->max_context, &j->rope_info, &err))

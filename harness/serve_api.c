@@ -917,16 +917,24 @@ static json_t *logprobs_json(const lcx_serve_choice *c)
     return lp;
 }
 
+/* The fields every answer and stream event starts with. */
+static json_t *answer_head(const char *id, const char *object, long created, const char *model)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(id));
+    json_object_set_new(o, "object", json_string(object));
+    json_object_set_new(o, "created", json_integer(created));
+    json_object_set_new(o, "model", json_string(model));
+    return o;
+}
+
 json_t *lcx_serve_answer_json(const lcx_serve_request *r, const char *id, long created,
                               const char *model, const lcx_serve_choice *choices, size_t n,
                               json_t *lcx)
 {
     int chat = r->route == LCX_SERVE_CHAT;
-    json_t *o = json_object(), *arr = json_array();
-    json_object_set_new(o, "id", json_string(id));
-    json_object_set_new(o, "object", json_string(chat ? "chat.completion" : "text_completion"));
-    json_object_set_new(o, "created", json_integer(created));
-    json_object_set_new(o, "model", json_string(model));
+    json_t *o = answer_head(id, chat ? "chat.completion" : "text_completion", created, model),
+           *arr = json_array();
     long prompt = 0, completion = 0;
     for (size_t i = 0; i < n; i++) {
         const lcx_serve_choice *c = &choices[i];
@@ -961,11 +969,8 @@ void lcx_serve_stream_event(strbuf *out, const lcx_serve_request *r, const char 
                             const json_t *lcx)
 {
     int chat = r->route == LCX_SERVE_CHAT;
-    json_t *o = json_object(), *arr = json_array();
-    json_object_set_new(o, "id", json_string(id));
-    json_object_set_new(o, "object", json_string(chat ? "chat.completion.chunk" : "text_completion"));
-    json_object_set_new(o, "created", json_integer(created));
-    json_object_set_new(o, "model", json_string(model));
+    json_t *o = answer_head(id, chat ? "chat.completion.chunk" : "text_completion", created, model),
+           *arr = json_array();
     if (delta || finish) {
         json_t *ch = json_object();
         json_object_set_new(ch, "index", json_integer(0));
