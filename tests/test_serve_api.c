@@ -238,7 +238,11 @@ TEST(rope_fields_round_trip)
     lcx_serve_request r;
     if (text && parse_ok(LCX_SERVE_COMPLETIONS, text, &r)) {
         CHECK(r.rope_given);
-        CHECK(!memcmp(&r.rope, &o, sizeof o));
+        const lcx_rope_opts *g = &r.rope;
+        CHECK(g->type == o.type && g->factor == o.factor && g->factor_auto == o.factor_auto &&
+              g->orig_ctx == o.orig_ctx && g->beta_fast == o.beta_fast &&
+              g->beta_slow == o.beta_slow && g->truncate == o.truncate &&
+              g->attn_factor == o.attn_factor && g->temperature == o.temperature);
         char line[256];
         lcx_serve_rope_fields(&r, line, sizeof line);
         CHECK_STR(line, "rope_type=yarn factor=4 original_max_position_embeddings=512 beta_fast=16 "
