@@ -19,7 +19,7 @@ HOSTCC  ?= cc
 PKG_CONFIG ?= pkg-config
 SAN     ?= 0
 ARCH    ?=
-PKGS    := libcurl jansson libpcre2-8
+PKGS    := libcurl jansson libpcre2-8 libmicrohttpd
 
 # Objects of another compiler go to their own folder (build-clang, ...).
 ifeq ($(CC),cc)

@@ -236,6 +236,11 @@ int lcx_session_pos(const lcx_session *s)
     return s->pos;
 }
 
+int lcx_session_chunk(const lcx_session *s)
+{
+    return s->chunk;
+}
+
 void lcx_session_rewind(lcx_session *s, int pos)
 {
     if (pos >= 0 && pos < s->pos)

@@ -58,7 +58,20 @@ int lcx_generate(lcx_session *s, const lcx_model *m, const int32_t *prompt, size
     }
     out->finish = "length";
     double t0 = lcx_now();
-    int rc = lcx_session_eval(s, prompt, (int)n, logits, all_fn, all_ctx, NULL, err);
+    int rc = 0;
+    if (o->cancelled) {
+        /* chunk by chunk, as lcx_session_eval cuts them, with a poll between */
+        size_t chunk = (size_t)lcx_session_chunk(s);
+        for (size_t done = 0; !rc && done < n; done += chunk) {
+            size_t len = n - done < chunk ? n - done : chunk;
+            rc = o->cancelled(o->on_token_ctx, err);
+            if (!rc)
+                rc = lcx_session_eval(s, prompt + done, (int)len, done + len == n ? logits : NULL,
+                                      all_fn, all_ctx, NULL, err);
+        }
+    } else {
+        rc = lcx_session_eval(s, prompt, (int)n, logits, all_fn, all_ctx, NULL, err);
+    }
     double t1 = lcx_now();
     long stop_at = -1;
     while (!rc && out->n < o->max_tokens) {
@@ -68,6 +81,8 @@ int lcx_generate(lcx_session *s, const lcx_model *m, const int32_t *prompt, size
             break;
         }
         out->ids[out->n++] = next;
+        if (o->on_token && (rc = o->on_token(o->on_token_ctx, out->ids, out->n, logits, err)))
+            break;
         if (tok && o->n_stops) {
             if ((rc = decode_text(tok, out, &out->text, err)))
                 break;

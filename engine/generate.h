@@ -10,6 +10,14 @@
 #include "common/err.h"
 #include "engine/model.h"
 
+/* Called with each generated token (EOS excluded) and the logits it was
+ * chosen from (vocab floats), before the stop strings are checked; ids[0..n)
+ * are the tokens so far, id included. Return nonzero (and fill err) to stop
+ * generating: lcx_generate then returns that code (a server's client went
+ * away). */
+typedef int (*lcx_gen_token_fn)(void *ctx, const int32_t *ids, size_t n, const float *logits,
+                                lcx_err *err);
+
 typedef struct lcx_gen_opts {
     size_t max_tokens;
     float temperature; /* <= 0: greedy */
@@ -18,6 +26,12 @@ typedef struct lcx_gen_opts {
     uint64_t seed;
     const char *const *stops; /* stop strings (need a tokenizer) */
     int n_stops;
+    lcx_gen_token_fn on_token; /* may be NULL */
+    void *on_token_ctx;
+    /* Polled between prefill chunks when not NULL: nonzero stops with that
+     * code (and err filled), as on_token does during decoding. The chunks
+     * are the session's own, so the numbers do not change. */
+    int (*cancelled)(void *ctx, lcx_err *err);
 } lcx_gen_opts;
 
 typedef struct lcx_gen_result {

@@ -108,6 +108,8 @@ int lcx_session_set_rope(lcx_session *s, const lcx_rope_params *rope, lcx_err *e
 const lcx_rope_params *lcx_session_rope(const lcx_session *s);
 void lcx_session_free(lcx_session *s);
 int lcx_session_pos(const lcx_session *s); /* positions already in the cache */
+/* The prefill chunk: lcx_session_eval runs its tokens this many at a time. */
+int lcx_session_chunk(const lcx_session *s);
 /* Drop everything after position pos (pos <= current). */
 void lcx_session_rewind(lcx_session *s, int pos);
 /* Bytes of KV cache allocated. */

@@ -18,6 +18,7 @@
 #include "common/utf8.h"
 #include "harness/backend_http.h"
 #include "harness/http.h"
+#include "harness/serve_api.h"
 
 enum { PREFIX_ASSISTANT = 0, PREFIX_USER = 1 };
 
@@ -120,6 +121,8 @@ static char *request_body(const http_backend *b, const lcx_request *r, int prefi
     }
     json_object_set_new(o, "temperature", json_real(b->o.temperature));
     json_object_set_new(o, "seed", json_integer((json_int_t)b->o.seed));
+    /* RoPE options: lcx serve's per-request RoPE (docs/serve.md) */
+    lcx_serve_rope_request_fields(&b->o.rope, o);
     sb_free(&full);
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
@@ -291,6 +294,11 @@ json_t *lcx_backend_http_describe(const http_backend *b)
                             !b->prefix_mode_known ? json_null()
                             : json_string(b->prefix_mode == PREFIX_ASSISTANT ? "assistant prefill"
                                                                              : "end of user turn"));
+    json_t *rope = json_object();
+    if (lcx_serve_rope_request_fields(&b->o.rope, rope))
+        json_object_set_new(o, "rope_request", rope);
+    else
+        json_decref(rope);
     if (b->o.api == API_CHAT && b->prefix_echoes)
         json_object_set_new(o, "answer_prefix_echoed", json_integer((json_int_t)b->prefix_echoes));
     return o;

@@ -99,8 +99,7 @@ void lcx_backend_local_close(local_backend *b)
 
 const lcx_counter *lcx_backend_local_counter(const local_backend *b) { return &b->counter; }
 
-/* The RoPE values of ri as run.json records them. */
-static json_t *rope_json(const lcx_rope_info *ri, int max_pos)
+json_t *lcx_backend_local_rope_json(const lcx_rope_info *ri, int max_pos)
 {
     json_t *r = json_object();
     json_object_set_new(r, "type", json_string(lcx_rope_type_name(ri->params.type)));
@@ -137,7 +136,7 @@ json_t *lcx_backend_local_describe(const local_backend *b)
     lcx_err err = {0};
     rope_for(b, 0, &p);
     if (lcx_rope_describe(&p, c->max_pos > 0 ? c->max_pos : 4096, &ri, &err) == 0)
-        json_object_set_new(o, "rope", rope_json(&ri, c->max_pos));
+        json_object_set_new(o, "rope", lcx_backend_local_rope_json(&ri, c->max_pos));
     return o;
 }
 
@@ -150,7 +149,7 @@ json_t *lcx_backend_local_rope_at(const local_backend *b, size_t length)
     rope_for(b, length, &p);
     if (lcx_rope_describe(&p, n, &ri, &err))
         return NULL;
-    return rope_json(&ri, lcx_model_config(b->model)->max_pos);
+    return lcx_backend_local_rope_json(&ri, lcx_model_config(b->model)->max_pos);
 }
 
 int lcx_backend_local_session_len(size_t n_prompt, int max_tokens, int *out, lcx_err *err)
@@ -217,7 +216,8 @@ static int answer_one(local_backend *b, const lcx_request *r, lcx_response *resp
         rc = ensure_session(b, positions, &rope, err);
     lcx_gen_result g;
     if (!rc) {
-        lcx_gen_opts go = {(size_t)r->max_tokens, (float)b->o.temperature, 0, 0, b->o.seed, NULL, 0};
+        lcx_gen_opts go = {.max_tokens = (size_t)r->max_tokens,
+                           .temperature = (float)b->o.temperature, .seed = b->o.seed};
         rc = lcx_generate(b->session, b->model, ids, n, &go, NULL, NULL, &g, err);
     }
     if (!rc) {

@@ -18,6 +18,11 @@ int lcx_backend_local_set_rope(local_backend *b, const lcx_rope_opts *rope, lcx_
 int lcx_backend_local_check_memory(const local_backend *b, size_t length, int max_tokens,
                                    char *line, size_t size, lcx_err *err);
 
+/* The RoPE values of ri as run.json records them (and lcx serve's answers
+ * state them): type, theta, factor, original context, betas, attention
+ * factor and temperature, logit scale, rotary dim. New reference. */
+json_t *lcx_backend_local_rope_json(const lcx_rope_info *ri, int max_pos);
+
 /* The positions a local session needs for a prompt of n_prompt tokens and
  * max_tokens to generate (n_prompt + max_tokens + 1), as the engine's int;
  * LCX_EINPUT when that does not fit an int. */

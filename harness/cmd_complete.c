@@ -189,8 +189,9 @@ static int run_complete(const complete_opts *o, lcx_err *err)
         if ((rc = lcx_npy_write_header(af.fp, n, (size_t)c->vocab_size, err)))
             goto out;
     }
-    lcx_gen_opts go = {o->max_tokens, (float)o->temperature, (int)o->top_k, (float)o->top_p,
-                       o->seed, o->stops, o->n_stops};
+    lcx_gen_opts go = {.max_tokens = o->max_tokens, .temperature = (float)o->temperature,
+                       .top_k = (int)o->top_k, .top_p = (float)o->top_p, .seed = o->seed,
+                       .stops = o->stops, .n_stops = o->n_stops};
     if ((rc = lcx_generate(s, m, ids, n, &go, o->dump_logits ? dump_rows : NULL, &dc, &g, err)))
         goto out;
     if (af_open) {

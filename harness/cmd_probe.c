@@ -23,6 +23,7 @@
 #include "harness/args.h"
 #include "harness/commands.h"
 #include "harness/engine_opts.h"
+#include "harness/probe_report.h"
 #include "tasks/tasks.h"
 
 typedef struct probe_opts {
@@ -144,6 +145,20 @@ static int ruler_prompt(const lcx_model *m, const probe_opts *o, int32_t **ids, 
     return rc;
 }
 
+static double num(const json_t *o, const char *key)
+{
+    return json_number_value(json_object_get(o, key));
+}
+
+/* One line of the table: a layer or the mean. */
+static void print_row(int gated, const char *label, const json_t *row)
+{
+    printf("%5s  %9.2f%%  %14.2f", label, 100 * num(row, "sink_share"), num(row, "max_abs_hidden"));
+    if (gated)
+        printf("  %9.4f  %11.4f", num(row, "gate_mean"), num(row, "gate_lt_0_1"));
+    printf("\n");
+}
+
 static int run_probe(const probe_opts *o, lcx_err *err)
 {
     lcx_model *m = NULL;
@@ -204,7 +219,6 @@ static int run_probe(const probe_opts *o, lcx_err *err)
 
     int gated = c->gate != LCX_GATE_NONE;
     root = json_object();
-    json_t *jl = json_array();
     json_object_set_new(root, "model", json_string(o->model));
     json_object_set_new(root, "tokens", json_integer((json_int_t)n));
     json_object_set_new(root, "gate", json_string(lcx_gate_name(c->gate)));
@@ -212,47 +226,18 @@ static int run_probe(const probe_opts *o, lcx_err *err)
     json_object_set_new(root, "kv_dtype", json_string(lcx_kv_dtype_name(o->engine.kv_dtype)));
     printf("%d tokens; first-token share over query positions >= %d\n", (int)n, (int)(n / 2));
     printf("layer  sink_share  max_abs_hidden%s\n", gated ? "  gate_mean  gate_lt_0.1" : "");
-    double sum_sink = 0, sum_h = 0, sum_g = 0, sum_low = 0;
-    for (int l = 0; l < c->n_layers; l++) {
-        const lcx_probe_layer *pl = &layers[l];
-        double sink = pl->sink_count ? pl->sink_sum / pl->sink_count : 0;
-        double gm = pl->gate_count ? pl->gate_sum / pl->gate_count : 0;
-        double low = pl->gate_count ? (double)pl->gate_low / pl->gate_count : 0;
-        sum_sink += sink;
-        sum_h += pl->max_abs_hidden;
-        sum_g += gm;
-        sum_low += low;
-        if (gated)
-            printf("%5d  %9.2f%%  %14.2f  %9.4f  %11.4f\n", l, 100 * sink, pl->max_abs_hidden, gm,
-                   low);
-        else
-            printf("%5d  %9.2f%%  %14.2f\n", l, 100 * sink, pl->max_abs_hidden);
-        json_t *o_l = json_object();
-        json_object_set_new(o_l, "layer", json_integer(l));
-        json_object_set_new(o_l, "sink_share", json_real(sink));
-        json_object_set_new(o_l, "max_abs_hidden", json_real(pl->max_abs_hidden));
-        if (gated) {
-            json_object_set_new(o_l, "gate_mean", json_real(gm));
-            json_object_set_new(o_l, "gate_lt_0_1", json_real(low));
-        }
-        json_array_append_new(jl, o_l);
+    json_t *figures = lcx_probe_report(c, &probe);
+    json_t *jl = json_object_get(figures, "layers"), *row;
+    size_t l;
+    json_array_foreach(jl, l, row) {
+        char label[24];
+        snprintf(label, sizeof label, "%zu", l);
+        print_row(gated, label, row);
     }
-    int L = c->n_layers;
-    if (gated)
-        printf(" mean  %9.2f%%  %14.2f  %9.4f  %11.4f\n", 100 * sum_sink / L, sum_h / L, sum_g / L,
-               sum_low / L);
-    else
-        printf(" mean  %9.2f%%  %14.2f\n", 100 * sum_sink / L, sum_h / L);
+    print_row(gated, "mean", json_object_get(figures, "mean"));
     fprintf(stderr, "prefill: %zu tokens in %.3f s (%.1f tok/s)\n", n, secs, n / secs);
-    json_t *mean = json_object();
-    json_object_set_new(mean, "sink_share", json_real(sum_sink / L));
-    json_object_set_new(mean, "max_abs_hidden", json_real(sum_h / L));
-    if (gated) {
-        json_object_set_new(mean, "gate_mean", json_real(sum_g / L));
-        json_object_set_new(mean, "gate_lt_0_1", json_real(sum_low / L));
-    }
-    json_object_set_new(root, "layers", jl);
-    json_object_set_new(root, "mean", mean);
+    json_object_update(root, figures);
+    json_decref(figures);
     if (o->out) {
         char *text = json_dumps(root, JSON_INDENT(1));
         if (!text) {

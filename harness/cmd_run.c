@@ -25,6 +25,8 @@ static void usage(FILE *fp)
             "  --api API           completions (/v1/completions), chat (/v1/chat/completions)\n"
             "                      or llamacpp (/completion); default completions\n"
             "  --model-name NAME   the request's \"model\" field\n"
+            "  RoPE options        sent in each request as rope_scaling / attn_temperature\n"
+            "                      (lcx serve's per-request RoPE; not auto)\n"
             "  --tokenizer PATH    fit prompts with this tokenizer.json, or\n"
             "  --remote-tokenize   fit prompts with the server's /tokenize\n"
             "  --concurrency N     requests in flight (default 8)\n"

@@ -11,6 +11,7 @@ int lcx_cmd_probe(int argc, char **argv);
 int lcx_cmd_report(int argc, char **argv);
 int lcx_cmd_check(int argc, char **argv);
 int lcx_cmd_score(int argc, char **argv);
+int lcx_cmd_serve(int argc, char **argv);
 int lcx_cmd_sweep(int argc, char **argv);
 int lcx_cmd_tasks(int argc, char **argv);
 int lcx_cmd_tokenize(int argc, char **argv);

@@ -23,6 +23,7 @@ static const command commands[] = {
     {"score", lcx_cmd_score, "score prediction records with RULER's metrics"},
     {"report", lcx_cmd_report, "runs side by side: scores, deltas, effective length, wAvg; sweep grids"},
     {"check", lcx_cmd_check, "CI gate: fail when a cell drops below a baseline beyond sampling noise"},
+    {"serve", lcx_cmd_serve, "OpenAI-compatible HTTP server on the local engine (per-request RoPE, probe)"},
     {"sweep", lcx_cmd_sweep, "run one local model over a grid of YaRN factors / attention temperatures"},
     {"tasks", lcx_cmd_tasks, "list the tasks and their parameters"},
     {"tokenize", lcx_cmd_tokenize, "encode text to token ids (or decode ids) with a tokenizer.json"},

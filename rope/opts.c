@@ -142,6 +142,30 @@ int lcx_rope_opts_parse(lcx_rope_opts *o, int argc, char **argv, int *i, lcx_err
     return rc ? -1 : 1;
 }
 
+void lcx_rope_opts_merge(const lcx_rope_opts *base, const lcx_rope_opts *over, lcx_rope_opts *out)
+{
+    lcx_rope_opts o = *base;
+    if (over->type >= 0)
+        o.type = over->type;
+    if (over->factor > 0 || over->factor_auto) {
+        o.factor = over->factor;
+        o.factor_auto = over->factor_auto;
+    }
+    if (over->orig_ctx > 0)
+        o.orig_ctx = over->orig_ctx;
+    if (over->beta_fast > 0)
+        o.beta_fast = over->beta_fast;
+    if (over->beta_slow > 0)
+        o.beta_slow = over->beta_slow;
+    if (over->truncate >= 0)
+        o.truncate = over->truncate;
+    if (over->attn_factor >= 0)
+        o.attn_factor = over->attn_factor;
+    if (over->temperature > 0)
+        o.temperature = over->temperature;
+    *out = o;
+}
+
 void lcx_rope_opts_apply(const lcx_rope_opts *o, lcx_rope_params *p)
 {
     if (o->type >= 0)

@@ -44,6 +44,10 @@ void lcx_rope_opts_init(lcx_rope_opts *o);
  * argv[*i] is not ours, -1 (err filled) when its value is missing or bad. */
 int lcx_rope_opts_parse(lcx_rope_opts *o, int argc, char **argv, int *i, lcx_err *err);
 
+/* out = base with every override that `over` gives put on top (lcx
+ * serve: the server's options, then a request's own fields). */
+void lcx_rope_opts_merge(const lcx_rope_opts *base, const lcx_rope_opts *over, lcx_rope_opts *out);
+
 /* Apply the overrides to parameters read from config.json. */
 void lcx_rope_opts_apply(const lcx_rope_opts *o, lcx_rope_params *p);
 /* The RoPE for a prompt of `length` tokens: the model's own parameters

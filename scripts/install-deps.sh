@@ -7,9 +7,9 @@
 #                             libFuzzer, and the aarch64 cross toolchain with
 #                             arm64 libraries (multiarch) and qemu-user
 set -e
-PKGS="build-essential libcurl4-openssl-dev libjansson-dev libpcre2-dev pkg-config curl libxml2-utils"
+PKGS="build-essential libcurl4-openssl-dev libjansson-dev libpcre2-dev libmicrohttpd-dev pkg-config curl jq libxml2-utils"
 CI_PKGS="clang libomp-dev libclang-rt-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
- libcurl4-openssl-dev:arm64 libjansson-dev:arm64 libpcre2-dev:arm64"
+ libcurl4-openssl-dev:arm64 libjansson-dev:arm64 libpcre2-dev:arm64 libmicrohttpd-dev:arm64"
 
 mode=${1:-install}
 [ "$mode" = --ci ] && PKGS="$PKGS $CI_PKGS"

@@ -166,8 +166,37 @@ TEST(rope_opts_parse_and_apply)
     CHECK_INT(p.type, LCX_ROPE_YARN);
 }
 
+TEST(rope_opts_merge_puts_overrides_on_top)
+{
+    lcx_rope_opts base, over, out;
+    lcx_rope_opts_init(&base);
+    lcx_rope_opts_init(&over);
+    base.factor = 2;
+    base.temperature = 1.2;
+    base.orig_ctx = 1024;
+    over.factor = 8;
+    over.beta_fast = 16;
+    lcx_rope_opts_merge(&base, &over, &out);
+    CHECK(out.factor == 8 && out.beta_fast == 16 && out.orig_ctx == 1024 && out.temperature == 1.2);
+    CHECK(out.type == -1 && out.truncate == -1 && out.attn_factor < 0 && !out.factor_auto);
+    over.factor = 0;
+    over.factor_auto = 1;
+    over.type = LCX_ROPE_LINEAR;
+    over.attn_factor = 0;
+    lcx_rope_opts_merge(&base, &over, &out);
+    CHECK(out.factor_auto && out.factor == 0 && out.type == LCX_ROPE_LINEAR && out.attn_factor == 0);
+    /* nothing given: base unchanged */
+    lcx_rope_opts_init(&over);
+    lcx_rope_opts_merge(&base, &over, &out);
+    CHECK(out.type == base.type && out.factor == base.factor && out.factor_auto == base.factor_auto &&
+          out.orig_ctx == base.orig_ctx && out.beta_fast == base.beta_fast &&
+          out.beta_slow == base.beta_slow && out.truncate == base.truncate &&
+          out.attn_factor == base.attn_factor && out.temperature == base.temperature);
+}
+
 int main(void)
 {
+    RUN(rope_opts_merge_puts_overrides_on_top);
     RUN(worked_values_head_dim_64);
     RUN(worked_values_head_dim_128);
     RUN(mscale_and_factor_one);
