@@ -141,7 +141,8 @@ static int parse_rope_scaling(json_t *rs, const char *path, const char *field, l
         (rc = get_num(rs, path, prefix, "mscale_all_dim", 0, &p->mscale_all_dim, err)) ||
         (rc = get_num(rs, path, prefix, "attention_factor", -1, &p->attention_factor, err)) ||
         (rc = get_num(rs, path, prefix, "low_freq_factor", 0, &p->low_freq_factor, err)) ||
-        (rc = get_num(rs, path, prefix, "high_freq_factor", 0, &p->high_freq_factor, err)))
+        (rc = get_num(rs, path, prefix, "high_freq_factor", 0, &p->high_freq_factor, err)) ||
+        (rc = get_num(rs, path, prefix, "llama_4_scaling_beta", p->llama4_beta, &p->llama4_beta, err)))
         return rc;
     if (p->beta_fast < 0 || p->beta_slow < 0)
         return lcx_errf(err, LCX_EINPUT, "%s: field %sbeta_fast/beta_slow must be > 0", path,
@@ -289,7 +290,8 @@ int lcx_config_parse(const char *json, size_t len, const char *path, lcx_config 
     p->head_dim = c->head_dim;
     p->max_pos = c->max_pos;
     if ((rc = get_num(root, path, "", "rope_theta", 10000.0, &p->theta, err)) ||
-        (rc = get_num(root, path, "", "partial_rotary_factor", 1.0, &p->partial_rotary, err)))
+        (rc = get_num(root, path, "", "partial_rotary_factor", 1.0, &p->partial_rotary, err)) ||
+        (rc = get_num(root, path, "", "llama_4_scaling_beta", 0, &p->llama4_beta, err)))
         goto out;
     json_t *rs = json_object_get(root, "rope_scaling");
     if (rs && !json_is_null(rs) && (rc = parse_rope_scaling(rs, path, "rope_scaling", c, err)))
@@ -297,6 +299,11 @@ int lcx_config_parse(const char *json, size_t len, const char *path, lcx_config 
     json_t *rp = json_object_get(root, "rope_parameters");
     if (rp && !json_is_null(rp) && (rc = parse_rope_scaling(rp, path, "rope_parameters", c, err)))
         goto out;
+    if (!(p->llama4_beta >= 0 && p->llama4_beta <= 100)) {
+        rc = lcx_errf(err, LCX_EINPUT, "%s: field llama_4_scaling_beta = %g must be in [0, 100]",
+                      path, p->llama4_beta);
+        goto out;
+    }
     if (!(p->partial_rotary > 0 && p->partial_rotary <= 1)) {
         rc = lcx_errf(err, LCX_EINPUT, "%s: field partial_rotary_factor = %g must be in (0, 1]",
                       path, p->partial_rotary);

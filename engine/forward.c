@@ -425,9 +425,21 @@ static void forward(lcx_session *s, const int32_t *tokens, int n, int pos0, int 
         K->rope_apply(st->q, st->rope_cos, st->rope_sin, n, H, hdp, s->rot_dim);
         K->rope_apply(st->k, st->rope_cos, st->rope_sin, n, KV, hd, s->rot_dim);
         const size_t nq = (size_t)n * H * hdp;
+        if (s->rope.llama4_beta == 0) {
 #pragma omp parallel for schedule(static) num_threads(ks->n_threads) if (nq >= ELT_PAR)
-        for (size_t i = 0; i < nq; i++)
-            st->q[i] *= s->q_scale; /* 1/sqrt(head_dim) / temperature */
+            for (size_t i = 0; i < nq; i++)
+                st->q[i] *= s->q_scale; /* 1/sqrt(head_dim) / temperature */
+        } else {
+            /* Llama-4 / Ministral-3: times 1 + beta ln(1 + floor(pos / L)) */
+            const size_t per_token = (size_t)H * hdp;
+#pragma omp parallel for schedule(static) num_threads(ks->n_threads) if (nq >= ELT_PAR)
+            for (int t = 0; t < n; t++) {
+                float f = (float)(s->q_scale * lcx_rope_query_scale(&s->rope, (long)pos0 + t));
+                float *qt = st->q + (size_t)t * per_token;
+                for (size_t i = 0; i < per_token; i++)
+                    qt[i] *= f;
+            }
+        }
         kv_cache_store(s, l, st->k, st->v, pos0, n);
 
         /* causal attention over the cache, tiled with an online softmax */

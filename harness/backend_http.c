@@ -100,7 +100,9 @@ static char *request_body(const http_backend *b, const lcx_request *r, int prefi
         json_object_set_new(user, "content",
                             json_string(prefix_mode == PREFIX_USER ? sb_str(&full) : r->input));
         json_array_append_new(msgs, user);
-        if (prefix_mode == PREFIX_ASSISTANT) {
+        /* No answer prefix (--no-answer-prefix): the user turn alone, the
+         * server opens the assistant turn. */
+        if (prefix_mode == PREFIX_ASSISTANT && r->answer_prefix[0]) {
             json_t *asst = json_object();
             json_object_set_new(asst, "role", json_string("assistant"));
             json_object_set_new(asst, "content", json_string(r->answer_prefix));

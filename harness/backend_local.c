@@ -113,6 +113,8 @@ json_t *lcx_backend_local_rope_json(const lcx_rope_info *ri, int max_pos)
     json_object_set_new(r, "attention_temperature",
                         json_real(ri->params.temperature > 0 ? ri->params.temperature : 1.0));
     json_object_set_new(r, "logit_scale", json_real(ri->logit_scale));
+    if (ri->params.llama4_beta != 0)
+        json_object_set_new(r, "llama_4_scaling_beta", json_real(ri->params.llama4_beta));
     json_object_set_new(r, "rotary_dim", json_integer(ri->rot_dim));
     return r;
 }

@@ -62,7 +62,8 @@ int lcx_run_opts_parse(lcx_run_opts *o, int argc, char **argv, int first, lcx_er
                    {"--model", &o->backend.model_dir},
                    {"--endpoint", &o->backend.endpoint},
                    {"--api", &o->api},
-                   {"--model-name", &o->backend.model_name}};
+                   {"--model-name", &o->backend.model_name},
+                   {"--think-tags", &o->think_tags}};
     for (int i = first; i < argc; i++) {
         int r = 0;
         if (!strcmp(argv[i], "--quiet"))
@@ -73,6 +74,10 @@ int lcx_run_opts_parse(lcx_run_opts *o, int argc, char **argv, int first, lcx_er
             o->skip_unfit = r = 1;
         else if (!strcmp(argv[i], "--fail-fast"))
             o->backend.fail_fast = r = 1;
+        else if (!strcmp(argv[i], "--no-answer-prefix"))
+            o->no_answer_prefix = r = 1;
+        else if (!strcmp(argv[i], "--strip-think"))
+            o->strip_think = r = 1;
         for (size_t k = 0; !r && k < sizeof strings / sizeof strings[0]; k++)
             r = lcx_arg_value(argc, argv, &i, strings[k].name, strings[k].value, err);
         if (!r)
@@ -137,6 +142,22 @@ int lcx_run_opts_check(lcx_run_opts *o, lcx_err *err)
     } else if (o->api || o->remote_tokenize || o->backend.model_name) {
         return lcx_errf(err, LCX_EINPUT, "--api, --model-name and --remote-tokenize go with --endpoint");
     }
+    snprintf(o->think_open, sizeof o->think_open, "<think>");
+    snprintf(o->think_close, sizeof o->think_close, "</think>");
+    if (o->think_tags) {
+        const char *comma = strchr(o->think_tags, ',');
+        size_t lo = comma ? (size_t)(comma - o->think_tags) : 0, lc = comma ? strlen(comma + 1) : 0;
+        if (!comma || !lo || !lc || lo >= sizeof o->think_open || lc >= sizeof o->think_close)
+            return lcx_errf(err, LCX_EINPUT, "--think-tags: '%s' is not OPEN,CLOSE (two non-empty tags "
+                            "of at most %zu bytes, split at the first comma)", o->think_tags,
+                            sizeof o->think_open - 1);
+        memcpy(o->think_open, o->think_tags, lo);
+        o->think_open[lo] = '\0';
+        memcpy(o->think_close, comma + 1, lc + 1);
+        if (!strcmp(o->think_open, o->think_close))
+            return lcx_errf(err, LCX_EINPUT, "--think-tags: the open and close tags must differ");
+        o->strip_think = 1;
+    }
     o->backend.seed = strtoull(o->suite.seed, NULL, 10);
     return 0;
 }
@@ -183,6 +204,26 @@ static json_t *file_fingerprint(const char *path)
     return o;
 }
 
+/* What run.json records of the options for reasoning models; a run made
+ * before they existed compares as the defaults (generation_defaults). */
+static json_t *generation_config(const lcx_run_opts *o, const lcx_suite *s)
+{
+    json_t *g = json_object();
+    json_object_set_new(g, "answer_prefix", json_boolean(!o->no_answer_prefix));
+    json_object_set_new(g, "tokens_to_generate",
+                        s->tokens_to_generate ? json_integer(s->tokens_to_generate) : json_null());
+    json_object_set_new(g, "tokens_scale", json_real(s->tokens_scale));
+    json_object_set_new(g, "strip_think", o->strip_think ? json_pack("[ss]", o->think_open, o->think_close)
+                                                         : json_null());
+    return g;
+}
+
+static json_t *generation_defaults(void)
+{
+    return json_pack("{s:b,s:n,s:f,s:n}", "answer_prefix", 1, "tokens_to_generate", "tokens_scale", 1.0,
+                     "strip_think");
+}
+
 static json_t *run_config(const lcx_run_opts *o, const lcx_suite *s, json_t *backend, const char *counter,
                           const unsigned char *skip)
 {
@@ -204,6 +245,7 @@ static json_t *run_config(const lcx_run_opts *o, const lcx_suite *s, json_t *bac
     json_object_set_new(c, "squad", file_fingerprint(o->suite.squad));
     json_object_set_new(c, "hotpotqa", file_fingerprint(o->suite.hotpotqa));
     json_object_set_new(c, "backend", backend);
+    json_object_set_new(c, "generation", generation_config(o, s));
     if (o->skip_unfit) {
         json_t *sk = json_array();
         for (size_t l = 0; l < s->n_lengths; l++)
@@ -390,6 +432,8 @@ static int next_request(void *arg, lcx_request *req, lcx_err *err)
             size_t i = c->next++;
             c->tags[i] = (sample_tag){c, i};
             req->input = json_string_value(json_object_get(c->records[i], "input"));
+            if (st->o->no_answer_prefix)
+                json_object_set_new(c->records[i], "answer_prefix", json_string(""));
             req->answer_prefix = json_string_value(json_object_get(c->records[i], "answer_prefix"));
             req->max_tokens = st->s->tasks[c->ti]->tokens_to_generate;
             req->length = st->s->lengths[c->li];
@@ -423,8 +467,19 @@ static int on_answer(void *arg, const lcx_request *req, lcx_response *resp, lcx_
         st->errors++;
     } else {
         const char *text = resp->text ? resp->text : "";
+        char *stripped = NULL;
+        if (st->o->strip_think) {
+            if (!(stripped = lcx_strip_think(text, st->o->think_open, st->o->think_close))) {
+                json_decref(rec);
+                lcx_response_free(resp);
+                return lcx_errf(err, LCX_ENOMEM, "out of memory");
+            }
+            json_object_set_new(rec, "raw_pred", json_string(text));
+            text = stripped;
+        }
         json_object_set_new(rec, "pred", json_string(text));
         json_object_set_new(rec, "score", json_real(sample_score(t, text, json_object_get(rec, "outputs"))));
+        free(stripped);
     }
     json_object_set_new(rec, "prompt_tokens", resp->prompt_tokens >= 0 ? json_integer(resp->prompt_tokens) : json_null());
     json_object_set_new(rec, "output_tokens", resp->output_tokens >= 0 ? json_integer(resp->output_tokens) : json_null());
@@ -555,7 +610,8 @@ int lcx_run_suite(const lcx_run_opts *opts, lcx_backend *shared, lcx_err *errp)
          * used an F32 cache. */
         json_t *defaults = o.backend.model_dir
                                ? json_pack("{s:{s:s}}", "backend", "kv_dtype", "f32")
-                               : NULL;
+                               : json_object();
+        json_object_set_new(defaults, "generation", generation_defaults());
         rc = lcx_rundir_open(o.out, run, defaults, &err);
         json_decref(defaults);
         json_decref(run);

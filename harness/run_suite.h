@@ -17,6 +17,14 @@ typedef struct lcx_run_opts {
     int remote_tokenize, quiet, skip_unfit;
     int engine_opts_given; /* --kv-dtype or --max-memory (local options) */
     const char *api;  /* --api as given (lcx_run_opts_check sets backend.api) */
+    /* Reasoning models: --no-answer-prefix sends no answer prefix;
+     * --strip-think scores each prediction without its think_open ..
+     * think_close spans (results/score.h, lcx_strip_think), keeping the
+     * model's text as raw_pred; --think-tags OPEN,CLOSE (implies
+     * --strip-think) sets the tags, default <think>,</think>. */
+    int no_answer_prefix, strip_think;
+    const char *think_tags;
+    char think_open[64], think_close[64];
     /* The command line run.json records (not parsed again). */
     int argc;
     char **argv;

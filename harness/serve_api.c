@@ -332,6 +332,10 @@ static int read_rope(const json_t *v, lcx_serve_request *r, lcx_serve_error *e)
             rc = read_num(x, field, 0, 1e6, &d, e);
             if (!rc && d >= 0)
                 o->attn_factor = d;
+        } else if (!strcmp(key, "llama_4_scaling_beta")) {
+            rc = read_num(x, field, 0, 100, &d, e);
+            if (!rc && d >= 0)
+                o->llama4_beta = d;
         } else if (!strcmp(key, "truncate")) {
             int b = -1;
             rc = read_bool(x, field, &b, e);
@@ -369,6 +373,8 @@ int lcx_serve_rope_request_fields(const lcx_rope_opts *o, json_t *body)
         json_object_set_new(rs, "attention_factor", json_real(o->attn_factor));
     if (o->truncate >= 0)
         json_object_set_new(rs, "truncate", json_boolean(o->truncate));
+    if (o->llama4_beta >= 0)
+        json_object_set_new(rs, "llama_4_scaling_beta", json_real(o->llama4_beta));
     int any = json_object_size(rs) > 0;
     if (any)
         json_object_set_new(body, "rope_scaling", rs);
@@ -404,6 +410,8 @@ void lcx_serve_rope_fields(const lcx_serve_request *r, char *buf, size_t size)
         sb_printf(&sb, " truncate=%d", o->truncate);
     if (o->temperature > 0)
         sb_printf(&sb, " attn_temperature=%g", o->temperature);
+    if (o->llama4_beta >= 0)
+        sb_printf(&sb, " llama_4_scaling_beta=%g", o->llama4_beta);
     snprintf(buf, size, "%s", sb.len ? sb_str(&sb) + 1 : "");
     sb_free(&sb);
 }

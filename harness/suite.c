@@ -1,5 +1,6 @@
 #include "suite.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,8 @@ int lcx_suite_opt(lcx_suite_opts *o, int argc, char **argv, int *i, lcx_err *err
         {"--samples", offsetof(lcx_suite_opts, samples)},
         {"--seed", offsetof(lcx_suite_opts, seed)},
         {"--fit", offsetof(lcx_suite_opts, fit)},
+        {"--tokens-to-generate", offsetof(lcx_suite_opts, tokens_to_generate)},
+        {"--tokens-scale", offsetof(lcx_suite_opts, tokens_scale)},
     };
     if (!strcmp(argv[*i], "--verify-counts")) {
         o->verify_counts = 1;
@@ -94,11 +97,50 @@ int lcx_suite_parse_lengths(const char *spec, size_t *lengths, size_t *n_lengths
     return 0;
 }
 
+/* --tokens-to-generate N (absolute) or --tokens-scale X (each task's own
+ * budget times X, rounded up): copies of the tasks with that budget. */
+static int set_tokens(const lcx_suite_opts *o, lcx_suite *s, lcx_err *err)
+{
+    s->tokens_scale = 1;
+    if (o->tokens_to_generate && o->tokens_scale)
+        return lcx_errf(err, LCX_EINPUT, "give --tokens-to-generate or --tokens-scale, not both");
+    if (o->tokens_to_generate) {
+        size_t n;
+        if (lcx_arg_size("--tokens-to-generate", o->tokens_to_generate, &n, err))
+            return err->code;
+        if (n < 1 || n > 1048576)
+            return lcx_errf(err, LCX_EINPUT, "--tokens-to-generate: %zu is not in [1, 1048576]", n);
+        s->tokens_to_generate = (int)n;
+    }
+    if (o->tokens_scale) {
+        char *end;
+        double x = strtod(o->tokens_scale, &end);
+        if (end == o->tokens_scale || *end || !(x > 0 && x <= 1024))
+            return lcx_errf(err, LCX_EINPUT, "--tokens-scale: '%s' is not a number in (0, 1024]",
+                            o->tokens_scale);
+        s->tokens_scale = x;
+    }
+    for (size_t i = 0; i < s->n_tasks; i++) {
+        s->task_copies[i] = *s->tasks[i];
+        lcx_task *t = &s->task_copies[i];
+        if (s->tokens_to_generate) {
+            t->tokens_to_generate = s->tokens_to_generate;
+        } else if (s->tokens_scale != 1) {
+            double g = ceil(t->tokens_to_generate * s->tokens_scale);
+            t->tokens_to_generate = g < 1 ? 1 : g > 1048576 ? 1048576 : (int)g;
+        }
+        s->tasks[i] = t;
+    }
+    return 0;
+}
+
 int lcx_suite_open(const lcx_suite_opts *o, lcx_suite *s, lcx_err *err)
 {
     memset(s, 0, sizeof *s);
     unsigned long long seed;
     int rc = parse_tasks(o->tasks, s, err);
+    if (!rc)
+        rc = set_tokens(o, s, err);
     if (!rc)
         rc = lcx_suite_parse_lengths(o->lengths, s->lengths, &s->n_lengths, err);
     if (!rc)

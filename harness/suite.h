@@ -24,6 +24,8 @@ typedef struct lcx_suite_opts {
     const lcx_counter *counter;  /* used when no --tokenizer is given; NULL = bytes */
     int counter_is_tokenizer;   /* counter is a local tokenizer (chunk-count fitting) */
     int verify_counts;          /* --verify-counts: count fitted prompts in full too */
+    const char *tokens_to_generate; /* --tokens-to-generate N: every task's budget, or NULL */
+    const char *tokens_scale;       /* --tokens-scale X: each task's budget times X, or NULL */
 } lcx_suite_opts;
 
 void lcx_suite_opts_init(lcx_suite_opts *o);
@@ -31,8 +33,13 @@ void lcx_suite_opts_init(lcx_suite_opts *o);
 int lcx_suite_opt(lcx_suite_opts *o, int argc, char **argv, int *i, lcx_err *err);
 
 typedef struct lcx_suite {
-    const lcx_task *tasks[LCX_MAX_TASKS];
+    const lcx_task *tasks[LCX_MAX_TASKS]; /* point into task_copies */
     size_t n_tasks;
+    /* The tasks with their tokens to generate as --tokens-to-generate or
+     * --tokens-scale set them (prompts are fitted to length minus these). */
+    lcx_task task_copies[LCX_MAX_TASKS];
+    int tokens_to_generate; /* --tokens-to-generate, 0 when not given */
+    double tokens_scale;    /* --tokens-scale, 1 when not given */
     size_t lengths[LCX_MAX_LENGTHS];
     size_t n_lengths;
     size_t samples;
@@ -46,7 +53,8 @@ typedef struct lcx_suite {
 /* Parse a --lengths list ("4k,8192,...") into lengths[LCX_MAX_LENGTHS]. */
 int lcx_suite_parse_lengths(const char *spec, size_t *lengths, size_t *n_lengths, lcx_err *err);
 
-/* Validate the options and load the data and counter. */
+/* Validate the options and load the data and counter. s must stay where
+ * it is while in use (its tasks point into it). */
 int lcx_suite_open(const lcx_suite_opts *o, lcx_suite *s, lcx_err *err);
 /* Fail early, before anything is written, when a length is too short for
  * a task's smallest prompt. With skip (LCX_MAX_TASKS * LCX_MAX_LENGTHS

@@ -78,6 +78,34 @@ char *lcx_postprocess_pred(const char *pred)
     return lcx_postprocess_predn(pred, strlen(pred), NULL);
 }
 
+/* ---- reasoning models ------------------------------------------------------ */
+
+char *lcx_strip_think(const char *pred, const char *open, const char *close)
+{
+    size_t n = strlen(pred), lo = strlen(open), lc = strlen(close), len = 0, depth = 0;
+    char *out = malloc(n + 1);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        if (lo && !strncmp(pred + i, open, lo)) {
+            depth++;
+            i += lo;
+        } else if (lc && !strncmp(pred + i, close, lc)) {
+            if (depth)
+                depth--;
+            else
+                len = 0; /* a close tag outside any span: all before it was thinking */
+            i += lc;
+        } else {
+            if (!depth)
+                out[len++] = pred[i];
+            i++;
+        }
+    }
+    out[len] = '\0';
+    return out;
+}
+
 /* ---- matching ----------------------------------------------------------- */
 
 int lcx_contains_ci(const char *haystack, const char *needle)

@@ -17,6 +17,17 @@ char *lcx_postprocess_pred(const char *pred);
  * result's length. */
 char *lcx_postprocess_predn(const char *pred, size_t len, size_t *out_len);
 
+/* A reasoning model's prediction without its thinking: a new string, or
+ * NULL when out of memory. Tags are matched exactly (case-sensitive), open
+ * first where both start. Each span from `open` to its matching `close` is
+ * dropped, tags included; spans may nest (an open inside a span deepens
+ * it) and repeat. An open tag never closed drops everything from it to the
+ * end (the model was cut off while thinking). A close tag outside any span
+ * drops everything before it (templates such as Qwen3's or DeepSeek-R1's
+ * put the open tag in the prompt). Text without tags comes back unchanged.
+ * open and close must be non-empty and differ. */
+char *lcx_strip_think(const char *pred, const char *open, const char *close);
+
 /* Fraction (0..1) of references found case-insensitively in pred. */
 double lcx_match_all(const char *pred, const char *const *refs, size_t n);
 /* 1 if any reference is found case-insensitively in pred, else 0. */

@@ -17,6 +17,7 @@ void lcx_rope_opts_init(lcx_rope_opts *o)
     o->truncate = -1;
     o->attn_factor = -1;
     o->temperature = 0;
+    o->llama4_beta = -1;
 }
 
 const char *lcx_rope_opts_usage(void)
@@ -29,7 +30,9 @@ const char *lcx_rope_opts_usage(void)
            "  --yarn-beta-slow B      YaRN beta_slow (default 1)\n"
            "  --yarn-truncate 0|1     floor/ceil the YaRN correction range (default 1)\n"
            "  --attn-factor F         magnitude factor on cos/sin (overrides YaRN's mscale)\n"
-           "  --attn-temperature T    divide attention logits by T\n";
+           "  --attn-temperature T    divide attention logits by T\n"
+           "  --llama4-scaling-beta B scale queries at position p by 1 + B ln(1 + floor(p/L)),\n"
+           "                          L the original context (Llama-4, Ministral-3; 0 = off)\n";
 }
 
 /* Match "--name" or "--name=value"; on a match set *value (NULL when the
@@ -65,7 +68,8 @@ int lcx_rope_opts_parse(lcx_rope_opts *o, int argc, char **argv, int *i, lcx_err
 {
     static const char *const names[] = {"--rope-scaling",  "--yarn-factor",   "--rope-scale",
                                         "--yarn-orig-ctx", "--yarn-beta-fast", "--yarn-beta-slow",
-                                        "--yarn-truncate", "--attn-factor",    "--attn-temperature"};
+                                        "--yarn-truncate", "--attn-factor",    "--attn-temperature",
+                                        "--llama4-scaling-beta"};
     const char *arg = argv[*i], *value = NULL;
     int which = -1;
     for (int k = 0; k < (int)(sizeof names / sizeof names[0]); k++)
@@ -138,6 +142,14 @@ int lcx_rope_opts_parse(lcx_rope_opts *o, int argc, char **argv, int *i, lcx_err
         if (!(rc = parse_double(opt, value, 0, &v, err)))
             o->temperature = v;
         break;
+    case 9:
+        if (!(rc = parse_double(opt, value, -1e-300, &v, err)) && v > 100)
+            rc = lcx_errf(err, LCX_EINPUT, "%s: %g is not in [0, 100]", opt, v);
+        if (!rc && v < 0)
+            v = 0; /* -0 */
+        if (!rc)
+            o->llama4_beta = v;
+        break;
     }
     return rc ? -1 : 1;
 }
@@ -163,6 +175,8 @@ void lcx_rope_opts_merge(const lcx_rope_opts *base, const lcx_rope_opts *over, l
         o.attn_factor = over->attn_factor;
     if (over->temperature > 0)
         o.temperature = over->temperature;
+    if (over->llama4_beta >= 0)
+        o.llama4_beta = over->llama4_beta;
     *out = o;
 }
 
@@ -186,6 +200,8 @@ void lcx_rope_opts_apply(const lcx_rope_opts *o, lcx_rope_params *p)
         p->attention_factor = o->attn_factor;
     if (o->temperature > 0)
         p->temperature = o->temperature;
+    if (o->llama4_beta >= 0)
+        p->llama4_beta = o->llama4_beta;
 }
 
 double lcx_rope_auto_factor(size_t length, int orig_ctx)

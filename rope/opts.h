@@ -11,6 +11,7 @@
  *   --yarn-truncate 0|1     floor/ceil the correction range (default 1)
  *   --attn-factor F         magnitude factor on cos and sin (overrides yarn's)
  *   --attn-temperature T    divide attention logits by T on top of everything
+ *   --llama4-scaling-beta B queries at position p times 1 + B ln(1 + floor(p / L))
  *
  * Usage in a command's argument loop:
  *     int used = lcx_rope_opts_parse(&ro, argc, argv, &i, &err);
@@ -35,6 +36,7 @@ typedef struct lcx_rope_opts {
     int truncate;       /* -1: not given */
     double attn_factor; /* < 0: not given */
     double temperature; /* <= 0: not given */
+    double llama4_beta; /* --llama4-scaling-beta; < 0: not given (0 turns it off) */
 } lcx_rope_opts;
 
 void lcx_rope_opts_init(lcx_rope_opts *o);

@@ -202,8 +202,18 @@ void lcx_rope_info_format(const lcx_rope_info *ri, char *buf, size_t size)
                       p->truncate, ri->low, ri->high);
     if (n < 0 || (size_t)n >= size)
         return;
-    snprintf(buf + n, size - n, " attention_factor %.6g temperature %g logit_scale %.6g",
-             ri->magnitude, p->temperature > 0 ? p->temperature : 1.0, ri->logit_scale);
+    n += snprintf(buf + n, size - n, " attention_factor %.6g temperature %g logit_scale %.6g",
+                  ri->magnitude, p->temperature > 0 ? p->temperature : 1.0, ri->logit_scale);
+    if (n >= 0 && (size_t)n < size && p->llama4_beta != 0)
+        snprintf(buf + n, size - n, " llama_4_scaling_beta %g", p->llama4_beta);
+}
+
+double lcx_rope_query_scale(const lcx_rope_params *p, long pos)
+{
+    long L = p->orig_ctx > 0 ? p->orig_ctx : p->max_pos;
+    if (p->llama4_beta == 0 || L <= 0 || pos < 0)
+        return 1.0;
+    return 1.0 + p->llama4_beta * log(1.0 + (double)(pos / L));
 }
 
 int lcx_rope_params_equal(const lcx_rope_params *a, const lcx_rope_params *b)
@@ -214,5 +224,6 @@ int lcx_rope_params_equal(const lcx_rope_params *a, const lcx_rope_params *b)
            a->beta_slow == b->beta_slow && a->mscale == b->mscale &&
            a->mscale_all_dim == b->mscale_all_dim && a->attention_factor == b->attention_factor &&
            a->truncate == b->truncate && a->low_freq_factor == b->low_freq_factor &&
-           a->high_freq_factor == b->high_freq_factor && a->temperature == b->temperature;
+           a->high_freq_factor == b->high_freq_factor && a->temperature == b->temperature &&
+           a->llama4_beta == b->llama4_beta;
 }

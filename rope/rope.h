@@ -50,6 +50,8 @@ typedef struct lcx_rope_params {
     double low_freq_factor;  /* llama3; 0 = 1 */
     double high_freq_factor; /* llama3; 0 = 4 */
     double temperature;      /* attention logits divided by this; 0 = 1 (lcx extension) */
+    double llama4_beta;      /* llama_4_scaling_beta: queries at position p times
+                              * lcx_rope_query_scale (Llama-4, Ministral-3); 0 = off */
 } lcx_rope_params;
 
 /* Defaults: type default, truncate 1, attention_factor unset, the rest 0. */
@@ -61,6 +63,11 @@ int lcx_rope_params_equal(const lcx_rope_params *a, const lcx_rope_params *b);
  * "su"/"longrope" and others are rejected. Returns -1 if unknown. */
 int lcx_rope_type_parse(const char *name);
 const char *lcx_rope_type_name(lcx_rope_type t);
+
+/* The position-dependent query factor of Llama-4 / Ministral-3
+ * (llama_4_scaling_beta): 1 + beta * ln(1 + floor(pos / L)), L the original
+ * context (orig_ctx, else max_pos); exactly 1 when beta is 0 or L unknown. */
+double lcx_rope_query_scale(const lcx_rope_params *p, long pos);
 
 /* Rotated dimensions d (even, <= head_dim). */
 int lcx_rope_rot_dim(const lcx_rope_params *p);

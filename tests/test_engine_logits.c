@@ -263,6 +263,55 @@ TEST(chunking_and_decode_agree)
     }
 }
 
+/* llama_4_scaling_beta (Llama-4 / Ministral-3 query scaling): beta 0, or
+ * an original context longer than the prompt, leaves the logits bit for bit;
+ * with L = 4 rows 0..3 (factor 1, causal) are unchanged and later rows
+ * move; prefill in chunks, in one go and token by token agree. */
+TEST(llama4_scaling_is_per_position)
+{
+    char dir[256];
+    snprintf(dir, sizeof dir, "%s/llama_f32", MODELS);
+    lcx_rope_opts off, far, near;
+    lcx_rope_opts_init(&off);
+    off.llama4_beta = 0;
+    lcx_rope_opts_init(&far);
+    far.llama4_beta = 0.5;
+    far.orig_ctx = 100000;
+    lcx_rope_opts_init(&near);
+    near.llama4_beta = 0.5;
+    near.orig_ctx = 4;
+    int n, vocab;
+    float *base = run_model(dir, NULL, 80, 0, &n, &vocab, NULL);
+    float *zero = run_model(dir, &off, 80, 0, &n, &vocab, NULL);
+    float *longer = run_model(dir, &far, 80, 0, &n, &vocab, NULL);
+    float *a = run_model(dir, &near, 80, 0, &n, &vocab, NULL);
+    float *b = run_model(dir, &near, 3, 0, &n, &vocab, NULL);
+    float *c = run_model(dir, &near, 16, 1, &n, &vocab, NULL);
+    CHECK(base && zero && longer && a && b && c);
+    if (base && zero && longer && a && b && c) {
+        size_t rows4 = (size_t)4 * vocab, all = (size_t)n * vocab;
+        CHECK(n > 8);
+        CHECK(memcmp(base, zero, all * sizeof *base) == 0);
+        CHECK(memcmp(base, longer, all * sizeof *base) == 0);
+        CHECK(memcmp(base, a, rows4 * sizeof *base) == 0);
+        double moved = 0, dab = 0, dac = 0;
+        for (size_t i = rows4; i < all; i++)
+            moved = fmax(moved, fabs(a[i] - base[i]));
+        for (size_t i = 0; i < all; i++) {
+            dab = fmax(dab, fabs(a[i] - b[i]));
+            dac = fmax(dac, fabs(a[i] - c[i]));
+        }
+        CHECK_MSG(moved > 1e-3, "rows from L on did not move (%g)", moved);
+        CHECK_MSG(dab < 1e-4 && dac < 1e-4, "chunk diff %g, decode diff %g", dab, dac);
+    }
+    free(base);
+    free(zero);
+    free(longer);
+    free(a);
+    free(b);
+    free(c);
+}
+
 /* Probe statistics (first-token share, max |hidden|, gate scores) against
  * the reference's stats.json. */
 TEST(probe_stats_match_reference)
@@ -449,6 +498,7 @@ int main(void)
     RUN(logits_match_reference);
     RUN(rope_overrides_match_reference);
     RUN(chunking_and_decode_agree);
+    RUN(llama4_scaling_is_per_position);
     RUN(probe_stats_match_reference);
     RUN(session_memory_and_kv_dtypes);
     RUN(kv_dtypes_close_to_f32);

@@ -246,6 +246,47 @@ TEST(table_from_directory)
     rmdir(dir);
 }
 
+/* lcx_strip_think with the default tags, then with tags given. */
+static void check_strip(const char *pred, const char *open, const char *close, const char *want)
+{
+    char *p = lcx_strip_think(pred, open, close);
+    CHECK_STR(p, want);
+    free(p);
+}
+
+TEST(strip_think_spans)
+{
+    const char *o = "<think>", *c = "</think>";
+    /* no tags: unchanged */
+    check_strip("", o, c, "");
+    check_strip(" 1234567 and 7654321", o, c, " 1234567 and 7654321");
+    check_strip("think about <thin k> it", o, c, "think about <thin k> it");
+    /* one closed span */
+    check_strip("<think>maybe 42?</think> 1234567", o, c, " 1234567");
+    check_strip("a<think>x</think>b", o, c, "ab");
+    check_strip("<think></think>", o, c, "");
+    /* several spans, nested spans */
+    check_strip("<think>1</think>a<think>2</think>b<think>3</think>", o, c, "ab");
+    check_strip("<think>a<think>b</think>c</think>d", o, c, "d");
+    check_strip("x<think><think><think></think></think></think>y", o, c, "xy");
+    /* unclosed: everything from the open tag is dropped */
+    check_strip("answer 7 <think>but maybe 8", o, c, "answer 7 ");
+    check_strip("<think>cut off while thinking", o, c, "");
+    check_strip("a<think>b</think>c<think>d<think>e</think>", o, c, "ac");
+    /* a close tag outside any span: all before it was thinking */
+    check_strip("the open tag was in the prompt</think> 42", o, c, " 42");
+    check_strip("a</think>b</think>c", o, c, "c");
+    check_strip("a<think>b</think></think>c", o, c, "c");
+    /* tags are case-sensitive, exact */
+    check_strip("<THINK>x</THINK> y", o, c, "<THINK>x</THINK> y");
+    /* custom tags */
+    check_strip("[[reasoning]]answer [[x]]", "[[", "]]", "answer ");
+    check_strip("<reasoning>r</reasoning>ok <think>t</think>", "<reasoning>", "</reasoning>",
+                "ok <think>t</think>");
+    check_strip("\xe2\x9f\xa8\xce\xb8\xe2\x9f\xa9 \xc3\xa9t\xc3\xa9", "\xe2\x9f\xa8", "\xe2\x9f\xa9",
+                " \xc3\xa9t\xc3\xa9"); /* multi-byte tags */
+}
+
 int main(void)
 {
     RUN(postprocess_strips_and_replaces_control_chars);
@@ -258,5 +299,6 @@ int main(void)
     RUN(control_characters_in_predictions);
     RUN(many_lengths);
     RUN(table_from_directory);
+    RUN(strip_think_spans);
     return check_summary();
 }

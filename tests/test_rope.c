@@ -194,6 +194,105 @@ TEST(rope_opts_merge_puts_overrides_on_top)
           out.attn_factor == base.attn_factor && out.temperature == base.temperature);
 }
 
+/* Llama-4 / Ministral-3 query scaling, 1 + beta ln(1 + floor(pos / L)),
+ * on worked values (beta 0.1, L 8192). */
+TEST(llama4_query_scale_worked_values)
+{
+    lcx_rope_params p;
+    lcx_rope_params_init(&p);
+    p.max_pos = 131072;
+    p.orig_ctx = 8192;
+    p.llama4_beta = 0.1;
+    CHECK_NEAR(lcx_rope_query_scale(&p, 0), 1.0, 0);
+    CHECK_NEAR(lcx_rope_query_scale(&p, 8191), 1.0, 0);
+    CHECK_NEAR(lcx_rope_query_scale(&p, 8192), 1.0693147180559945, 1e-15);  /* 1 + 0.1 ln 2 */
+    CHECK_NEAR(lcx_rope_query_scale(&p, 16383), 1.0693147180559945, 1e-15);
+    CHECK_NEAR(lcx_rope_query_scale(&p, 16384), 1.1098612288668110, 1e-15); /* 1 + 0.1 ln 3 */
+    CHECK_NEAR(lcx_rope_query_scale(&p, 81920), 1.2397895272798371, 1e-15); /* 1 + 0.1 ln 11 */
+    /* L falls back to max_position_embeddings */
+    p.orig_ctx = 0;
+    CHECK_NEAR(lcx_rope_query_scale(&p, 131071), 1.0, 0);
+    CHECK_NEAR(lcx_rope_query_scale(&p, 131072), 1.0693147180559945, 1e-15);
+    /* beta 0: exactly 1 */
+    p.llama4_beta = 0;
+    CHECK_NEAR(lcx_rope_query_scale(&p, 1 << 30), 1.0, 0);
+    lcx_rope_params q;
+    lcx_rope_params_init(&q);
+    q.max_pos = 131072;
+    CHECK(lcx_rope_params_equal(&p, &q));
+    q.llama4_beta = 0.1;
+    CHECK(!lcx_rope_params_equal(&p, &q));
+}
+
+/* llama_4_scaling_beta from config.json: at the top level or in
+ * rope_parameters / rope_scaling (Ministral-3), with its original context. */
+TEST(llama4_scaling_from_config_and_options)
+{
+    const char *base = "{\"architectures\":[\"MistralForCausalLM\"],\"hidden_size\":64,"
+                       "\"num_attention_heads\":4,\"intermediate_size\":16,\"num_hidden_layers\":1,"
+                       "\"vocab_size\":8,\"max_position_embeddings\":262144%s}";
+    const char *extra[] = {
+        "",
+        ",\"llama_4_scaling_beta\":0.2",
+        ",\"rope_parameters\":{\"rope_type\":\"yarn\",\"factor\":16,\"rope_theta\":1e6,"
+        "\"original_max_position_embeddings\":16384,\"llama_4_scaling_beta\":0.1}",
+        ",\"rope_scaling\":{\"type\":\"yarn\",\"factor\":4,\"original_max_position_embeddings\":"
+        "8192,\"llama_4_scaling_beta\":0.1}",
+        ",\"llama_4_scaling_beta\":-0.5",
+    };
+    const double beta[] = {0, 0.2, 0.1, 0.1, -1};
+    const int orig[] = {0, 0, 16384, 8192, 0};
+    for (int k = 0; k < 5; k++) {
+        char text[1024];
+        snprintf(text, sizeof text, base, extra[k]);
+        lcx_config conf;
+        lcx_err err = {0};
+        int rc = lcx_config_parse(text, strlen(text), "config.json", &conf, &err);
+        if (beta[k] < 0) {
+            CHECK_INT(rc, LCX_EINPUT);
+            CHECK(strstr(err.msg, "llama_4_scaling_beta") != NULL);
+            continue;
+        }
+        CHECK_MSG(rc == 0, "case %d: %s", k, err.msg);
+        if (rc)
+            continue;
+        CHECK_NEAR(conf.rope.llama4_beta, beta[k], 0);
+        CHECK_INT(conf.rope.orig_ctx, orig[k]);
+    }
+    /* --llama4-scaling-beta: 0 allowed (off), merged and applied on top */
+    char *argv[] = {"x", "--llama4-scaling-beta", "0.1", "--llama4-scaling-beta=0"};
+    lcx_rope_opts o, none, merged;
+    lcx_rope_opts_init(&o);
+    lcx_rope_opts_init(&none);
+    CHECK_NEAR(o.llama4_beta, -1, 0);
+    lcx_err err = {0};
+    int i = 1;
+    CHECK_INT(lcx_rope_opts_parse(&o, 4, argv, &i, &err), 1);
+    CHECK_NEAR(o.llama4_beta, 0.1, 0);
+    lcx_rope_opts_merge(&none, &o, &merged);
+    CHECK_NEAR(merged.llama4_beta, 0.1, 0);
+    lcx_rope_opts_merge(&o, &none, &merged);
+    CHECK_NEAR(merged.llama4_beta, 0.1, 0);
+    lcx_rope_params p;
+    lcx_rope_params_init(&p);
+    p.llama4_beta = 0.3;
+    lcx_rope_opts_apply(&none, &p);
+    CHECK_NEAR(p.llama4_beta, 0.3, 0);
+    lcx_rope_opts_apply(&o, &p);
+    CHECK_NEAR(p.llama4_beta, 0.1, 0);
+    i = 3;
+    CHECK_INT(lcx_rope_opts_parse(&o, 4, argv, &i, &err), 1);
+    CHECK_NEAR(o.llama4_beta, 0, 0);
+    lcx_rope_opts_apply(&o, &p);
+    CHECK_NEAR(p.llama4_beta, 0, 0);
+    char *bad[] = {"x", "--llama4-scaling-beta", "-0.1", "--llama4-scaling-beta", "101"};
+    i = 1;
+    CHECK_INT(lcx_rope_opts_parse(&o, 5, bad, &i, &err), -1);
+    i = 3;
+    CHECK_INT(lcx_rope_opts_parse(&o, 5, bad, &i, &err), -1);
+    CHECK(strstr(err.msg, "--llama4-scaling-beta") != NULL);
+}
+
 int main(void)
 {
     RUN(rope_opts_merge_puts_overrides_on_top);
@@ -202,5 +301,7 @@ int main(void)
     RUN(mscale_and_factor_one);
     RUN(tables_match_reference);
     RUN(rope_opts_parse_and_apply);
+    RUN(llama4_query_scale_worked_values);
+    RUN(llama4_scaling_from_config_and_options);
     return check_summary();
 }

@@ -108,6 +108,8 @@ TEST(bad_bodies_name_their_field)
                  400, "rope_scaling.rope_type", "invalid_value");
     expect_error(LCX_SERVE_COMPLETIONS, "{\"prompt\": \"a\", \"rope_scaling\": {\"facter\": 2}}", 400,
                  "rope_scaling.facter", "unknown_field");
+    expect_error(LCX_SERVE_COMPLETIONS, "{\"prompt\": \"a\", \"rope_scaling\": {\"llama_4_scaling_beta\": -1}}",
+                 400, "rope_scaling.llama_4_scaling_beta", "invalid_value");
     expect_error(LCX_SERVE_COMPLETIONS, "{\"prompt\": \"a\", \"attn_temperature\": 0}", 400,
                  "attn_temperature", "invalid_value");
     /* tokenize forms */
@@ -230,6 +232,7 @@ TEST(rope_fields_round_trip)
     o.attn_factor = 1.25;
     o.truncate = 0;
     o.temperature = 1.1;
+    o.llama4_beta = 0.1;
     json_t *body = json_object();
     json_object_set_new(body, "prompt", json_string("x"));
     CHECK_INT(lcx_serve_rope_request_fields(&o, body), 1);
@@ -242,11 +245,13 @@ TEST(rope_fields_round_trip)
         CHECK(g->type == o.type && g->factor == o.factor && g->factor_auto == o.factor_auto &&
               g->orig_ctx == o.orig_ctx && g->beta_fast == o.beta_fast &&
               g->beta_slow == o.beta_slow && g->truncate == o.truncate &&
-              g->attn_factor == o.attn_factor && g->temperature == o.temperature);
+              g->attn_factor == o.attn_factor && g->temperature == o.temperature &&
+              g->llama4_beta == o.llama4_beta);
         char line[256];
         lcx_serve_rope_fields(&r, line, sizeof line);
         CHECK_STR(line, "rope_type=yarn factor=4 original_max_position_embeddings=512 beta_fast=16 "
-                        "beta_slow=2 attention_factor=1.25 truncate=0 attn_temperature=1.1");
+                        "beta_slow=2 attention_factor=1.25 truncate=0 attn_temperature=1.1 "
+                        "llama_4_scaling_beta=0.1");
         lcx_serve_request_free(&r);
     }
     free(text);

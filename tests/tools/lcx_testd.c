@@ -4,7 +4,8 @@
  * answers from `lcx gen` data, and injects faults deterministically per
  * prompt. For lcx's tests and HTTP benchmark.
  *
- *   lcx_testd --port-file F [--data DIR] [--answer refs|first|wrong|empty]
+ *   lcx_testd --port-file F [--data DIR]
+ *             [--answer refs|first|wrong|empty|think|think-hidden]
  *             [--fault KIND:N[:mod=M]]... [--retry-after S] [--stall-seconds S]
  *             [--prefill yes|no|echo]
  *             [--delay-ms N] [--stats FILE] [--max-seconds S]
@@ -18,8 +19,10 @@
  * a map keyed by input + answer_prefix. The request's key is the prompt
  * (/v1/completions, /completion) or the concatenation of all message contents
  * (/v1/chat/completions). refs: " " + outputs joined by ", "; first: " " +
- * outputs[0]; wrong: "I do not know."; empty: "". Unknown prompts get
- * "I do not know.". Token counts are UTF-8 bytes.
+ * outputs[0]; wrong: "I do not know."; empty: ""; think: "<think>I do not
+ * know.</think>" + refs; think-hidden: "<think>" + refs + "</think> I do not
+ * know." (reasoning models). The input alone (no answer prefix) is a key
+ * too. Unknown prompts get "I do not know.". Token counts are UTF-8 bytes.
  *
  * Faults (generation endpoints only): every generation request increments its
  * prompt key's attempt counter (keyed by FNV-1a 64 of the key, thread-safe) to
@@ -92,7 +95,7 @@ enum { F_NONE, F_429, F_500, F_503, F_MALFORMED, F_TRUNCATED, F_STALL, F_RESET, 
 static const char *const fault_names[F_NKINDS] = {"none",      "429",       "500",   "503",
                                                   "malformed", "truncated", "stall", "reset"};
 
-enum { ANS_REFS, ANS_FIRST, ANS_WRONG, ANS_EMPTY };
+enum { ANS_REFS, ANS_FIRST, ANS_WRONG, ANS_EMPTY, ANS_THINK, ANS_THINK_HIDDEN };
 
 enum { P_COMPL, P_CHAT, P_LCOMPL, P_TOKENIZE, P_HEALTH, P_MODELS, P_OTHER, P_N };
 static const char *const path_names[P_N] = {"/v1/completions", "/v1/chat/completions",
@@ -262,8 +265,12 @@ static char *make_answer(json_t *outputs, int mode)
     sb_init(&sb);
     if (mode == ANS_WRONG) {
         sb_puts(&sb, UNKNOWN_ANSWER);
-    } else if (mode == ANS_REFS || mode == ANS_FIRST) {
+    } else if (mode == ANS_REFS || mode == ANS_FIRST || mode == ANS_THINK || mode == ANS_THINK_HIDDEN) {
         size_t i;
+        if (mode == ANS_THINK)
+            sb_puts(&sb, "<think>" UNKNOWN_ANSWER "</think>");
+        if (mode == ANS_THINK_HIDDEN)
+            sb_puts(&sb, "<think>");
         json_t *o;
         int first = 1;
         json_array_foreach(outputs, i, o)
@@ -276,6 +283,8 @@ static char *make_answer(json_t *outputs, int mode)
             if (mode == ANS_FIRST)
                 break;
         }
+        if (mode == ANS_THINK_HIDDEN)
+            sb_puts(&sb, "</think> " UNKNOWN_ANSWER);
     }
     if (sb.oom) {
         sb_free(&sb);
@@ -323,6 +332,18 @@ static int load_file(data_map *m, const char *path, int mode, long *nrec)
             char *ks = key.oom ? NULL : sb_take(&key);
             sb_free(&key);
             char *ans = make_answer(json_object_get(rec, "outputs"), mode);
+            /* The input alone answers too (lcx run --no-answer-prefix). */
+            size_t ilen = json_string_length(in);
+            if (ks && ans && ilen < klen) {
+                char *ks2 = strndup(ks, ilen), *ans2 = strdup(ans);
+                if (!ks2 || !ans2 || data_insert(m, ks2, ilen, ans2) != 0) {
+                    free(ks2);
+                    free(ans2);
+                    free(ks);
+                    free(ans);
+                    ks = ans = NULL;
+                }
+            }
             json_decref(rec);
             if (!ks || !ans || data_insert(m, ks, klen, ans) != 0) {
                 free(ks);
@@ -1208,6 +1229,10 @@ int main(int argc, char **argv)
                 s->answer_mode = ANS_WRONG;
             else if (strcmp(v, "empty") == 0)
                 s->answer_mode = ANS_EMPTY;
+            else if (strcmp(v, "think") == 0)
+                s->answer_mode = ANS_THINK;
+            else if (strcmp(v, "think-hidden") == 0)
+                s->answer_mode = ANS_THINK_HIDDEN;
             else
                 goto bad;
         } else if (strcmp(a, "--fault") == 0) {
