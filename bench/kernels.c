@@ -87,15 +87,10 @@ static void bench_peak(void)
 #endif
 }
 
-static void bench_matmul(void)
+static void bench_matmul(const lcx_kernels *kv)
 {
     lcx_err err;
-    const lcx_kernels *kv = NULL;
-    lcx_isa isa;
-    if (lcx_isa_from_env(&isa, &err) || !(kv = lcx_kernels_get(isa))) {
-        fprintf(stderr, "kernels: %s\n", err.msg);
-        return;
-    }
+    lcx_isa isa = kv->isa;
     int nt = omp_get_max_threads();
     lcx_kscratch ks;
     if (lcx_kscratch_init(&ks, nt, 128, 2, &err)) {
@@ -142,15 +137,10 @@ static void bench_matmul(void)
     lcx_kscratch_free(&ks);
 }
 
-static void bench_attention(int only_hd)
+static void bench_attention(const lcx_kernels *kv, int only_hd)
 {
     lcx_err err;
-    const lcx_kernels *kv = NULL;
-    lcx_isa isa;
-    if (lcx_isa_from_env(&isa, &err) || !(kv = lcx_kernels_get(isa))) {
-        fprintf(stderr, "kernels: %s\n", err.msg);
-        return;
-    }
+    lcx_isa isa = kv->isa;
     const int len = 4096, chunk = 512, nt = omp_get_max_threads();
     const int shapes[][3] = {{6, 2, 32}, {4, 2, 64}, {16, 8, 128}};
     lcx_rng rng;
@@ -202,11 +192,18 @@ static void bench_attention(int only_hd)
 int main(int argc, char **argv)
 {
     const char *what = argc > 1 ? argv[1] : "all";
+    lcx_err err;
+    const lcx_kernels *kv = NULL;
+    lcx_isa isa;
+    if (lcx_isa_from_env(&isa, &err) || !(kv = lcx_kernels_get(isa))) { /* LCX_ISA or the best */
+        fprintf(stderr, "kernels: %s\n", err.msg);
+        return 2;
+    }
     if (!strcmp(what, "peak") || !strcmp(what, "all"))
         bench_peak();
     if (!strcmp(what, "matmul") || !strcmp(what, "all"))
-        bench_matmul();
+        bench_matmul(kv);
     if (!strcmp(what, "attention") || !strcmp(what, "all"))
-        bench_attention(argc > 2 ? atoi(argv[2]) : 0);
+        bench_attention(kv, argc > 2 ? atoi(argv[2]) : 0);
     return 0;
 }
