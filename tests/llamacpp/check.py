@@ -19,6 +19,11 @@ starting with "FAIL:" and exits 1.
                                 index, and no error; --bos: and the server's
                                 prompt_tokens is length + 1
   echoed RUN                    how many predictions start with their answer prefix
+  agree A B CHARS               "SAME TOTAL MEAN_DELTA MAX_DELTA": of A's predictions,
+                                how many equal B's for the same cell and index in
+                                their first CHARS characters (0: whole), and the
+                                mean and largest |score difference| of the tasks
+                                in both summaries (mean row excluded)
 """
 import json
 import os
@@ -125,6 +130,32 @@ def main(argv):
                     fail(f"{where}: llama-server evaluated {r.get('prompt_tokens')} tokens for a {r['length']}-token prompt plus BOS")
                 n += 1
         print(n)
+    elif cmd == "agree":
+        a, b, chars = argv[2], argv[3], int(argv[4])
+        same = total = 0
+        for length, name in cells(os.path.join(a, "pred")):
+            path_b = os.path.join(b, "pred", length, name)
+            other = {r["index"]: r.get("pred") or "" for r in records(path_b)} if os.path.exists(path_b) else {}
+            for r in records(os.path.join(a, "pred", length, name)):
+                total += 1
+                pa, pb = r.get("pred") or "", other.get(r["index"])
+                if pb is not None and (pa == pb if chars == 0 else pa[:chars] == pb[:chars]):
+                    same += 1
+
+        def scores(run):
+            out = {}
+            with open(os.path.join(run, "summary.csv")) as f:
+                for line in f.read().splitlines()[1:]:
+                    length, task, score = line.split(",")[:3]
+                    if task != "mean":
+                        out[(length, task)] = float(score)
+            return out
+
+        sa, sb = scores(a), scores(b)
+        deltas = [abs(sa[k] - sb[k]) for k in sa if k in sb]
+        if not total or not deltas:
+            fail(f"nothing to compare in {a} and {b}")
+        print(f"{same} {total} {sum(deltas) / len(deltas):.2f} {max(deltas):.2f}")
     elif cmd == "echoed":
         n = k = 0
         for _, _, r in run_records(args[0]):
