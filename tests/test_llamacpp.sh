@@ -69,18 +69,23 @@ PYTHONPATH=$gguf_py $PY scripts/hf2gguf.py models/tiny-baseline "$tmp/tiny.gguf"
 "$bin/llama-server" -m "$tmp/tiny.gguf" --host 127.0.0.1 --port 0 -c 4096 -t 2 -np 1 \
     --override-kv qwen3.context_length=int:4096 >"$tmp/server.log" 2>&1 &
 server=$!
-url=""
-n=0
-while [ $n -lt 600 ]; do
-    kill -0 "$server" 2>/dev/null || { cat "$tmp/server.log"; fail "llama-server exited"; }
-    if [ -z "$url" ]; then
-        url=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$tmp/server.log" | head -n 1 | sed 's/^listening on //')
-    fi
-    [ -n "$url" ] && $CHECK health "$url" && break
-    sleep 0.1
-    n=$((n + 1))
-done
-[ -n "$url" ] && $CHECK health "$url" || { cat "$tmp/server.log"; fail "llama-server not healthy after 60 s"; }
+# await_ready PID LOG NAME: wait up to 60 s until the server logs its URL
+# and answers /health; sets ready_url.
+await_ready() {
+    ready_url=""
+    n=0
+    while [ $n -lt 600 ]; do
+        kill -0 "$1" 2>/dev/null || { cat "$2"; fail "$3 exited"; }
+        [ -n "$ready_url" ] || ready_url=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$2" | head -n 1 | sed 's/^listening on //')
+        [ -n "$ready_url" ] && $CHECK health "$ready_url" && return 0
+        sleep 0.1
+        n=$((n + 1))
+    done
+    cat "$2"
+    fail "$3 not healthy after 60 s"
+}
+await_ready "$server" "$tmp/server.log" llama-server
+url=$ready_url
 echo "llama-server $("$bin/llama-server" --version 2>&1 | grep -m1 '^version') at $url"
 
 # 1. Tokenizer: the same ids as lcx tokenize, whose last id is the newline
@@ -203,16 +208,8 @@ compare_local "scores at 512" "$url" 512 10 0 85
     --rope-scaling yarn --rope-scale 4 --yarn-orig-ctx 512 \
     --override-kv qwen3.context_length=int:4096 >"$tmp/server2.log" 2>&1 &
 server2=$!
-url2=""
-n=0
-while [ $n -lt 600 ]; do
-    kill -0 "$server2" 2>/dev/null || { cat "$tmp/server2.log"; fail "llama-server (YaRN) exited"; }
-    [ -n "$url2" ] || url2=$(grep -o 'listening on http://127\.0\.0\.1:[0-9]*' "$tmp/server2.log" | head -n 1 | sed 's/^listening on //')
-    [ -n "$url2" ] && $CHECK health "$url2" && break
-    sleep 0.1
-    n=$((n + 1))
-done
-[ -n "$url2" ] && $CHECK health "$url2" || { kill "$server2"; cat "$tmp/server2.log"; fail "llama-server (YaRN) not healthy"; }
+await_ready "$server2" "$tmp/server2.log" "llama-server (YaRN)"
+url2=$ready_url
 compare_local "YaRN x4 at 2048" "$url2" 2048 6 20 90 --yarn-factor 4
 kill "$server2" 2>/dev/null
 wait "$server2" 2>/dev/null
