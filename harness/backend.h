@@ -27,6 +27,8 @@ typedef struct lcx_response {
     long output_tokens;      /* -1 when the backend does not say */
     char finish_reason[32];  /* "stop", "length", "eos", ... */
     char *error;             /* NULL, or why the request failed for good */
+    const char *endpoint;    /* with replicas: the base URL that answered (the
+                                backend's string, valid while it is open); else NULL */
     double latency;          /* seconds, last attempt */
     int attempts;
 } lcx_response;
@@ -41,7 +43,17 @@ typedef struct lcx_backend_opts {
     lcx_rope_opts rope;
     lcx_engine_opts engine; /* --kv-dtype, --max-memory */
     /* remote */
-    const char *endpoint;   /* base URL, e.g. http://127.0.0.1:8000 */
+    const char *endpoint;   /* base URL, e.g. http://127.0.0.1:8000 (the first replica) */
+    /* Replicas of one model: n_endpoints base URLs (endpoints[0] is
+     * endpoint); n_endpoints 0 means endpoint alone. Requests go to the
+     * replica with the fewest outstanding, up to `concurrency` each; a
+     * replica that fails (connection errors, or 3 failed attempts in a row)
+     * is set aside for replica_cooldown seconds and its requests go to the
+     * others. */
+    const char *const *endpoints;
+    int n_endpoints;
+    double replica_cooldown;
+    int quiet;              /* no notes on stderr (a replica set aside) */
     lcx_api api;
     const char *model_name; /* "model" field; NULL = server default */
     int concurrency;

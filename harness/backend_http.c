@@ -3,7 +3,10 @@
  * llama.cpp's /completion. Up to `concurrency` requests in flight, a timeout
  * per request, and retries with capped exponential backoff and jitter on
  * 429, 5xx, timeouts, connection errors and malformed replies, honouring
- * Retry-After (docs/model.md, "Remote APIs"). */
+ * Retry-After (docs/model.md, "Remote APIs"). Several endpoints are
+ * replicas of one model: each request goes to the replica with the fewest
+ * outstanding requests (up to `concurrency` each), and a replica that fails
+ * is set aside for a while, its requests retried at once on the others. */
 #include <curl/curl.h>
 #include <math.h>
 #include <stdio.h>
@@ -22,10 +25,27 @@
 
 enum { PREFIX_ASSISTANT = 0, PREFIX_USER = 1 };
 
-struct http_backend {
-    lcx_backend_opts o;
+/* One server of the replica set. */
+typedef struct replica {
     char base[2048];        /* endpoint without a trailing '/' */
     char url[2300];         /* the generation URL */
+    char model[512];        /* data[0].id of its GET /v1/models ("" unknown) */
+    int outstanding;        /* requests in flight to it */
+    long served;            /* answers it gave (requests done) */
+    long failed;            /* attempts that failed on it */
+    long set_asides;        /* times it was set aside */
+    int in_a_row;           /* failed attempts since its last answer */
+    int said_down;          /* a note said it is set aside (until it answers again) */
+    double down_until;      /* lcx_now() time before which it gets no request */
+    char last_error[160];   /* why its last attempt failed */
+} replica;
+
+enum { REPLICA_FAILS_IN_A_ROW = 3 };
+
+struct http_backend {
+    lcx_backend_opts o;
+    replica *reps;
+    int n_reps;
     struct curl_slist *headers;
     CURLM *multi;
     lcx_rng jitter;
@@ -34,6 +54,12 @@ struct http_backend {
     size_t prefix_echoes;   /* chat replies that repeated the prefilled prefix (removed) */
     char model_from_server[512]; /* data[0].id of GET /v1/models when no --model-name */
 };
+
+static const char *const *endpoint_list(const lcx_backend_opts *o, int *n)
+{
+    *n = o->n_endpoints > 0 ? o->n_endpoints : 1;
+    return o->n_endpoints > 0 ? o->endpoints : &o->endpoint;
+}
 
 static const char *api_name(lcx_api a)
 {
@@ -54,6 +80,7 @@ typedef struct work work;
 typedef struct slot {
     CURL *easy;
     work *w;             /* the request in this slot, NULL when idle */
+    int rep;             /* the replica it went to */
     strbuf body, reply;
     double retry_after;  /* seconds from the last reply's Retry-After, or -1 */
     double started;
@@ -210,13 +237,15 @@ int lcx_backend_http_parse_models(const char *body, size_t len, char *model, siz
 
 /* ---- open / close ---------------------------------------------------------- */
 
-static int check_reachable(http_backend *b, lcx_err *err)
+/* GET /health (llama.cpp) or /v1/models of a replica: 0 when it answers
+ * at all; an OpenAI-style server's model name goes to r->model. */
+static int check_reachable(http_backend *b, replica *r, lcx_err *err)
 {
     CURL *c = curl_easy_init();
     if (!c)
         return lcx_errf(err, LCX_EINTERNAL, "curl_easy_init failed");
     char url[2400];
-    snprintf(url, sizeof url, "%s%s", b->base, b->o.api == API_LLAMACPP ? "/health" : "/v1/models");
+    snprintf(url, sizeof url, "%s%s", r->base, b->o.api == API_LLAMACPP ? "/health" : "/v1/models");
     strbuf sink;
     sb_init(&sink);
     curl_easy_setopt(c, CURLOPT_URL, url);
@@ -229,41 +258,104 @@ static int check_reachable(http_backend *b, lcx_err *err)
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(c);
-    if (cc == CURLE_OK && status == 200 && !b->o.model_name && b->o.api != API_LLAMACPP) {
-        /* OpenAI-style servers name their model: requests then carry it,
-         * and run.json records it. */
-        if (lcx_backend_http_parse_models(sb_str(&sink), sink.len, b->model_from_server,
-                                  sizeof b->model_from_server, NULL) == 0)
-            b->o.model_name = b->model_from_server;
-    }
+    /* OpenAI-style servers name their model: requests then carry it, and
+     * run.json records it. */
+    if (cc == CURLE_OK && status == 200 && b->o.api != API_LLAMACPP &&
+        lcx_backend_http_parse_models(sb_str(&sink), sink.len, r->model, sizeof r->model, NULL))
+        r->model[0] = '\0';
     sb_free(&sink);
     if (cc != CURLE_OK)
-        return lcx_errf(err, LCX_EINPUT, "endpoint %s is unreachable: %s", b->base,
+        return lcx_errf(err, LCX_EINPUT, "endpoint %s is unreachable: %s", r->base,
                         curl_easy_strerror(cc));
+    return 0;
+}
+
+/* Every replica is asked first: those that do not answer are set aside
+ * (said on stderr), and the run goes on with the others; all of them
+ * down is an error. Replicas must serve one model. */
+static int check_replicas(http_backend *b, lcx_err *err)
+{
+    int up = 0;
+    lcx_err first = {0};
+    for (int i = 0; i < b->n_reps; i++) {
+        replica *r = &b->reps[i];
+        lcx_err e = {0};
+        if (check_reachable(b, r, &e)) {
+            if (!first.code)
+                first = e;
+            snprintf(r->last_error, sizeof r->last_error, "%.150s", e.msg);
+            r->down_until = lcx_now() + b->o.replica_cooldown;
+            r->set_asides++;
+            continue;
+        }
+        up++;
+        if (b->o.model_name || !r->model[0])
+            continue;
+        if (!b->model_from_server[0])
+            snprintf(b->model_from_server, sizeof b->model_from_server, "%s", r->model);
+        else if (strcmp(b->model_from_server, r->model))
+            return lcx_errf(err, LCX_EINPUT, "replicas serve different models: '%s' and '%s' (at %s); "
+                            "give --model-name or one model's endpoints", b->model_from_server,
+                            r->model, r->base);
+    }
+    if (!up) {
+        if (b->n_reps == 1)
+            return *err = first, first.code;
+        return lcx_errf(err, LCX_EINPUT, "every endpoint is unreachable (%d replicas; first: %s)",
+                        b->n_reps, first.msg);
+    }
+    for (int i = 0; i < b->n_reps; i++)
+        if (b->reps[i].set_asides && (b->reps[i].said_down = 1) && !b->o.quiet)
+            fprintf(stderr, "lcx: %s; set aside for %g s, the other replicas go on\n",
+                    b->reps[i].last_error, b->o.replica_cooldown);
+    if (!b->o.model_name && b->model_from_server[0])
+        b->o.model_name = b->model_from_server;
     return 0;
 }
 
 int lcx_backend_http_open(const lcx_backend_opts *o, http_backend **out, lcx_err *err)
 {
     *out = NULL;
-    if (strncmp(o->endpoint, "http://", 7) && strncmp(o->endpoint, "https://", 8))
-        return lcx_errf(err, LCX_EINPUT, "--endpoint %s: expected an http:// or https:// URL",
-                        o->endpoint);
-    if (strlen(o->endpoint) >= 2000)
-        return lcx_errf(err, LCX_EINPUT, "--endpoint: URL too long");
+    int n;
+    const char *const *urls = endpoint_list(o, &n);
+    for (int i = 0; i < n; i++) {
+        if (!urls[i] || !urls[i][0])
+            return lcx_errf(err, LCX_EINPUT, "--endpoint: an empty URL");
+        if (strncmp(urls[i], "http://", 7) && strncmp(urls[i], "https://", 8))
+            return lcx_errf(err, LCX_EINPUT, "--endpoint %s: expected an http:// or https:// URL",
+                            urls[i]);
+        if (strlen(urls[i]) >= 2000)
+            return lcx_errf(err, LCX_EINPUT, "--endpoint: URL too long");
+    }
     http_backend *b = calloc(1, sizeof *b);
-    if (!b)
+    if (!b || !(b->reps = calloc((size_t)n, sizeof *b->reps))) {
+        free(b);
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
+    }
     b->o = *o;
-    lcx_http_base_url(o->endpoint, b->base, sizeof b->base);
-    snprintf(b->url, sizeof b->url, "%s%s", b->base,
-             o->api == API_CHAT       ? "/v1/chat/completions"
-             : o->api == API_LLAMACPP ? "/completion"
-                                      : "/v1/completions");
+    b->n_reps = n;
+    if (!(b->o.replica_cooldown > 0))
+        b->o.replica_cooldown = 30;
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        replica *r = &b->reps[i];
+        lcx_http_base_url(urls[i], r->base, sizeof r->base);
+        snprintf(r->url, sizeof r->url, "%s%s", r->base,
+                 o->api == API_CHAT       ? "/v1/chat/completions"
+                 : o->api == API_LLAMACPP ? "/completion"
+                                          : "/v1/completions");
+        for (int j = 0; j < i && !rc; j++)
+            if (!strcmp(b->reps[j].base, r->base))
+                rc = lcx_errf(err, LCX_EINPUT, "--endpoint %s is given twice", r->base);
+    }
+    b->o.endpoint = b->reps[0].base;
+    b->o.endpoints = NULL;
+    b->o.n_endpoints = 0;
     b->headers = lcx_http_headers();
     b->multi = curl_multi_init();
     lcx_rng_seed(&b->jitter, (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32));
-    int rc = b->multi && b->headers ? check_reachable(b, err)
+    if (!rc)
+        rc = b->multi && b->headers ? check_replicas(b, err)
                                     : lcx_errf(err, LCX_EINTERNAL, "curl setup failed");
     if (rc) {
         lcx_backend_http_close(b);
@@ -280,6 +372,7 @@ void lcx_backend_http_close(http_backend *b)
     if (b->multi)
         curl_multi_cleanup(b->multi);
     curl_slist_free_all(b->headers);
+    free(b->reps);
     free(b);
 }
 
@@ -287,7 +380,18 @@ json_t *lcx_backend_http_describe(const http_backend *b)
 {
     json_t *o = json_object();
     json_object_set_new(o, "kind", json_string("remote"));
-    json_object_set_new(o, "endpoint", json_string(b->base));
+    json_object_set_new(o, "endpoint", json_string(b->reps[0].base));
+    if (b->n_reps > 1) {
+        json_t *reps = json_array();
+        for (int i = 0; i < b->n_reps; i++) {
+            const replica *r = &b->reps[i];
+            json_array_append_new(reps, json_pack("{s:s, s:I, s:I, s:I}", "url", r->base, "served",
+                                                  (json_int_t)r->served, "failed_attempts",
+                                                  (json_int_t)r->failed, "set_aside",
+                                                  (json_int_t)r->set_asides));
+        }
+        json_object_set_new(o, "endpoints", reps);
+    }
     json_object_set_new(o, "api", json_string(api_name(b->o.api)));
     json_object_set_new(o, "model_name", b->o.model_name ? json_string(b->o.model_name) : json_null());
     json_object_set_new(o, "temperature", json_real(b->o.temperature));
@@ -315,9 +419,10 @@ struct work {
     int attempts;
     double not_before; /* lcx_now() time of the next attempt */
     int sent_mode;     /* chat: how the answer prefix went out on the last attempt */
+    int last_rep;      /* the replica of the last attempt, -1 before the first */
 };
 
-static void start_slot(http_backend *b, slot *s, work *w)
+static void start_slot(http_backend *b, slot *s, work *w, int rep)
 {
     sb_clear(&s->reply);
     sb_clear(&s->body);
@@ -326,12 +431,15 @@ static void start_slot(http_backend *b, slot *s, work *w)
     sb_puts(&s->body, body ? body : "");
     free(body);
     w->attempts++;
+    w->last_rep = rep;
+    b->reps[rep].outstanding++;
     s->w = w;
+    s->rep = rep;
     s->retry_after = -1;
     s->started = lcx_now();
     CURL *c = s->easy;
     curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, b->url);
+    curl_easy_setopt(c, CURLOPT_URL, b->reps[rep].url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, b->headers);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, sb_str(&s->body));
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)s->body.len);
@@ -379,26 +487,37 @@ static double backoff(http_backend *b, int attempt, double retry_after)
 
 typedef enum { OUTCOME_DONE, OUTCOME_RETRY, OUTCOME_FAILED, OUTCOME_SWITCH_PREFIX } outcome;
 
+/* The server, not the request, failed: *fault is 2 for a connection that
+ * could not be made or broke (the replica is set aside at once), 1 for a
+ * 5xx, a timeout or a malformed reply (set aside after a few in a row), 0
+ * otherwise (an answer, 429 "busy", or a request the server refused). */
 static outcome judge(http_backend *b, slot *s, CURLcode cc, lcx_response *resp, char *why,
-                     size_t why_size)
+                     size_t why_size, int *fault)
 {
     long status = 0;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
     resp->latency = lcx_now() - s->started;
+    *fault = 0;
     if (cc != CURLE_OK) {
         snprintf(why, why_size, "%s", curl_easy_strerror(cc));
+        *fault = cc == CURLE_OPERATION_TIMEDOUT || cc == CURLE_PARTIAL_FILE ? 1
+                 : retryable_curl(cc)                                       ? 2
+                                                                            : 0;
         return retryable_curl(cc) ? OUTCOME_RETRY : OUTCOME_FAILED;
     }
     if (status == 200) {
         if (lcx_backend_http_parse_reply(b->o.api, sb_str(&s->reply), s->reply.len, resp, NULL) == 0)
             return OUTCOME_DONE;
         snprintf(why, why_size, "malformed reply (%zu bytes)", s->reply.len);
+        *fault = 1;
         return OUTCOME_RETRY;
     }
     snprintf(why, why_size, "HTTP %ld: %.200s", status, sb_str(&s->reply));
     for (char *p = why; *p; p++)
         if (*p == '\n' || *p == '\r')
             *p = ' ';
+    if (status >= 500)
+        *fault = 1;
     if (status == 429 || status >= 500)
         return OUTCOME_RETRY;
     if (b->o.api == API_CHAT && b->prefix_mode == PREFIX_ASSISTANT && !b->prefix_mode_known &&
@@ -445,44 +564,107 @@ static int finish(http_backend *b, work *w, outcome oc, const char *why, lcx_don
     return rc;
 }
 
+/* The replica for a request: not set aside, below its concurrency (one
+ * request while a set-aside replica is tried again), the fewest
+ * outstanding, then the fewest served; `avoid` (where the request just
+ * failed) only when no other will do. -1 when none can take it now. */
+static int pick_replica(const http_backend *b, double now, int avoid, int conc)
+{
+    int best = -1;
+    for (int i = 0; i < b->n_reps; i++) {
+        const replica *r = &b->reps[i];
+        int cap = r->set_asides && r->in_a_row ? 1 : conc;
+        if (r->down_until > now || r->outstanding >= cap)
+            continue;
+        if (best >= 0) {
+            const replica *q = &b->reps[best];
+            if ((i == avoid) != (best == avoid)) {
+                if (best == avoid)
+                    best = i;
+                continue;
+            }
+            if (r->outstanding > q->outstanding ||
+                (r->outstanding == q->outstanding && r->served >= q->served))
+                continue;
+        }
+        best = i;
+    }
+    return best;
+}
+
+static int replicas_up(const http_backend *b, double now)
+{
+    int n = 0;
+    for (int i = 0; i < b->n_reps; i++)
+        n += b->reps[i].down_until <= now;
+    return n;
+}
+
+/* An attempt on replica r failed by the server's fault: after a broken
+ * connection, or REPLICA_FAILS_IN_A_ROW failures in a row, it is set
+ * aside (with replicas; one endpoint is retried as before). */
+static void replica_failed(http_backend *b, replica *r, int fault, const char *why)
+{
+    r->failed++;
+    r->in_a_row++;
+    snprintf(r->last_error, sizeof r->last_error, "%.150s", why);
+    if (b->n_reps == 1 || (fault < 2 && r->in_a_row < REPLICA_FAILS_IN_A_ROW) ||
+        r->down_until > lcx_now())
+        return;
+    r->down_until = lcx_now() + b->o.replica_cooldown;
+    r->set_asides++;
+    if (!b->o.quiet && !r->said_down)
+        fprintf(stderr, "\nlcx: endpoint %s set aside for %g s (%s); its requests go to the other "
+                "replicas, and it is tried again after that\n", r->base, b->o.replica_cooldown, why);
+    r->said_down = 1;
+}
+
 int lcx_backend_http_run(http_backend *b, lcx_next_fn next, lcx_done_fn done, void *arg,
                          lcx_err *err)
 {
     int conc = b->o.concurrency > 0 ? b->o.concurrency : 1;
-    slot *slots = calloc((size_t)conc, sizeof *slots);
-    work **waiting = calloc((size_t)conc, sizeof *waiting); /* requests waiting to retry */
+    int total = conc * b->n_reps; /* request slots: `concurrency` per replica */
+    slot *slots = calloc((size_t)total, sizeof *slots);
+    work **waiting = calloc((size_t)total, sizeof *waiting); /* requests waiting to retry */
     if (!slots || !waiting) {
         free(slots);
         free(waiting);
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
     }
     int rc = 0, in_flight = 0, n_waiting = 0, exhausted = 0;
-    for (int k = 0; k < conc; k++) {
+    for (int k = 0; k < total; k++) {
         sb_init(&slots[k].body);
         sb_init(&slots[k].reply);
         if (!rc && !(slots[k].easy = curl_easy_init()))
             rc = lcx_errf(err, LCX_EINTERNAL, "curl_easy_init failed (request slot %d of %d)",
-                          k + 1, conc);
+                          k + 1, total);
     }
     /* Until the chat prefix mode is known, one request at a time. */
-    int limit = b->o.api == API_CHAT && !b->prefix_mode_known ? 1 : conc;
+    int limit = b->o.api == API_CHAT && !b->prefix_mode_known ? 1 : total;
     while (!rc && (!exhausted || in_flight || n_waiting)) {
         double now = lcx_now(), next_due = now + 0.1;
+        int up = replicas_up(b, now);
         /* Fill idle slots: due retries first, then new work, keeping at most
-         * `concurrency` requests outstanding (in flight or waiting). */
-        for (int k = 0; !rc && k < conc && in_flight < limit; k++) {
+         * `concurrency` requests per replica that is up outstanding (in
+         * flight or waiting). */
+        for (int k = 0; !rc && k < total && in_flight < limit; k++) {
             if (slots[k].w)
                 continue;
             work *w = NULL;
+            int rep = -1;
             for (int q = 0; q < n_waiting && !w; q++)
-                if (waiting[q]->not_before <= now) {
+                if (waiting[q]->not_before <= now &&
+                    (rep = pick_replica(b, now, waiting[q]->last_rep, conc)) >= 0) {
                     w = waiting[q];
                     waiting[q] = waiting[--n_waiting];
                 }
-            if (!w && !exhausted && in_flight + n_waiting < conc) {
+            if (!w && !exhausted && in_flight + n_waiting < conc * (up ? up : 1) &&
+                (rep = pick_replica(b, now, -1, conc)) >= 0) {
                 w = calloc(1, sizeof *w);
-                if (w) /* unknown until a reply says (backend.h) */
+                if (w) { /* unknown until a reply says (backend.h) */
                     w->resp.prompt_tokens = w->resp.output_tokens = -1;
+                    w->last_rep = -1;
+                }
                 int got = w ? next(arg, &w->req, err) : lcx_errf(err, LCX_ENOMEM, "out of memory");
                 if (got != 1) { /* 0: no more; else an error code */
                     free(w);
@@ -493,7 +675,7 @@ int lcx_backend_http_run(http_backend *b, lcx_next_fn next, lcx_done_fn done, vo
             }
             if (!w)
                 break;
-            start_slot(b, &slots[k], w);
+            start_slot(b, &slots[k], w, rep);
             in_flight++;
         }
         for (int q = 0; q < n_waiting; q++)
@@ -515,35 +697,66 @@ int lcx_backend_http_run(http_backend *b, lcx_next_fn next, lcx_done_fn done, vo
             curl_multi_remove_handle(b->multi, s->easy);
             in_flight--;
             work *w = s->w;
+            replica *r = &b->reps[s->rep];
+            r->outstanding--;
             s->w = NULL;
             char why[512];
-            outcome oc = judge(b, s, cc, &w->resp, why, sizeof why);
+            int fault;
+            outcome oc = judge(b, s, cc, &w->resp, why, sizeof why, &fault);
             if (oc == OUTCOME_SWITCH_PREFIX) {
                 /* The server refused the assistant prefill: append the
                  * prefix to the user turn from now on. */
                 b->prefix_mode = PREFIX_USER;
                 b->prefix_mode_known = 1;
-                limit = conc;
+                limit = total;
                 w->attempts--;
                 w->not_before = 0;
                 waiting[n_waiting++] = w;
                 continue;
             }
-            if (oc == OUTCOME_DONE && b->o.api == API_CHAT && !b->prefix_mode_known) {
-                b->prefix_mode_known = 1;
-                limit = conc;
+            if (oc == OUTCOME_DONE) {
+                r->served++;
+                r->in_a_row = 0;
+                if (r->said_down && !b->o.quiet)
+                    fprintf(stderr, "\nlcx: endpoint %s answers again\n", r->base);
+                r->said_down = 0;
+                if (b->n_reps > 1)
+                    w->resp.endpoint = r->base;
+                if (b->o.api == API_CHAT && !b->prefix_mode_known) {
+                    b->prefix_mode_known = 1;
+                    limit = total;
+                }
             }
+            if (fault)
+                replica_failed(b, r, fault, why);
             if (oc == OUTCOME_RETRY && w->attempts <= b->o.max_retries) {
-                w->not_before = lcx_now() + backoff(b, w->attempts, s->retry_after);
+                /* Another replica takes it at once; the same one after
+                 * the backoff. */
+                now = lcx_now();
+                int other = 0;
+                for (int i = 0; i < b->n_reps; i++)
+                    other |= i != s->rep && b->reps[i].down_until <= now;
+                w->not_before = other && fault ? now : now + backoff(b, w->attempts, s->retry_after);
                 waiting[n_waiting++] = w;
                 continue;
+            }
+            if (oc == OUTCOME_RETRY && b->n_reps > 1 && !replicas_up(b, lcx_now())) {
+                /* Every replica is down: stop (what is recorded stays; the
+                 * rest is asked again on the rerun) rather than record
+                 * the remaining samples as failures. */
+                rc = lcx_errf(err, LCX_EINPUT, "every endpoint is down (%d replicas; last: %s: %s); "
+                              "rerun the same command to resume", b->n_reps, r->base, r->last_error);
+                lcx_response_free(&w->resp);
+                free(w);
+                break;
             }
             rc = finish(b, w, oc, why, done, arg, err);
         }
     }
-    for (int k = 0; k < conc; k++) {
+    for (int k = 0; k < total; k++) {
         if (slots[k].w) {
             curl_multi_remove_handle(b->multi, slots[k].easy);
+            b->reps[slots[k].rep].outstanding--;
             lcx_response_free(&slots[k].w->resp);
             free(slots[k].w);
         }

@@ -21,7 +21,10 @@ static void usage(FILE *fp)
             "local engine:\n"
             "  --model DIR         a Hugging Face model directory\n%s%s"
             "remote model:\n"
-            "  --endpoint URL      server base URL (http://host:port)\n"
+            "  --endpoint URL      server base URL (http://host:port); give it again for\n"
+            "                      replicas of one model (least outstanding requests first)\n"
+            "  --endpoints-file F  replicas' URLs, one a line (# comments)\n"
+            "  --replica-cooldown S  seconds a failing replica is set aside (default 30)\n"
             "  --api API           completions (/v1/completions), chat (/v1/chat/completions)\n"
             "                      or llamacpp (/completion); default completions\n"
             "  --model-name NAME   the request's \"model\" field\n"
@@ -29,7 +32,7 @@ static void usage(FILE *fp)
             "                      (lcx serve's per-request RoPE; not auto)\n"
             "  --tokenizer PATH    fit prompts with this tokenizer.json, or\n"
             "  --remote-tokenize   fit prompts with the server's /tokenize\n"
-            "  --concurrency N     requests in flight (default 8)\n"
+            "  --concurrency N     requests in flight per endpoint (default 8)\n"
             "  --timeout S         seconds per request (default 600)\n"
             "  --max-retries N     retries on 429, 5xx, timeouts, resets (default 6)\n"
             "  --backoff S         first retry delay, doubling per attempt (default 0.5)\n"
@@ -68,7 +71,8 @@ int lcx_cmd_run(int argc, char **argv)
     lcx_run_opts_init(&o);
     o.argc = argc;
     o.argv = argv;
-    if (lcx_run_opts_parse(&o, argc, argv, 1, &err) || lcx_run_opts_check(&o, &err))
-        return lcx_arg_fail("run", &err);
-    return lcx_run_suite(&o, NULL, &err) ? lcx_arg_fail("run", &err) : 0;
+    int rc = lcx_run_opts_parse(&o, argc, argv, 1, &err) || lcx_run_opts_check(&o, &err) ||
+             lcx_run_suite(&o, NULL, &err);
+    lcx_run_opts_free(&o);
+    return rc ? lcx_arg_fail("run", &err) : 0;
 }

@@ -49,6 +49,49 @@ void lcx_run_opts_init(lcx_run_opts *o)
     o->backend.timeout = 600;
     o->backend.backoff = 0.5;
     o->backend.backoff_max = 30;
+    o->backend.replica_cooldown = 30;
+}
+
+void lcx_run_opts_free(lcx_run_opts *o)
+{
+    free(o->endpoints_text);
+    o->endpoints_text = NULL;
+}
+
+/* --endpoints-file: one URL a line; blank lines and # comments skipped. */
+static int read_endpoints_file(lcx_run_opts *o, lcx_err *err)
+{
+    size_t len;
+    int rc = lcx_read_file(o->endpoints_file, &o->endpoints_text, &len, err);
+    if (rc)
+        return lcx_err_prefix(err, "--endpoints-file");
+    if (strlen(o->endpoints_text) != len)
+        return lcx_errf(err, LCX_EINPUT, "--endpoints-file %s: a NUL byte in the file", o->endpoints_file);
+    int line = 0;
+    for (char *p = o->endpoints_text, *eol; p && *p; p = eol) {
+        line++;
+        eol = strchr(p, '\n');
+        if (eol)
+            *eol++ = '\0';
+        char *hash = strchr(p, '#');
+        if (hash)
+            *hash = '\0';
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t n = strlen(p);
+        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r'))
+            p[--n] = '\0';
+        if (!n)
+            continue;
+        if (strpbrk(p, " \t"))
+            return lcx_errf(err, LCX_EINPUT, "--endpoints-file %s:%d: one URL a line, got '%s'",
+                            o->endpoints_file, line, p);
+        if (o->n_endpoints == LCX_MAX_ENDPOINTS)
+            return lcx_errf(err, LCX_EINPUT, "--endpoints-file %s:%d: more than %d endpoints",
+                            o->endpoints_file, line, LCX_MAX_ENDPOINTS);
+        o->endpoints[o->n_endpoints++] = p;
+    }
+    return 0;
 }
 
 int lcx_run_opts_parse(lcx_run_opts *o, int argc, char **argv, int first, lcx_err *err)
@@ -60,7 +103,7 @@ int lcx_run_opts_parse(lcx_run_opts *o, int argc, char **argv, int first, lcx_er
     } strings[] = {{"--out", &o->out},
                    {"--data", &o->data},
                    {"--model", &o->backend.model_dir},
-                   {"--endpoint", &o->backend.endpoint},
+                   {"--endpoints-file", &o->endpoints_file},
                    {"--api", &o->api},
                    {"--model-name", &o->backend.model_name},
                    {"--think-tags", &o->think_tags}};
@@ -80,6 +123,12 @@ int lcx_run_opts_parse(lcx_run_opts *o, int argc, char **argv, int first, lcx_er
             o->strip_think = r = 1;
         for (size_t k = 0; !r && k < sizeof strings / sizeof strings[0]; k++)
             r = lcx_arg_value(argc, argv, &i, strings[k].name, strings[k].value, err);
+        const char *url;
+        if (!r && (r = lcx_arg_value(argc, argv, &i, "--endpoint", &url, err)) > 0) {
+            if (o->n_endpoints == LCX_MAX_ENDPOINTS)
+                return lcx_errf(err, LCX_EINPUT, "--endpoint: more than %d endpoints", LCX_MAX_ENDPOINTS);
+            o->endpoints[o->n_endpoints++] = url;
+        }
         if (!r)
             r = number_opt(argc, argv, &i, "--concurrency", 1, 1024, &concurrency, err);
         if (!r)
@@ -92,6 +141,9 @@ int lcx_run_opts_parse(lcx_run_opts *o, int argc, char **argv, int first, lcx_er
             r = number_opt(argc, argv, &i, "--backoff", 0, 3600, &o->backend.backoff, err);
         if (!r)
             r = number_opt(argc, argv, &i, "--backoff-max", 0, 3600, &o->backend.backoff_max, err);
+        if (!r)
+            r = number_opt(argc, argv, &i, "--replica-cooldown", 0.01, 86400,
+                           &o->backend.replica_cooldown, err);
         if (!r)
             r = lcx_rope_opts_parse(&o->backend.rope, argc, argv, &i, err);
         if (!r && (r = lcx_engine_opts_parse(&o->backend.engine, argc, argv, &i, err)) > 0)
@@ -112,6 +164,20 @@ int lcx_run_opts_check(lcx_run_opts *o, lcx_err *err)
 {
     if (!o->out)
         return lcx_errf(err, LCX_EINPUT, "--out DIR is required");
+    if (o->endpoints_file && !o->endpoints_text) {
+        int rc = read_endpoints_file(o, err);
+        if (rc)
+            return rc;
+        if (!o->n_endpoints)
+            return lcx_errf(err, LCX_EINPUT, "--endpoints-file %s: no endpoint URL in it",
+                            o->endpoints_file);
+    }
+    o->backend.quiet = o->quiet;
+    if (o->n_endpoints) {
+        o->backend.endpoint = o->endpoints[0];
+        o->backend.endpoints = o->endpoints;
+        o->backend.n_endpoints = o->n_endpoints;
+    }
     if (!!o->backend.model_dir == !!o->backend.endpoint)
         return lcx_errf(err, LCX_EINPUT, "give either --model DIR (local engine) or --endpoint URL "
                         "(remote model)");
@@ -486,6 +552,8 @@ static int on_answer(void *arg, const lcx_request *req, lcx_response *resp, lcx_
     json_object_set_new(rec, "latency_s", json_real((double)(long)(resp->latency * 1e4) / 1e4));
     json_object_set_new(rec, "finish_reason", failed ? json_null() : json_string(resp->finish_reason));
     json_object_set_new(rec, "attempts", json_integer(resp->attempts));
+    if (resp->endpoint) /* with replicas: the one that answered */
+        json_object_set_new(rec, "endpoint", json_string(resp->endpoint));
     json_object_set_new(rec, "error", failed ? json_string(resp->error) : json_null());
     int rc = lcx_pred_file_append(&c->pf, rec, err);
     json_decref(rec);
@@ -602,6 +670,7 @@ int lcx_run_suite(const lcx_run_opts *opts, lcx_backend *shared, lcx_err *errp)
         /* The server's address may change between a run and its resume
          * (a restarted server); it is recorded, not compared. */
         json_object_del(desc, "endpoint");
+        json_object_del(desc, "endpoints");
         if (o.backend.rope.factor_auto)
             describe_auto_rope(desc, b, &s);
         config = run_config(&o, &s, desc, counter_name, skip);
@@ -628,8 +697,9 @@ int lcx_run_suite(const lcx_run_opts *opts, lcx_backend *shared, lcx_err *errp)
         lcx_progress_finish(&prog);
         json_t *runtime = json_object();
         json_t *desc = lcx_backend_describe(b);
-        const char *learnt[] = {"endpoint", "answer_prefix_sent_as", "answer_prefix_echoed"};
-        for (size_t k = 0; k < 3; k++)
+        const char *learnt[] = {"endpoint", "endpoints", "answer_prefix_sent_as",
+                                "answer_prefix_echoed"};
+        for (size_t k = 0; k < 4; k++)
             if (json_object_get(desc, learnt[k]))
                 json_object_set(runtime, learnt[k], json_object_get(desc, learnt[k]));
         json_decref(desc);
