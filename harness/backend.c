@@ -79,7 +79,7 @@ int lcx_backend_check_memory(const lcx_backend *b, size_t length, int max_tokens
 
 int lcx_backend_set_rope(lcx_backend *b, const lcx_rope_opts *rope, lcx_err *err)
 {
-    if (!b->local)
-        return lcx_errf(err, LCX_EINPUT, "a remote model's RoPE is the server's: it cannot be set");
+    if (b->http)
+        return lcx_backend_http_set_rope(b->http, rope, err);
     return lcx_backend_local_set_rope(b->local, rope, err);
 }

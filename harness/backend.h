@@ -91,10 +91,11 @@ json_t *lcx_backend_describe(const lcx_backend *b);
  * remote backends. New reference. */
 json_t *lcx_backend_rope_at(const lcx_backend *b, size_t length);
 
-/* Run the local engine with other RoPE overrides from the next request on
- * (lcx sweep: one loaded model for every setting). The overrides are
- * checked against the model's config; LCX_EINPUT for a remote backend,
- * whose RoPE is the server's. */
+/* Run with other RoPE overrides from the next request on (lcx sweep: one
+ * loaded model, or one server, for every setting). The local engine checks
+ * them against the model's config; a remote backend sends them with each
+ * request and requires each reply to confirm them (lcx serve's per-request
+ * RoPE; backend_http.h). */
 int lcx_backend_set_rope(lcx_backend *b, const lcx_rope_opts *rope, lcx_err *err);
 /* Before a run: the memory the local engine's largest session will take
  * (a prompt of `length` tokens plus max_tokens to generate), checked as

@@ -53,6 +53,7 @@ struct http_backend {
     int prefix_mode_known;
     size_t prefix_echoes;   /* chat replies that repeated the prefilled prefix (removed) */
     char model_from_server[512]; /* data[0].id of GET /v1/models when no --model-name */
+    int rope_confirm;       /* every reply must state the RoPE it used (lcx_backend_http_set_rope) */
 };
 
 static const char *const *endpoint_list(const lcx_backend_opts *o, int *n)
@@ -485,7 +486,43 @@ static double backoff(http_backend *b, int attempt, double retry_after)
     return d * (0.5 + 0.5 * lcx_rng_double(&b->jitter));
 }
 
-typedef enum { OUTCOME_DONE, OUTCOME_RETRY, OUTCOME_FAILED, OUTCOME_SWITCH_PREFIX } outcome;
+typedef enum { OUTCOME_DONE, OUTCOME_RETRY, OUTCOME_FAILED, OUTCOME_SWITCH_PREFIX, OUTCOME_FATAL } outcome;
+
+int lcx_backend_http_set_rope(http_backend *b, const lcx_rope_opts *rope, lcx_err *err)
+{
+    if (rope->factor_auto)
+        return lcx_errf(err, LCX_EINPUT, "--yarn-factor auto goes with a local --model");
+    b->o.rope = *rope;
+    b->rope_confirm = 1;
+    return 0;
+}
+
+/* lcx_backend_http_set_rope: the reply's "lcx.rope" (lcx serve) must be
+ * the RoPE asked for; a server that does not say, or used another, would
+ * make every setting of a sweep the same. */
+static int rope_confirmed(const http_backend *b, const char *body, size_t len, char *why,
+                          size_t why_size)
+{
+    json_t *root = json_loadb(body, len, 0, NULL);
+    json_t *rope = json_object_get(json_object_get(root, "lcx"), "rope");
+    double f = json_number_value(json_object_get(rope, "factor"));
+    double t = json_number_value(json_object_get(rope, "attention_temperature"));
+    int ok = 1;
+    if (!json_is_object(rope)) {
+        snprintf(why, why_size, "the server at %.200s does not say which RoPE it used (no 'lcx.rope' in "
+                 "its reply): per-request RoPE needs lcx serve; for other servers use lcx sweep "
+                 "--launch", b->reps[0].base);
+        ok = 0;
+    } else if ((b->o.rope.factor > 0 && fabs(f - b->o.rope.factor) > 1e-9 * b->o.rope.factor) ||
+               (b->o.rope.temperature > 0 && fabs(t - b->o.rope.temperature) > 1e-9 * b->o.rope.temperature)) {
+        snprintf(why, why_size, "the server used RoPE factor %g, attention temperature %g, where "
+                 "%g and %g were asked", f, t, b->o.rope.factor > 0 ? b->o.rope.factor : f,
+                 b->o.rope.temperature > 0 ? b->o.rope.temperature : t);
+        ok = 0;
+    }
+    json_decref(root);
+    return ok;
+}
 
 /* The server, not the request, failed: *fault is 2 for a connection that
  * could not be made or broke (the replica is set aside at once), 1 for a
@@ -507,7 +544,9 @@ static outcome judge(http_backend *b, slot *s, CURLcode cc, lcx_response *resp, 
     }
     if (status == 200) {
         if (lcx_backend_http_parse_reply(b->o.api, sb_str(&s->reply), s->reply.len, resp, NULL) == 0)
-            return OUTCOME_DONE;
+            return !b->rope_confirm || rope_confirmed(b, sb_str(&s->reply), s->reply.len, why, why_size)
+                       ? OUTCOME_DONE
+                       : OUTCOME_FATAL;
         snprintf(why, why_size, "malformed reply (%zu bytes)", s->reply.len);
         *fault = 1;
         return OUTCOME_RETRY;
@@ -703,6 +742,12 @@ int lcx_backend_http_run(http_backend *b, lcx_next_fn next, lcx_done_fn done, vo
             char why[512];
             int fault;
             outcome oc = judge(b, s, cc, &w->resp, why, sizeof why, &fault);
+            if (oc == OUTCOME_FATAL) {
+                rc = lcx_errf(err, LCX_EINPUT, "%s", why);
+                lcx_response_free(&w->resp);
+                free(w);
+                break;
+            }
             if (oc == OUTCOME_SWITCH_PREFIX) {
                 /* The server refused the assistant prefill: append the
                  * prefix to the user turn from now on. */

@@ -13,6 +13,11 @@ void lcx_backend_http_close(http_backend *b);
 int lcx_backend_http_run(http_backend *b, lcx_next_fn next, lcx_done_fn done, void *arg,
                          lcx_err *err);
 json_t *lcx_backend_http_describe(const http_backend *b);
+/* Send these RoPE overrides from the next request on (lcx sweep
+ * --endpoint), and require every reply to confirm them in lcx serve's
+ * "lcx.rope": a reply without it, or with other values, stops the run
+ * (LCX_EINPUT), since the server would have ignored the setting. */
+int lcx_backend_http_set_rope(http_backend *b, const lcx_rope_opts *rope, lcx_err *err);
 
 /* The body of a 200 reply to a generation request of the given API (the
  * OpenAI completions "choices[0].text", chat "choices[0].message.content",

@@ -51,8 +51,8 @@ expect_error "give --yarn-factors and/or --attn-temperatures" $LCX sweep --out "
 expect_error "--yarn-factors: 'x' is not a positive number" $LCX sweep --out "$tmp/x" --model $MODEL --yarn-factors 1,x
 expect_error "--yarn-factors: 2 is given twice" $LCX sweep --out "$tmp/x" --model $MODEL --yarn-factors 2,2
 expect_error "--yarn-factor: not an lcx sweep option" $LCX sweep --out "$tmp/x" --model $MODEL --yarn-factors 2 --yarn-factor 4
-expect_error "--endpoint: not an lcx sweep option" $LCX sweep --out "$tmp/x" --model $MODEL --yarn-factors 2 --endpoint http://127.0.0.1:9
-expect_error "--model DIR is required" $LCX sweep --out "$tmp/x" --yarn-factors 2
+expect_error "--rope-scaling: not an lcx sweep option" $LCX sweep --out "$tmp/x" --model $MODEL --yarn-factors 2 --rope-scaling yarn
+expect_error "give one of --model DIR (the local engine), --endpoint URL" $LCX sweep --out "$tmp/x" --yarn-factors 2
 [ -e "$tmp/x" ] && fail "bad input left $tmp/x"
 
 # One model load for a whole sweep, and for a run over several lengths with
