@@ -14,7 +14,9 @@
 #  3. the same with --api chat, when the server serves chat for this model;
 #  4. scores and predictions of lcx run --endpoint (with --tokenizer) agree
 #     with lcx run --model's at 512, and
-#  5. with YaRN x4 at 2048 against a second server started with it.
+#  5. with YaRN x4 at 2048 against a second server started with it;
+#  6. lcx sweep --launch starts a llama-server per factor, and factor 4
+#     predicts what the server of part 5 predicted.
 # Times are printed, never asserted. Without llama-server (sh
 # scripts/llamacpp.sh, or LCX_LLAMACPP_BIN), numpy for /usr/bin/python3 or
 # llama.cpp's gguf-py, it prints SKIPPED with what is missing and passes.
@@ -213,4 +215,21 @@ url2=$ready_url
 compare_local "YaRN x4 at 2048" "$url2" 2048 6 20 90 --yarn-factor 4
 kill "$server2" 2>/dev/null
 wait "$server2" 2>/dev/null
+
+# 6. lcx sweep --launch: a llama-server per factor, started, health-checked
+#    and stopped by lcx. The factor-4 server is the one started by hand
+#    above, so its predictions are those of part 5, byte for byte.
+$LCX sweep --out "$tmp/sweep" --launch "$bin/llama-server -m $tmp/tiny.gguf --host 127.0.0.1 --port {port} \
+-c 4096 -t 2 -np 1 --rope-scaling yarn --rope-scale {factor} --yarn-orig-ctx 512 \
+--override-kv qwen3.context_length=int:4096" --yarn-factors 2,4 --api completions \
+    --tokenizer models/tiny-baseline --tasks $PEER_TASKS --lengths 2048 --samples 6 --quiet \
+    >"$tmp/sweep.out" 2>"$tmp/err" || { cat "$tmp/err"; fail "lcx sweep --launch llama-server"; }
+grep -q "yarn-orig-ctx 512" "$tmp/sweep/yarn4-tempconfig/run.json" || fail "sweep: the launched command is not recorded"
+for t in $(echo $PEER_TASKS | tr , ' '); do
+    grep -o '"pred": *"[^"]*"' "$tmp/peer-YaRN x4 at 2048/pred/2048/$t.jsonl" >"$tmp/a"
+    grep -o '"pred": *"[^"]*"' "$tmp/sweep/yarn4-tempconfig/pred/2048/$t.jsonl" >"$tmp/b"
+    [ -s "$tmp/a" ] && cmp -s "$tmp/a" "$tmp/b" || fail "sweep --launch: $t predictions differ from the hand-started server's"
+done
+pgrep -f "$tmp/tiny.gguf --host 127.0.0.1 --port [1-9]" >/dev/null && fail "sweep --launch left a llama-server running"
+echo "sweep --launch: llama-server started per factor (2, 4); factor 4 predicts as the server started by hand"
 exit 0
