@@ -57,6 +57,11 @@ json_t *lcx_backend_describe(const lcx_backend *b)
     return b->http ? lcx_backend_http_describe(b->http) : lcx_backend_local_describe(b->local);
 }
 
+int lcx_backend_deterministic(const lcx_backend *b)
+{
+    return b->http ? lcx_backend_http_deterministic(b->http) : lcx_backend_local_deterministic(b->local);
+}
+
 json_t *lcx_backend_rope_at(const lcx_backend *b, size_t length)
 {
     return b->local ? lcx_backend_local_rope_at(b->local, length) : NULL;

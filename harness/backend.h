@@ -86,6 +86,12 @@ int lcx_backend_run(lcx_backend *b, lcx_next_fn next, lcx_done_fn done, void *ar
  * hashes, endpoint, API, how the answer prefix was sent). New reference. */
 json_t *lcx_backend_describe(const lcx_backend *b);
 
+/* Whether the same request gets the same answer: 1 (the local engine, or
+ * lcx serve, greedy), 0 (sampling: temperature > 0), -1 unknown (other
+ * servers: batching can change greedy outputs, as vLLM documents). Known
+ * after a run (a server says it is lcx serve in its replies). */
+int lcx_backend_deterministic(const lcx_backend *b);
+
 /* The RoPE values the local engine uses for prompts of this length (they
  * depend on it with --yarn-factor auto), as describe's "rope"; NULL for
  * remote backends. New reference. */

@@ -54,6 +54,7 @@ struct http_backend {
     size_t prefix_echoes;   /* chat replies that repeated the prefilled prefix (removed) */
     char model_from_server[512]; /* data[0].id of GET /v1/models when no --model-name */
     int rope_confirm;       /* every reply must state the RoPE it used (lcx_backend_http_set_rope) */
+    long answers, lcx_answers; /* answers, and those carrying lcx serve's "lcx" object */
 };
 
 static const char *const *endpoint_list(const lcx_backend_opts *o, int *n)
@@ -488,6 +489,22 @@ static double backoff(http_backend *b, int attempt, double retry_after)
 
 typedef enum { OUTCOME_DONE, OUTCOME_RETRY, OUTCOME_FAILED, OUTCOME_SWITCH_PREFIX, OUTCOME_FATAL } outcome;
 
+int lcx_backend_http_deterministic(const http_backend *b)
+{
+    if (b->o.temperature > 0)
+        return 0;
+    return b->answers > 0 && b->lcx_answers == b->answers ? 1 : -1;
+}
+
+/* lcx serve answers with an "lcx" object at the top level. */
+static int from_lcx_serve(const char *body, size_t len)
+{
+    json_t *root = json_loadb(body, len, 0, NULL);
+    int yes = json_is_object(json_object_get(root, "lcx"));
+    json_decref(root);
+    return yes;
+}
+
 int lcx_backend_http_set_rope(http_backend *b, const lcx_rope_opts *rope, lcx_err *err)
 {
     if (rope->factor_auto)
@@ -760,6 +777,8 @@ int lcx_backend_http_run(http_backend *b, lcx_next_fn next, lcx_done_fn done, vo
                 continue;
             }
             if (oc == OUTCOME_DONE) {
+                b->answers++;
+                b->lcx_answers += from_lcx_serve(sb_str(&s->reply), s->reply.len);
                 r->served++;
                 r->in_a_row = 0;
                 if (r->said_down && !b->o.quiet)

@@ -17,6 +17,9 @@ json_t *lcx_backend_http_describe(const http_backend *b);
  * --endpoint), and require every reply to confirm them in lcx serve's
  * "lcx.rope": a reply without it, or with other values, stops the run
  * (LCX_EINPUT), since the server would have ignored the setting. */
+/* lcx_backend_deterministic for a server: 0 when sampling, 1 when every
+ * answer came from lcx serve (its "lcx" object), else -1. */
+int lcx_backend_http_deterministic(const http_backend *b);
 int lcx_backend_http_set_rope(http_backend *b, const lcx_rope_opts *rope, lcx_err *err);
 
 /* The body of a 200 reply to a generation request of the given API (the

@@ -119,6 +119,11 @@ json_t *lcx_backend_local_rope_json(const lcx_rope_info *ri, int max_pos)
     return r;
 }
 
+int lcx_backend_local_deterministic(const local_backend *b)
+{
+    return b->o.temperature > 0 ? 0 : 1;
+}
+
 json_t *lcx_backend_local_describe(const local_backend *b)
 {
     const lcx_config *c = lcx_model_config(b->model);

@@ -11,6 +11,7 @@ int lcx_backend_local_open(const lcx_backend_opts *o, local_backend **out, lcx_e
 void lcx_backend_local_close(local_backend *b);
 int lcx_backend_local_run(local_backend *b, lcx_next_fn next, lcx_done_fn done, void *arg,
                           lcx_err *err);
+int lcx_backend_local_deterministic(const local_backend *b);
 json_t *lcx_backend_local_describe(const local_backend *b);
 json_t *lcx_backend_local_rope_at(const local_backend *b, size_t length);
 const lcx_counter *lcx_backend_local_counter(const local_backend *b);

@@ -711,6 +711,8 @@ int lcx_run_suite(const lcx_run_opts *opts, lcx_backend *shared, lcx_err *errp)
             json_object_set_new(runtime, "tokenize_bytes", json_integer((json_int_t)nbytes));
         }
         json_object_set_new(runtime, "errors", json_integer((json_int_t)errors));
+        int det = lcx_backend_deterministic(b);
+        json_object_set_new(runtime, "deterministic", det < 0 ? json_null() : json_boolean(det));
         rc = lcx_rundir_set_runtime(o.out, runtime, &err);
         json_decref(runtime);
     }

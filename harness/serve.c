@@ -88,6 +88,7 @@ struct server {
     pthread_cond_t work_cond, job_cond;
     job *head, *tail;
     int n_queued, n_running;
+    int n_answering; /* requests with a job whose answer is not yet sent (completed() not called) */
     int draining, stop_workers;
     atomic_ulong next_id;
     lcx_err start_err;
@@ -867,6 +868,9 @@ static enum MHD_Result do_generate(struct MHD_Connection *c, conn_req *cr, serve
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     j->client_fd = ci ? ci->connect_fd : -1;
     cr->j = j;
+    pthread_mutex_lock(&s->lock);
+    s->n_answering++;
+    pthread_mutex_unlock(&s->lock);
     if (prepare_job(s, j, &e) || enqueue(s, j, &e))
         return send_error(c, cr, &e);
     if (j->req.stream) {
@@ -1060,6 +1064,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         /* a job refused before it was queued: the note names the field */
         if (state != JOB_NEW)
             note_job(cr, cr->j);
+        s->n_answering--;
+        pthread_cond_broadcast(&s->job_cond);
         pthread_mutex_unlock(&s->lock);
     }
     const char *how = toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
@@ -1304,7 +1310,8 @@ int lcx_serve_run(const lcx_serve_opts *opts, int stop_fd, lcx_err *err)
         s->draining = 1;
         struct timespec until;
         deadline_in(&until, o->shutdown_timeout);
-        while (s->n_queued + s->n_running > 0 &&
+        /* Finished means answered: the last bytes sent, not only computed. */
+        while (s->n_queued + s->n_running + s->n_answering > 0 &&
                pthread_cond_timedwait(&s->job_cond, &s->lock, &until) == 0) {
         }
         int left = s->n_queued + s->n_running;
@@ -1313,6 +1320,12 @@ int lcx_serve_run(const lcx_serve_opts *opts, int stop_fd, lcx_err *err)
             fprintf(stderr, "serve: %d request%s past the shutdown deadline: cancelled\n", left,
                     left == 1 ? "" : "s");
             cancel_all(s, n_workers);
+            /* their 503 answers get a moment to go out */
+            pthread_mutex_lock(&s->lock);
+            deadline_in(&until, 2.0);
+            while (s->n_answering > 0 && pthread_cond_timedwait(&s->job_cond, &s->lock, &until) == 0) {
+            }
+            pthread_mutex_unlock(&s->lock);
         }
         stop_workers(s, n_workers);
         n_workers = 0;

@@ -13,7 +13,8 @@
 #     each prompt's length plus BOS;
 #  3. the same with --api chat, when the server serves chat for this model;
 #  4. scores and predictions of lcx run --endpoint (with --tokenizer) agree
-#     with lcx run --model's at 512, and
+#     with lcx run --model's at 512 (and --remote-tokenize predicts exactly
+#     what --tokenizer does), and
 #  5. with YaRN x4 at 2048 against a second server started with it;
 #  6. lcx sweep --launch starts a llama-server per factor, and factor 4
 #     predicts what the server of part 5 predicted.
@@ -205,6 +206,16 @@ compare_local() { # NAME URL LENGTH SAMPLES CHARS MIN_PERCENT [lcx run options..
     awk -v d="$3" 'BEGIN { exit !(d <= 5) }' || fail "$name: mean score difference $3 points"
 }
 compare_local "scores at 512" "$url" 512 10 0 85
+# The same through --remote-tokenize: the server fits the prompts (part 2
+# showed they are lcx's), so its predictions are those of --tokenizer.
+$LCX run --endpoint "$url" --api completions --remote-tokenize --tasks $PEER_TASKS --lengths 512 \
+    --samples 10 --out "$tmp/peer-remote" --quiet 2>"$tmp/err" || { cat "$tmp/err"; fail "remote-tokenize run at 512"; }
+for t in $(echo $PEER_TASKS | tr , ' '); do
+    grep -o '"pred": *"[^"]*"' "$tmp/peer-scores at 512/pred/512/$t.jsonl" >"$tmp/a"
+    grep -o '"pred": *"[^"]*"' "$tmp/peer-remote/pred/512/$t.jsonl" >"$tmp/b"
+    [ -s "$tmp/a" ] && cmp -s "$tmp/a" "$tmp/b" || fail "--remote-tokenize: $t predictions differ from --tokenizer's"
+done
+echo "scores at 512 through --remote-tokenize: predictions identical to --tokenizer's"
 
 "$bin/llama-server" -m "$tmp/tiny.gguf" --host 127.0.0.1 --port 0 -c 4096 -t 2 -np 1 \
     --rope-scaling yarn --rope-scale 4 --yarn-orig-ctx 512 \

@@ -79,6 +79,8 @@ for u in "$ua" "$ub" "$uc"; do
     served=$((served + s))
 done
 [ $served = $N ] || fail "replicas served $served requests in all, want $N"
+# lcx_testd is not lcx serve: whether it answers deterministically is unknown.
+grep -q '"deterministic":null' "$tmp/r1.json" || fail "run.json: deterministic should be null for another server"
 grep -q "\"url\":\"$ub\",\"served\":[0-9]*,\"failed_attempts\":[1-9][0-9]*,\"set_aside\":[1-9]" "$tmp/r1.json" ||
     fail "run.json: the killed replica's failures and set-asides"
 

@@ -47,6 +47,10 @@ url="http://127.0.0.1:$(cat "$tmp/srv.port")"
 $LCX sweep --out "$tmp/ep" --endpoint "$url" --tokenizer $MODEL $GRID $SUITE >"$tmp/ep.grid" || fail "endpoint sweep"
 same_as_local "$tmp/ep"
 grep -q '"backend": "endpoint"' "$tmp/ep/sweep.json" || fail "sweep.json: backend"
+# lcx serve answers greedy requests deterministically, and says it is lcx serve;
+# so does the local engine.
+grep -q '"deterministic": true' "$tmp/ep/yarn4-temp1/run.json" || fail "endpoint run.json: deterministic"
+grep -q '"deterministic": true' "$tmp/local/yarn4-temp1/run.json" || fail "local run.json: deterministic"
 grep -q '^yarn 4, temp 1.5 ' "$tmp/ep.grid" || fail "endpoint sweep: no grid"
 
 # A server that does not apply RoPE per request (lcx_testd ignores it): refused.
