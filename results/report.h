@@ -48,6 +48,7 @@
 #define LCX_REPORT_H
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "common/err.h"
@@ -70,6 +71,19 @@ typedef struct lcx_probe_sum {
     double max_hidden;        /* max over layers */
     double mean_gate;         /* mean over layers; NAN when ungated */
 } lcx_probe_sum;
+
+/* A cell's samples one by one, for paired comparisons (results/stats.h).
+ * From a run directory's pred file, or from a report JSON's "per_sample". */
+typedef struct lcx_sample_set {
+    char task[64];
+    size_t length;
+    size_t n;
+    size_t *index;      /* sample indices, ascending, distinct */
+    double *score;      /* 0..1 */
+    uint64_t *input_id; /* the first 8 bytes of a SHA-256 of what identifies the sample */
+    int by_input;       /* 1: the id covers input, answer_prefix and outputs; 0: the
+                           records carry no 'input', the id covers outputs only */
+} lcx_sample_set;
 
 typedef struct lcx_run {
     char name[256];
@@ -94,6 +108,9 @@ typedef struct lcx_run {
     double wavg_inc, wavg_dec;
     lcx_probe_sum probe;
     json_t *skipped;          /* config.skipped ("task@length" cells lcx run --skip-unfit left out), or NULL */
+    lcx_sample_set *sample_sets; /* per cell, when the records allow pairing */
+    size_t n_sample_sets;
+    int deterministic;        /* config.backend.deterministic: 1, 0, or -1 when absent */
 } lcx_run;
 
 void lcx_run_init(lcx_run *r);
@@ -132,6 +149,11 @@ int lcx_run_load_any(const char *path, double threshold, lcx_run *r, lcx_err *er
 
 /* Cell of a run (NULL when the run does not have it). */
 const lcx_cell *lcx_run_cell(const lcx_run *r, const char *task, size_t length);
+/* A cell's samples (NULL when the run has none for it: a report JSON
+ * without "per_sample", records without an index). */
+const lcx_sample_set *lcx_run_samples(const lcx_run *r, const char *task, size_t length);
+/* 1 when every per-sample score of the set is 0 or 1. */
+int lcx_sample_set_binary(const lcx_sample_set *s);
 /* Index of length among the run's lengths; -1 when it has not got it. */
 long lcx_run_length_index(const lcx_run *r, size_t length);
 /* qsort's comparison of two task names (char * elements): the standard

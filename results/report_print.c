@@ -487,6 +487,26 @@ static json_t *probe_json(const lcx_probe_sum *p)
     return o;
 }
 
+/* A cell's samples: indices, scores (0..1) and input ids (16 hex digits). */
+static json_t *per_sample_json(const lcx_sample_set *s)
+{
+    json_t *o = json_object(), *idx = json_array(), *score = json_array(), *ids = json_array();
+    for (size_t i = 0; i < s->n; i++) {
+        char hex[17];
+        snprintf(hex, sizeof hex, "%016llx", (unsigned long long)s->input_id[i]);
+        json_array_append_new(idx, json_integer((json_int_t)s->index[i]));
+        json_array_append_new(score, s->score[i] == 0 || s->score[i] == 1
+                                         ? json_integer((json_int_t)s->score[i])
+                                         : json_real(s->score[i]));
+        json_array_append_new(ids, json_string(hex));
+    }
+    json_object_set_new(o, "ids_from", json_string(s->by_input ? "input" : "outputs"));
+    json_object_set_new(o, "index", idx);
+    json_object_set_new(o, "score", score);
+    json_object_set_new(o, "input_id", ids);
+    return o;
+}
+
 json_t *lcx_report_json(const lcx_run *runs, size_t n, double threshold)
 {
     json_t *root = json_object(), *list = json_array();
@@ -523,6 +543,9 @@ json_t *lcx_report_json(const lcx_run *runs, size_t n, double threshold)
                 json_object_set_new(jc, "score", json_real(lcx_cell_score(c)));
                 json_object_set_new(jc, "samples", json_integer((json_int_t)c->count));
                 json_object_set_new(jc, "nulls", json_integer((json_int_t)c->nulls));
+                const lcx_sample_set *ss = lcx_run_samples(r, c->task, c->length);
+                if (ss)
+                    json_object_set_new(jc, "per_sample", per_sample_json(ss));
                 if (i > 0) {
                     const lcx_cell *rc = lcx_run_cell(ref, c->task, c->length);
                     json_object_set_new(jc, "delta",

@@ -89,18 +89,28 @@ $LCX report $F/base "$tmp/noprobe/gated" --plot "$tmp/plots2" >/dev/null 2>&1 ||
 [ -e "$tmp/plots2/probe.svg" ] && fail "probe.svg without probes"
 
 # ---- lcx check ----
+# The fixture runs hold the same samples (same indices and answers; the
+# records carry no input), so every cell is paired: exact McNemar.
 $LCX report $F/base --format json >"$tmp/base.json" || fail "baseline json"
 $LCX check $F/gated --baseline "$tmp/base.json" >"$tmp/c" 2>&1 || fail "check gated against base"
 has "OK: gated against base: 6 cells" "$tmp/c"
-[ "$(wc -l <"$tmp/c")" = 1 ] || fail "OK is not one line"
-# base against gated: drops up to 50 points at 4 samples are noise
+has "qa_1                   4096  mcnemar         4      0.00     50.00   -50.00     0     2       0.5         1  ok" "$tmp/c"
+has "paired: 6 of 6 cells, samples matched by index and a SHA-256 of their answers (the records carry no input)" "$tmp/c"
+# base against gated: 2 of 4 samples lost in a cell is p = 0.5, noise
 $LCX check $F/base --baseline $F/gated >"$tmp/c" 2>&1 || fail "check base against gated (n=4)"
-has "closest: qa_1 @ 4096 dropped 50.00, allowed 58.54" "$tmp/c"
-# ... but not at 50% confidence (no noise allowance)
-$LCX check $F/base --baseline $F/gated --confidence 0.5 >"$tmp/c" 2>&1
-[ $? = 1 ] || fail "check at 50% confidence should fail"
+has "qa_1                   4096  mcnemar         4     50.00      0.00    50.00     2     0       0.5         1  ok" "$tmp/c"
+# unpaired, the same: the Agresti-Caffo bound allows 58.54 points at n = 4
+$LCX check $F/base --baseline $F/gated --unpaired >"$tmp/c" 2>&1 || fail "check base against gated, unpaired"
+has "qa_1                   4096  unpaired      4/4     50.00      0.00    50.00     -     -    0.0952     0.571  ok" "$tmp/c"
+# ... but at 50% confidence with Benjamini-Hochberg the drops fail
+# (BH is step-up: every p <= 0.276 of six cells is adjusted to 0.331 < 0.5)
+$LCX check $F/base --baseline $F/gated --unpaired --confidence 0.5 --correction bh >"$tmp/c" 2>&1
+[ $? = 1 ] || { cat "$tmp/c"; fail "check at 50% confidence should fail"; }
+has "REGRESSED: base against gated: 5 of 6 cells" "$tmp/c"
+has "qa_1 @ 4096: dropped 50.00, allowed 16.67 on its own (unpaired: --unpaired)" "$tmp/c"
 
-# Large runs: 200 samples, 100 -> 80 regresses (bound 15.08 points).
+# Large runs: 200 samples, 100 -> 80 regresses (unpaired bound 15.08 points;
+# paired, 40 samples lost and none won).
 mkrun() { # DIR SAMPLES HITS: niah_single_1 at 1024, HITS of SAMPLES right
     mkdir -p "$1/pred/1024"
     printf '{"config": {"tasks": ["niah_single_1"], "lengths": [1024], "samples": %s, "backend": {"kind": "local", "model": "m"}}}\n' "$2" >"$1/run.json"
@@ -111,13 +121,20 @@ mkrun "$tmp/big_cur" 200 160
 mkrun "$tmp/small_base" 5 5
 mkrun "$tmp/small_cur" 5 4
 $LCX check "$tmp/small_cur" --baseline "$tmp/small_base" >"$tmp/c" 2>&1 || fail "5 samples 100 -> 80 should pass"
+$LCX check "$tmp/small_cur" --baseline "$tmp/small_base" --unpaired >"$tmp/c" 2>&1 || fail "5 samples 100 -> 80 should pass unpaired"
 $LCX check "$tmp/big_cur" --baseline "$tmp/big_base" >"$tmp/c" 2>"$tmp/ce"
 [ $? = 1 ] || { cat "$tmp/c" "$tmp/ce"; fail "200 samples 100 -> 80 should fail"; }
 has "REGRESSED: big_cur against big_base: 1 of 1 cells" "$tmp/c"
-has "niah_single_1          1024   100.00 (200)    80.00 (200)    20.00          4.92" "$tmp/c"
-$LCX check "$tmp/big_cur" --baseline "$tmp/big_base" --tolerance 16 >/dev/null || fail "tolerance 16 (bound 15.08)"
-$LCX check "$tmp/big_cur" --baseline "$tmp/big_base" --tolerance 15 >/dev/null
+has "niah_single_1 @ 1024: lost 40 samples (lower than in the baseline): 160 161 162" "$tmp/c"
+$LCX check "$tmp/big_cur" --baseline "$tmp/big_base" --unpaired >"$tmp/c" 2>"$tmp/ce"
+[ $? = 1 ] || { cat "$tmp/c" "$tmp/ce"; fail "200 samples 100 -> 80 should fail unpaired"; }
+has "niah_single_1 @ 1024: dropped 20.00, allowed 4.92 on its own (unpaired: --unpaired)" "$tmp/c"
+$LCX check "$tmp/big_cur" --baseline "$tmp/big_base" --unpaired --tolerance 16 >/dev/null || fail "tolerance 16 (bound 15.08)"
+$LCX check "$tmp/big_cur" --baseline "$tmp/big_base" --unpaired --tolerance 15 >/dev/null
 [ $? = 1 ] || fail "tolerance 15 (bound 15.08) should fail"
+# paired, the tolerance is a floor on the observed drop
+$LCX check "$tmp/big_cur" --baseline "$tmp/big_base" --tolerance 19 >/dev/null
+[ $? = 1 ] || fail "paired, tolerance 19 should fail a 20-point drop"
 $LCX check "$tmp/big_cur" --baseline "$tmp/big_base" --tolerance 20 >/dev/null || fail "exactly at tolerance"
 # a report JSON as the current run
 $LCX report "$tmp/big_cur" --format json >"$tmp/cur.json"
