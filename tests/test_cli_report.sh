@@ -19,7 +19,18 @@ has "niah_single_1      base            100.00            75.00            25.00
 has "                   gated   100.00 (+0.00)  100.00 (+25.00)   75.00 (+50.00)" "$tmp/t"
 has "qa_1               base             75.00            50.00             0.00" "$tmp/t"
 has "mean               base             87.50            62.50            12.50" "$tmp/t"
-has "                   gated  100.00 (+12.50)   87.50 (+25.00)   62.50 (+50.00)" "$tmp/t"
+# the 50-point rise of the mean at 4096 is the one delta whose paired
+# interval excludes 0 (both tasks gained 2 of 4 samples; none lost)
+has "                   gated  100.00 (+12.50)   87.50 (+25.00)  62.50 (+50.00*)" "$tmp/t"
+has "95% intervals: Wilson for a cell scored 0/1 per sample; bootstrap over samples for other" "$tmp/t"
+has "mean               base      1024    87.50 [62.50, 100.00]" "$tmp/t"
+has "                   gated     1024   100.00 [100.00, 100.00]      +12.50 [0.00, 37.50]           8" "$tmp/t"
+has "                             4096    62.50 [25.00, 87.50]       +50.00* [12.50, 87.50]          8" "$tmp/t"
+grep -q "^qa_1  *base  *1024" "$tmp/t" && fail "cell intervals without --intervals"
+# --intervals: every cell's (qa_1 at 4096 in gated: 2 of 4, Wilson 15.00-85.00)
+$LCX report $F/base $F/gated --intervals >"$tmp/ti" || fail "report --intervals"
+has "qa_1               base      1024    75.00 [30.06, 95.44]" "$tmp/ti"
+has "                             4096    50.00 [15.00, 85.00]        +50.00 [0.00, 100.00]          4" "$tmp/ti"
 has "nulls              base               0/8              0/8              1/8" "$tmp/t"
 has "base   1024                   41.67            66.67" "$tmp/t"
 has "gated  2048                   77.08 (+35.41)   89.58 (+22.91)" "$tmp/t"
@@ -45,17 +56,18 @@ $LCX report $F/base $F/gated --format markdown >"$tmp/md" || fail "report markdo
 has "| task | run | 1024 | 2048 | 4096 |" "$tmp/md"
 has "|  | gated | 100.00 (+25.00) | 75.00 (+25.00) | 50.00 (+50.00) |" "$tmp/md"
 has "| gated | 2048 | 77.08 (+35.41) | 89.58 (+22.91) |" "$tmp/md"
+has "| **mean** | gated | 4096 | 62.50 | [25.00, 87.50] | +50.00\\* | [12.50, 87.50] | 8 |" "$tmp/md"
 has "| gated | 2 | 10.00% | 20.00 | 0.300 | models/tiny-gated |" "$tmp/md"
 
 # ---- csv ----
 $LCX report $F/base $F/gated --format csv >"$tmp/csv" || fail "report csv"
-[ "$(head -n 1 "$tmp/csv")" = "run,metric,task,length,value,samples,nulls,delta" ] || fail "csv header"
-has "gated,score,niah_single_1,4096,75.00,4,0,50.00" "$tmp/csv"
-has "base,score,qa_1,4096,0.00,4,1," "$tmp/csv"
-has "base,mean,,4096,12.50,8,1," "$tmp/csv"
-has "gated,wavg_inc,,,77.08,,,35.41" "$tmp/csv"
-has "base,effective_length,,,1024,,," "$tmp/csv"
-has "gated,probe_gate_mean,,,0.3000,,," "$tmp/csv"
+[ "$(head -n 1 "$tmp/csv")" = "run,metric,task,length,value,samples,nulls,delta,lo,hi,interval,delta_lo,delta_hi,delta_interval,delta_n" ] || fail "csv header"
+has "gated,score,niah_single_1,4096,75.00,4,0,50.00,30.06,95.44,wilson,0.00,100.00,paired-bootstrap,4" "$tmp/csv"
+has "base,score,qa_1,4096,0.00,4,1,,0.00,48.99,wilson,,,," "$tmp/csv"
+has "base,mean,,4096,12.50,8,1,,0.00,37.50,bootstrap,,,," "$tmp/csv"
+has "gated,wavg_inc,,,77.08,,,35.41,,,,,,," "$tmp/csv"
+has "base,effective_length,,,1024,,,,,,,,,," "$tmp/csv"
+has "gated,probe_gate_mean,,,0.3000,,,,,,,,,," "$tmp/csv"
 
 # ---- json ----
 $LCX report $F/base $F/gated --format json >"$tmp/j" || fail "report json"
@@ -64,9 +76,14 @@ has '"version": 1' "$tmp/j"
 has '"effective_length": 2048' "$tmp/j"
 has '"wavg_inc_delta": 35.41' "$tmp/j"
 has '"first_token_share": 0.1' "$tmp/j"
+has '"resamples": 2000' "$tmp/j"
+has '"method": "wilson"' "$tmp/j"
+has '"method": "paired-bootstrap"' "$tmp/j"
+has '"mean_delta_intervals": [' "$tmp/j"
+has '"ids_from": "outputs"' "$tmp/j"
 # a report JSON is accepted as a run list too
 $LCX report "$tmp/j" >"$tmp/t3" || fail "report of a report JSON"
-has "                   gated  100.00 (+12.50)   87.50 (+25.00)   62.50 (+50.00)" "$tmp/t3"
+has "                   gated  100.00 (+12.50)   87.50 (+25.00)  62.50 (+50.00*)" "$tmp/t3"
 
 # ---- sweep grid ----
 $LCX report $F/sweep >"$tmp/s" || fail "report sweep"
@@ -82,6 +99,9 @@ for f in scores probe sweep; do
     grep -q "</svg>" "$tmp/plots/$f.svg" || fail "$f.svg is not whole"
 done
 grep -qF "gated" "$tmp/plots/scores.svg" || fail "scores.svg lacks the run names"
+# error bars: the means' intervals (gated at 4096: 25-87.5)
+grep -qF 'class="err s1" data-x="4096" data-lo="25" data-hi="87.5"' "$tmp/plots/scores.svg" ||
+    fail "scores.svg lacks the error bars"
 # no probe.svg unless every run has probe.json
 mkdir -p "$tmp/noprobe" && cp -r $F/gated "$tmp/noprobe/gated" && rm "$tmp/noprobe/gated/probe.json"
 $LCX report $F/base "$tmp/noprobe/gated" --plot "$tmp/plots2" >/dev/null 2>&1 || fail "plot without probe"
