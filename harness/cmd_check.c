@@ -15,13 +15,19 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: lcx check CURRENT --baseline FILE_OR_RUN [--tolerance POINTS] [--confidence C]\n"
+            "                 [--correction holm|bh] [--unpaired]\n"
             "  CURRENT             a run directory, or a report JSON with one run\n"
             "  --baseline F        a report JSON with one run (make it with\n"
             "                      lcx report RUN_DIR --format json > baseline.json), or a run directory\n"
             "  --tolerance POINTS  drop allowed on top of sampling noise (default 0)\n"
-            "  --confidence C      one-sided confidence of the noise bound (default 0.95)\n"
-            "A task x length cell regresses when the Agresti-Caffo lower bound on its\n"
-            "drop (baseline - current) exceeds the tolerance: small runs do not flap.\n"
+            "  --confidence C      alpha = 1 - C for the adjusted p-values (default 0.95)\n"
+            "  --correction M      holm (default: family-wise error) or bh (Benjamini-Hochberg,\n"
+            "                      false discovery rate), over all cells\n"
+            "  --unpaired          the unpaired Agresti-Caffo test for every cell\n"
+            "Runs with the same samples are compared sample by sample: exact McNemar for\n"
+            "0/1 cells, a paired sign-flip test for partial-credit cells; otherwise the\n"
+            "unpaired Agresti-Caffo bound. A cell regresses when its adjusted p-value is\n"
+            "below 1 - C and its score dropped by more than the tolerance.\n"
             "Exit 0: no regression; 1: regressions (listed); 2: unusable input.\n");
 }
 
@@ -37,15 +43,20 @@ static int parse_double(const char *name, const char *s, double *out, lcx_err *e
 int lcx_cmd_check(int argc, char **argv)
 {
     lcx_err err = {0};
-    const char *baseline = NULL, *tol_s = NULL, *conf_s = NULL, *current = NULL;
-    int rc = 0;
+    const char *baseline = NULL, *tol_s = NULL, *conf_s = NULL, *current = NULL, *corr_s = NULL;
+    int rc = 0, unpaired = 0;
     for (int i = 1; i < argc && !rc; i++) {
         int r;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
         }
+        if (!strcmp(argv[i], "--unpaired")) {
+            unpaired = 1;
+            continue;
+        }
         if ((r = lcx_arg_value(argc, argv, &i, "--baseline", &baseline, &err)) ||
+            (r = lcx_arg_value(argc, argv, &i, "--correction", &corr_s, &err)) ||
             (r = lcx_arg_value(argc, argv, &i, "--tolerance", &tol_s, &err)) ||
             (r = lcx_arg_value(argc, argv, &i, "--confidence", &conf_s, &err))) {
             if (r < 0)
@@ -69,6 +80,9 @@ int lcx_cmd_check(int argc, char **argv)
     if (!rc && conf_s && !(rc = parse_double("--confidence", conf_s, &confidence, &err)) &&
         !(confidence >= 0.5 && confidence < 1))
         rc = lcx_errf(&err, LCX_EINPUT, "--confidence: %s is not in [0.5, 1)", conf_s);
+    int correction = LCX_STATS_HOLM;
+    if (!rc && corr_s && (correction = lcx_stats_correction_parse(corr_s)) < 0)
+        rc = lcx_errf(&err, LCX_EINPUT, "--correction: '%s' is not holm or bh", corr_s);
     if (rc)
         return lcx_arg_fail("check", &err);
 
@@ -83,8 +97,16 @@ int lcx_cmd_check(int argc, char **argv)
     lcx_run_default_names(pair, 2);
     snprintf(base.name, sizeof base.name, "%s", pair[0].name);
     snprintf(cur.name, sizeof cur.name, "%s", pair[1].name);
+    for (int k = 0; k < 2; k++) {
+        const lcx_run *r = k ? &cur : &base;
+        if (r->deterministic == 0)
+            fprintf(stderr, "lcx check: warning: %s (%s) says its backend is not deterministic "
+                            "(config.backend.deterministic false): its scores vary from run to "
+                            "run on their own\n", r->name, r->path);
+    }
+    lcx_check_opts opts = {tolerance, confidence, (lcx_stats_correction)correction, unpaired};
     lcx_check_result res;
-    rc = lcx_check_runs(&base, &cur, tolerance, confidence, &res, &err);
+    rc = lcx_check_runs_opts(&base, &cur, &opts, &res, &err);
     int code;
     if (rc) {
         code = lcx_arg_fail("check", &err);

@@ -28,7 +28,10 @@ static void usage(FILE *fp)
             "                      probe.json) or DIR/sweep.svg (a sweep)\n"
             "  --orig-ctx N        shade scores.svg beyond N (default: the first run's\n"
             "                      original context from run.json)\n"
-            "The first run is the reference: every other run shows its delta against it.\n"
+            "  --intervals         every cell's 95%% interval too (table, markdown; the means'\n"
+            "                      are always shown, and json and csv carry all of them)\n"
+            "The first run is the reference: every other run shows its delta against it,\n"
+            "marked * when its paired 95%% interval excludes 0.\n"
             "A baseline for lcx check: lcx report RUN_DIR --format json > baseline.json\n");
 }
 
@@ -80,11 +83,16 @@ int lcx_cmd_report(int argc, char **argv)
     const char *format = "table", *threshold_s = NULL, *names = NULL, *plot = NULL, *orig_s = NULL;
     const char **paths = calloc((size_t)argc, sizeof *paths);
     size_t npaths = 0;
+    unsigned flags = 0;
     if (!paths)
         return 2;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r;
+        if (!strcmp(argv[i], "--intervals")) {
+            flags |= LCX_REPORT_CELL_INTERVALS;
+            continue;
+        }
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             free(paths);
@@ -179,8 +187,13 @@ int lcx_cmd_report(int argc, char **argv)
         lcx_run_default_names(runs, n);
     if (!rc)
         rc = lcx_runs_check_lengths(runs, n, &err);
+    for (size_t i = 0; !rc && i < n; i++)
+        if (runs[i].deterministic == 0)
+            fprintf(stderr, "lcx report: warning: %s (%s) says its backend is not deterministic "
+                            "(config.backend.deterministic false): its scores vary from run to "
+                            "run on their own\n", runs[i].name, runs[i].path);
     if (!rc)
-        lcx_report_print(stdout, runs, n, threshold, (lcx_report_format)fmt);
+        lcx_report_print_with(stdout, runs, n, threshold, (lcx_report_format)fmt, flags);
     if (!rc && plot) {
         fflush(stdout);
         double shade = orig_ctx ? (double)orig_ctx : (double)runs[0].orig_ctx;

@@ -87,7 +87,7 @@ static void draw_series(strbuf *sb, const lcx_svg_axes *a, size_t k, size_t n, c
 /* ---- score against length ---- */
 
 typedef struct xy {
-    double x, y;
+    double x, y, lo, hi;
 } xy;
 
 static int cmp_xy(const void *pa, const void *pb)
@@ -170,8 +170,61 @@ static size_t length_ticks(const lcx_svg_axes *a, double *xs, size_t nx, double 
     return n;
 }
 
+static int check_bars(const lcx_plot_series *s, const lcx_plot_bars *bars, size_t ns, lcx_err *err)
+{
+    for (size_t k = 0; bars && k < ns; k++) {
+        if (!bars[k].lo && !bars[k].hi)
+            continue;
+        if (!bars[k].lo || !bars[k].hi)
+            return lcx_errf(err, LCX_EINPUT, "plot: series '%s' has error bars without %s ends",
+                            s[k].name, bars[k].lo ? "upper" : "lower");
+        for (size_t i = 0; i < s[k].n; i++) {
+            double lo = bars[k].lo[i], hi = bars[k].hi[i];
+            if (isnan(lo) || isnan(hi))
+                continue;
+            if (isinf(lo) || isinf(hi) || lo > hi)
+                return lcx_errf(err, LCX_EINPUT,
+                                "plot: series '%s': error bar %g..%g at point %zu is not an interval",
+                                s[k].name, lo, hi, i);
+        }
+    }
+    return 0;
+}
+
+/* Vertical bars with caps, clamped to the axis, under the markers. */
+static void draw_bars(strbuf *sb, const lcx_svg_axes *a, size_t k, size_t n, const xy *pts)
+{
+    const char *color = lcx_svg_color(k);
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(pts[i].lo) || !isfinite(pts[i].hi) || !isfinite(pts[i].y))
+            continue;
+        double x = lcx_svg_px(a, pts[i].x);
+        double y0 = lcx_svg_py(a, fmin(100, fmax(0, pts[i].lo)));
+        double y1 = lcx_svg_py(a, fmin(100, fmax(0, pts[i].hi)));
+        sb_printf(sb,
+                  "<line class=\"err s%zu\" data-x=\"%g\" data-lo=\"%g\" data-hi=\"%g\" "
+                  "x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                  "stroke-width=\"1.5\" stroke-opacity=\"0.7\"/>\n",
+                  k, pts[i].x, pts[i].lo, pts[i].hi, x, y0, x, y1, color);
+        for (int e = 0; e < 2; e++) {
+            double y = e ? y1 : y0;
+            sb_printf(sb,
+                      "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                      "stroke-width=\"1.5\" stroke-opacity=\"0.7\"/>\n",
+                      x - 4, y, x + 4, y, color);
+        }
+    }
+}
+
 int lcx_plot_scores_svg_str(const char *title, const lcx_plot_series *s, size_t ns,
                             double shade_from, char **svg, lcx_err *err)
+{
+    return lcx_plot_scores_bars_svg_str(title, s, NULL, ns, shade_from, svg, err);
+}
+
+int lcx_plot_scores_bars_svg_str(const char *title, const lcx_plot_series *s,
+                                 const lcx_plot_bars *bars, size_t ns, double shade_from,
+                                 char **svg, lcx_err *err)
 {
     if (!svg)
         return lcx_errf(err, LCX_EINTERNAL, "plot: no output");
@@ -179,6 +232,8 @@ int lcx_plot_scores_svg_str(const char *title, const lcx_plot_series *s, size_t 
     double xmin = 1, xmax = 1;
     size_t total = 0;
     int rc = check_series(s, ns, &xmin, &xmax, &total, err);
+    if (!rc)
+        rc = check_bars(s, bars, ns, err);
     if (rc)
         return rc;
     if (isnan(shade_from) || isinf(shade_from))
@@ -256,9 +311,12 @@ int lcx_plot_scores_svg_str(const char *title, const lcx_plot_series *s, size_t 
     /* the data, in x order, scores clamped to the axis */
     for (size_t k = 0; k < ns; k++) {
         size_t n = s[k].n;
+        int has_bars = bars && bars[k].lo && bars[k].hi;
         for (size_t i = 0; i < n; i++)
-            pts[i] = (xy){s[k].x[i], s[k].y[i]};
+            pts[i] = (xy){s[k].x[i], s[k].y[i], has_bars ? bars[k].lo[i] : NAN,
+                          has_bars ? bars[k].hi[i] : NAN};
         qsort(pts, n, sizeof *pts, cmp_xy);
+        draw_bars(&sb, &a, k, n, pts);
         for (size_t i = 0; i < n; i++) {
             px[i] = pts[i].x;
             py[i] = isnan(pts[i].y) ? NAN : fmin(100, fmax(0, pts[i].y));
@@ -275,11 +333,18 @@ int lcx_plot_scores_svg_str(const char *title, const lcx_plot_series *s, size_t 
 int lcx_plot_scores_svg(const char *path, const char *title, const lcx_plot_series *s,
                         size_t n_series, double shade_from, lcx_err *err)
 {
+    return lcx_plot_scores_bars_svg(path, title, s, NULL, n_series, shade_from, err);
+}
+
+int lcx_plot_scores_bars_svg(const char *path, const char *title, const lcx_plot_series *s,
+                             const lcx_plot_bars *bars, size_t n_series, double shade_from,
+                             lcx_err *err)
+{
     int rc = check_path(path, err);
     if (rc)
         return rc;
     char *svg = NULL;
-    rc = lcx_plot_scores_svg_str(title, s, n_series, shade_from, &svg, err);
+    rc = lcx_plot_scores_bars_svg_str(title, s, bars, n_series, shade_from, &svg, err);
     return write_svg(path, rc, svg, err);
 }
 

@@ -29,6 +29,22 @@ int lcx_plot_scores_svg(const char *path, const char *title, const lcx_plot_seri
 int lcx_plot_scores_svg_str(const char *title, const lcx_plot_series *s, size_t n_series,
                             double shade_from, char **svg, lcx_err *err);
 
+/* Error bars of a series: point i spans lo[i]..hi[i] (scores 0..100; NAN
+ * in either: no bar; lo <= hi). */
+typedef struct lcx_plot_bars {
+    const double *lo, *hi;
+} lcx_plot_bars;
+
+/* The score chart with an error bar per point: bars[k] belongs to series k
+ * (bars NULL, or both its arrays NULL: none). Bar i of series k is
+ * <line class="err s<k>" data-lo=".." data-hi=".." .../> under the markers. */
+int lcx_plot_scores_bars_svg(const char *path, const char *title, const lcx_plot_series *s,
+                             const lcx_plot_bars *bars, size_t n_series, double shade_from,
+                             lcx_err *err);
+int lcx_plot_scores_bars_svg_str(const char *title, const lcx_plot_series *s,
+                                 const lcx_plot_bars *bars, size_t n_series, double shade_from,
+                                 char **svg, lcx_err *err);
+
 /* Heatmap: rows x cols values (row-major, NAN = missing), 0..100 colour scale,
  * each cell labelled; best[r*cols+c] != 0 marks a cell (may be NULL). */
 int lcx_plot_heatmap_svg(const char *path, const char *title, const char *xlabel,

@@ -1,8 +1,9 @@
 /* report.h: runs side by side (`lcx report`) and the report JSON that is
- * also `lcx check`'s baseline format. One module in four files:
+ * also `lcx check`'s baseline format. One module in five files:
  *   report_load.c     runs from run directories and report JSON files
  *   report_figures.c  a run's cells, means, effective length, wAvg, deltas
  *   report_print.c    table, markdown, CSV (the same rows) and JSON
+ *   report_ci.c       the 95% intervals of cells, means and deltas
  *   report_plot.c     the SVG plots
  * The sweep grid is results/sweep_grid.h; the files of a run directory are
  * named in results/run_dir.h.
@@ -21,6 +22,8 @@
  * The report JSON (--format json), version 1:
  *   {"kind": "lcx-report", "version": 1, "threshold": 85.6,
  *    "reference": "<name of runs[0]>",
+ *    "intervals": {"level": 0.95, "cell", "mean", "delta" (the methods in
+ *                  words), "resamples", "seed"},
  *    "runs": [{"name", "path", "model" (or null), "samples" (config.samples,
  *              or null), "original_context" (or null),
  *              "rope": {"type", "factor" (number or "auto"), "factors",
@@ -28,9 +31,20 @@
  *              "lengths": [L...], "tasks": [task...],
  *              "cells": [{"task", "length", "score" (0..100, 2 decimals),
  *                         "samples" (n scored), "nulls",
+ *                         "interval": {"lo", "hi" (points), "method"
+ *                                      ("wilson" or "bootstrap"), "n"} or null,
  *                         "delta" (runs after the first; null when the
- *                         reference lacks the cell)}],
+ *                         reference lacks the cell),
+ *                         "delta_interval": {"lo", "hi", "method":
+ *                                      "paired-bootstrap", "n" (shared samples)}
+ *                                      or null (runs after the first),
+ *                         "per_sample": {"ids_from": "input" or "outputs",
+ *                                        "index": [...], "score": [0..1 ...],
+ *                                        "input_id": ["16 hex digits" ...]}
+ *                                       (when the records allow pairing)}],
  *              "means": [per length], "nulls": [per length],
+ *              "mean_intervals": [interval or null per length],
+ *              "mean_delta_intervals": [...] (runs after the first),
  *              "effective_length": L or null, "wavg_inc", "wavg_dec",
  *              "mean_deltas", "wavg_inc_delta", "wavg_dec_delta" (runs after
  *              the first),
@@ -43,11 +57,14 @@
  *                                      "gate_mean": [...] or null}}
  *                       (only when the run has probe.json)}]}
  * Reading one back (lcx check --baseline) needs only kind, version, and per
- * run name, lengths and cells (task, length, score, samples, nulls). */
+ * run name, lengths and cells (task, length, score, samples, nulls); a
+ * cell's per_sample, when there, lets lcx check pair it. Intervals are
+ * recomputed, never read. */
 #ifndef LCX_REPORT_H
 #define LCX_REPORT_H
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "common/err.h"
@@ -70,6 +87,19 @@ typedef struct lcx_probe_sum {
     double max_hidden;        /* max over layers */
     double mean_gate;         /* mean over layers; NAN when ungated */
 } lcx_probe_sum;
+
+/* A cell's samples one by one, for paired comparisons (results/stats.h).
+ * From a run directory's pred file, or from a report JSON's "per_sample". */
+typedef struct lcx_sample_set {
+    char task[64];
+    size_t length;
+    size_t n;
+    size_t *index;      /* sample indices, ascending, distinct */
+    double *score;      /* 0..1 */
+    uint64_t *input_id; /* the first 8 bytes of a SHA-256 of what identifies the sample */
+    int by_input;       /* 1: the id covers input, answer_prefix and outputs; 0: the
+                           records carry no 'input', the id covers outputs only */
+} lcx_sample_set;
 
 typedef struct lcx_run {
     char name[256];
@@ -94,6 +124,9 @@ typedef struct lcx_run {
     double wavg_inc, wavg_dec;
     lcx_probe_sum probe;
     json_t *skipped;          /* config.skipped ("task@length" cells lcx run --skip-unfit left out), or NULL */
+    lcx_sample_set *sample_sets; /* per cell, when the records allow pairing */
+    size_t n_sample_sets;
+    int deterministic;        /* config.backend.deterministic: 1, 0, or -1 when absent */
 } lcx_run;
 
 void lcx_run_init(lcx_run *r);
@@ -132,6 +165,11 @@ int lcx_run_load_any(const char *path, double threshold, lcx_run *r, lcx_err *er
 
 /* Cell of a run (NULL when the run does not have it). */
 const lcx_cell *lcx_run_cell(const lcx_run *r, const char *task, size_t length);
+/* A cell's samples (NULL when the run has none for it: a report JSON
+ * without "per_sample", records without an index). */
+const lcx_sample_set *lcx_run_samples(const lcx_run *r, const char *task, size_t length);
+/* 1 when every per-sample score of the set is 0 or 1. */
+int lcx_sample_set_binary(const lcx_sample_set *s);
 /* Index of length among the run's lengths; -1 when it has not got it. */
 long lcx_run_length_index(const lcx_run *r, size_t length);
 /* qsort's comparison of two task names (char * elements): the standard
@@ -158,6 +196,43 @@ void lcx_run_default_names(lcx_run *runs, size_t n);
 /* Every run covers the lengths of the first; else LCX_EINPUT naming both. */
 int lcx_runs_check_lengths(const lcx_run *runs, size_t n, lcx_err *err);
 
+/* ---- intervals (report_ci.c) ----
+ * 95% intervals, in points, of what the report shows (results/stats.h):
+ *   - a cell: Wilson when every per-sample score is 0 or 1, else the
+ *     percentile bootstrap of the mean over its samples;
+ *   - a mean at a length: the bootstrap resampling samples within each task
+ *     (stratified), the mean of the task means;
+ *   - a delta against the reference run (cell or mean): the same bootstrap
+ *     of the per-sample differences over the samples both runs share (same
+ *     index and id); absent when a shared sample's id differs, and for a
+ *     mean unless both runs hold the same tasks at that length.
+ * Bootstraps draw LCX_STATS_RESAMPLES resamples from a PRNG seeded with
+ * LCX_STATS_SEED mixed with the task (or "mean") and length, so that the
+ * figures do not depend on the order or number of runs. Intervals need the
+ * runs' per-sample records; without them they are absent. */
+typedef struct lcx_interval {
+    int present;
+    double lo, hi;      /* points */
+    size_t n;           /* samples (shared samples for a delta) */
+    const char *method; /* "wilson", "bootstrap", "paired-bootstrap" */
+} lcx_interval;
+
+typedef struct lcx_report_ci {
+    size_t n_runs, n_tasks, n_lengths; /* lengths: the reference's */
+    lcx_interval *cell;       /* [(run * n_tasks + task) * n_lengths + length] */
+    lcx_interval *cell_delta; /* the same, runs after the first */
+    lcx_interval *mean;       /* [run * n_lengths + length] */
+    lcx_interval *mean_delta;
+} lcx_report_ci;
+
+/* The intervals of runs (runs[0] the reference) over tasks[0..nt) and the
+ * reference's lengths. */
+int lcx_report_ci_compute(const lcx_run *runs, size_t n, const char *const *tasks, size_t nt,
+                          lcx_report_ci *ci, lcx_err *err);
+void lcx_report_ci_free(lcx_report_ci *ci);
+/* 1 when a delta's interval excludes zero (the report marks it with '*'). */
+int lcx_interval_excludes_zero(const lcx_interval *v);
+
 typedef enum { LCX_FMT_TABLE, LCX_FMT_MARKDOWN, LCX_FMT_CSV, LCX_FMT_JSON } lcx_report_format;
 /* "table", "markdown" (or "md"), "csv", "json"; -1 when unknown. */
 int lcx_report_format_parse(const char *s);
@@ -167,6 +242,11 @@ int lcx_report_format_parse(const char *s);
 json_t *lcx_report_json(const lcx_run *runs, size_t n, double threshold);
 void lcx_report_print(FILE *fp, const lcx_run *runs, size_t n, double threshold,
                       lcx_report_format fmt);
+/* The same; LCX_REPORT_CELL_INTERVALS adds every cell's interval to the
+ * table and markdown (the means' are always there). */
+#define LCX_REPORT_CELL_INTERVALS 1u
+void lcx_report_print_with(FILE *fp, const lcx_run *runs, size_t n, double threshold,
+                           lcx_report_format fmt, unsigned flags);
 
 /* A CSV field, quoted when it needs to be. */
 void lcx_report_csv_field(FILE *fp, const char *s);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "common/fsio.h"
+#include "common/sha256.h"
 #include "results/run_dir.h"
 #include "tasks/tasks.h"
 
@@ -52,6 +53,15 @@ void lcx_run_init(lcx_run *r)
     memset(r, 0, sizeof *r);
     lcx_table_init(&r->table);
     r->effective = -1;
+    r->deterministic = -1;
+}
+
+static void sample_set_free(lcx_sample_set *s)
+{
+    free(s->index);
+    free(s->score);
+    free(s->input_id);
+    memset(s, 0, sizeof *s);
 }
 
 static void probe_free(lcx_probe_sum *p)
@@ -78,6 +88,9 @@ void lcx_run_free(lcx_run *r)
     json_decref(r->skipped);
     lcx_table_free(&r->table);
     probe_free(&r->probe);
+    for (size_t i = 0; i < r->n_sample_sets; i++)
+        sample_set_free(&r->sample_sets[i]);
+    free(r->sample_sets);
     lcx_run_init(r);
 }
 
@@ -277,6 +290,13 @@ static int run_json_fields(json_t *root, const char *path, lcx_run *r, lcx_err *
     }
     if (!r->orig_ctx && json_is_integer(mpe) && json_integer_value(mpe) > 0)
         r->orig_ctx = (size_t)json_integer_value(mpe);
+    /* Whether the backend gives the same answer to the same prompt (a field
+     * newer runs record; absent: unknown). */
+    json_t *det = json_object_get(b, "deterministic");
+    if (!json_is_boolean(det))
+        det = json_object_get(config, "deterministic");
+    if (json_is_boolean(det))
+        r->deterministic = json_is_true(det);
 done:
     return rc;
 }
@@ -308,6 +328,173 @@ int lcx_run_json_parse(const char *data, size_t len, const char *path, lcx_run *
     json_decref(root);
     if (rc)
         lcx_run_free(r);
+    return rc;
+}
+
+/* ---- per-sample records ------------------------------------------------------ */
+
+const lcx_sample_set *lcx_run_samples(const lcx_run *r, const char *task, size_t length)
+{
+    for (size_t i = 0; i < r->n_sample_sets; i++)
+        if (r->sample_sets[i].length == length && !strcmp(r->sample_sets[i].task, task))
+            return &r->sample_sets[i];
+    return NULL;
+}
+
+int lcx_sample_set_binary(const lcx_sample_set *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->score[i] != 0 && s->score[i] != 1)
+            return 0;
+    return 1;
+}
+
+/* A new, empty set for a cell of at most cap samples. */
+static lcx_sample_set *sample_set_add(lcx_run *r, const char *task, size_t length, size_t cap,
+                                      lcx_err *err)
+{
+    lcx_sample_set *p = realloc(r->sample_sets, (r->n_sample_sets + 1) * sizeof *p);
+    if (!p) {
+        lcx_errf(err, LCX_ENOMEM, "out of memory");
+        return NULL;
+    }
+    r->sample_sets = p;
+    lcx_sample_set *s = &p[r->n_sample_sets];
+    memset(s, 0, sizeof *s);
+    snprintf(s->task, sizeof s->task, "%s", task);
+    s->length = length;
+    s->index = calloc(cap ? cap : 1, sizeof *s->index);
+    s->score = calloc(cap ? cap : 1, sizeof *s->score);
+    s->input_id = calloc(cap ? cap : 1, sizeof *s->input_id);
+    if (!s->index || !s->score || !s->input_id) {
+        sample_set_free(s);
+        lcx_errf(err, LCX_ENOMEM, "out of memory");
+        return NULL;
+    }
+    r->n_sample_sets++;
+    return s;
+}
+
+static void sha_string(lcx_sha256 *h, json_t *v)
+{
+    /* length first, so that no two lists of strings hash alike */
+    uint64_t n = json_is_string(v) ? (uint64_t)json_string_length(v) : UINT64_MAX;
+    lcx_sha256_update(h, &n, sizeof n);
+    if (json_is_string(v))
+        lcx_sha256_update(h, json_string_value(v), json_string_length(v));
+}
+
+/* What identifies a record's sample: its input and answer prefix when it
+ * carries them, and its references. */
+static uint64_t record_id(json_t *rec, int *by_input)
+{
+    lcx_sha256 h;
+    lcx_sha256_init(&h);
+    json_t *input = json_object_get(rec, "input");
+    *by_input = json_is_string(input);
+    if (*by_input) {
+        sha_string(&h, input);
+        sha_string(&h, json_object_get(rec, "answer_prefix"));
+    }
+    json_t *outputs = json_object_get(rec, "outputs"), *o;
+    size_t i;
+    json_array_foreach(outputs, i, o)
+        sha_string(&h, o);
+    unsigned char d[32];
+    lcx_sha256_final(&h, d);
+    uint64_t id = 0;
+    for (int k = 0; k < 8; k++)
+        id = id << 8 | d[k];
+    return id;
+}
+
+static int cmp_sample(const void *a, const void *b)
+{
+    const size_t *x = a, *y = b;
+    return *x < *y ? -1 : *x > *y;
+}
+
+/* The per-sample scores of a scored pred file (lcx_score_path accepted it).
+ * A file whose records cannot be told apart (no index, an index twice)
+ * gets no set: its cell is compared as a whole. */
+static int load_samples(const char *path, lcx_run *r, const char *task, size_t length, size_t count,
+                        lcx_err *err)
+{
+    const lcx_task *def = lcx_task_find(task);
+    if (!def)
+        return 0;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return lcx_errf(err, LCX_EINPUT, "%s: cannot open", path);
+    lcx_sample_set tmp = {0};
+    tmp.index = calloc(count ? count : 1, sizeof *tmp.index);
+    tmp.score = calloc(count ? count : 1, sizeof *tmp.score);
+    tmp.input_id = calloc(count ? count : 1, sizeof *tmp.input_id);
+    size_t *order = calloc(count ? count : 1, sizeof *order * 2);
+    int rc = 0, usable = 1, by_input = -1;
+    if (!tmp.index || !tmp.score || !tmp.input_id || !order)
+        rc = lcx_errf(err, LCX_ENOMEM, "out of memory");
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t got;
+    while (!rc && usable && (got = getline(&line, &cap, fp)) >= 0) {
+        lineno++;
+        if (got == 0 || (got == 1 && line[0] == '\n'))
+            continue;
+        json_t *rec = json_loadb(line, (size_t)got, JSON_ALLOW_NUL, NULL);
+        json_t *jerr = json_object_get(rec, "error"), *jidx = json_object_get(rec, "index");
+        if (!json_is_object(rec) || (jerr && !json_is_null(jerr))) {
+            json_decref(rec);
+            continue;
+        }
+        if (!json_is_integer(jidx) || json_integer_value(jidx) < 0 || tmp.n >= count) {
+            usable = 0;
+        } else {
+            double score;
+            int b;
+            rc = lcx_score_record(rec, def->metric == METRIC_MATCH_PART, path, lineno, &score, NULL,
+                                  err);
+            if (!rc) {
+                tmp.index[tmp.n] = (size_t)json_integer_value(jidx);
+                tmp.score[tmp.n] = score;
+                tmp.input_id[tmp.n] = record_id(rec, &b);
+                if (by_input < 0)
+                    by_input = b;
+                else if (by_input != b)
+                    by_input = 0; /* mixed: compare by what every record has */
+                tmp.n++;
+            }
+        }
+        json_decref(rec);
+    }
+    free(line);
+    fclose(fp);
+    if (!rc && usable && tmp.n == count) {
+        /* sort by index (pairs of index, position) and refuse repeats */
+        for (size_t i = 0; i < tmp.n; i++)
+            order[2 * i] = tmp.index[i], order[2 * i + 1] = i;
+        qsort(order, tmp.n, 2 * sizeof *order, cmp_sample);
+        for (size_t i = 1; i < tmp.n; i++)
+            if (order[2 * i] == order[2 * i - 2])
+                usable = 0;
+    }
+    if (!rc && usable && tmp.n == count) {
+        lcx_sample_set *s = sample_set_add(r, task, length, tmp.n, err);
+        if (!s) {
+            rc = LCX_ENOMEM;
+        } else {
+            for (size_t i = 0; i < tmp.n; i++) {
+                size_t k = order[2 * i + 1];
+                s->index[i] = tmp.index[k];
+                s->score[i] = tmp.score[k];
+                s->input_id[i] = tmp.input_id[k];
+            }
+            s->n = tmp.n;
+            s->by_input = by_input > 0;
+        }
+    }
+    free(order);
+    sample_set_free(&tmp);
     return rc;
 }
 
@@ -357,6 +544,9 @@ static int load_cell(const char *dir, lcx_run *r, const char *task, size_t lengt
     }
     lcx_table_free(&t);
     if (rc)
+        return rc;
+    if (dst->count > 0 && dst->count <= r->samples &&
+        (rc = load_samples(path, r, task, length, dst->count, err)))
         return rc;
     if (dst->count > r->samples)
         return lcx_errf(err, LCX_EINPUT, "%s: %zu scored records, more than config.samples (%zu)",
@@ -504,6 +694,45 @@ static int probe_from_report(json_t *p, const char *file, size_t k, lcx_probe_su
     return rc;
 }
 
+/* A cell's "per_sample" of a report JSON (lcx_report_json writes it). */
+static int per_sample_from_report(json_t *ps, const char *file, size_t k, size_t ci, lcx_run *r,
+                                  const char *task, size_t length, size_t count, lcx_err *err)
+{
+    json_t *idx = json_object_get(ps, "index"), *score = json_object_get(ps, "score"),
+           *ids = json_object_get(ps, "input_id"), *from = json_object_get(ps, "ids_from");
+    size_t n = json_array_size(idx);
+    if (!json_is_object(ps) || !json_is_array(idx) || !json_is_array(score) || !json_is_array(ids) ||
+        n != count || json_array_size(score) != n || json_array_size(ids) != n ||
+        !json_is_string(from))
+        return lcx_errf(err, LCX_EINPUT,
+                        "%s: field 'runs[%zu].cells[%zu].per_sample' is not index, score and "
+                        "input_id arrays of the cell's samples, and ids_from", file, k, ci);
+    lcx_sample_set *s = sample_set_add(r, task, length, n, err);
+    if (!s)
+        return LCX_ENOMEM;
+    s->by_input = !strcmp(json_string_value(from), "input");
+    for (size_t i = 0; i < n; i++) {
+        json_t *x = json_array_get(idx, i), *v = json_array_get(score, i), *id = json_array_get(ids, i);
+        const char *hex = json_string_value(id);
+        char *end = NULL;
+        unsigned long long u = hex ? strtoull(hex, &end, 16) : 0;
+        if (!json_is_integer(x) || json_integer_value(x) < 0 ||
+            (i > 0 && (size_t)json_integer_value(x) <= s->index[i - 1]) || !json_is_number(v) ||
+            !(json_number_value(v) >= 0 && json_number_value(v) <= 1) || !hex ||
+            json_string_length(id) != 16 || *end) {
+            s->n = i;
+            return lcx_errf(err, LCX_EINPUT,
+                            "%s: field 'runs[%zu].cells[%zu].per_sample' sample %zu: index (ascending), "
+                            "score (0..1) or input_id (16 hex digits) is wrong", file, k, ci, i);
+        }
+        s->index[i] = (size_t)json_integer_value(x);
+        s->score[i] = json_number_value(v);
+        s->input_id[i] = (uint64_t)u;
+        s->n = i + 1;
+    }
+    return 0;
+}
+
 static int run_from_report(json_t *o, const char *file, size_t k, double threshold, lcx_run *r,
                            lcx_err *err)
 {
@@ -592,6 +821,10 @@ static int run_from_report(json_t *o, const char *file, size_t k, double thresho
         cell->sum = json_number_value(score) / 100.0 * (double)n;
         cell->count = n;
         cell->nulls = nulls;
+        json_t *ps = json_object_get(c, "per_sample");
+        if (ps && (rc = per_sample_from_report(ps, file, k, i, r, json_string_value(task), length, n,
+                                               err)))
+            break;
         size_t t = 0;
         while (t < r->n_tasks && strcmp(r->tasks[t], cell->task))
             t++;

@@ -3,6 +3,7 @@
  * every run has one. The drawing is results/plot.c's. */
 #include "results/report.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -15,34 +16,56 @@ int lcx_report_plot(const char *dir, const lcx_run *runs, size_t n, double orig_
     if (rc)
         return rc;
     lcx_plot_series *s = calloc(n ? n : 1, sizeof *s);
+    lcx_plot_bars *bars = calloc(n ? n : 1, sizeof *bars);
     double **xs = calloc(n ? n : 1, sizeof *xs);
-    if (!s || !xs) {
+    if (!s || !xs || !bars) {
         free(s);
         free(xs);
+        free(bars);
         return lcx_errf(err, LCX_ENOMEM, "out of memory");
     }
+    /* error bars: each mean's 95% interval (report.h, "intervals") */
+    lcx_report_ci ci = {0};
+    const char **tasks = calloc(1, sizeof *tasks);
+    lcx_err ci_err = {0}; /* without intervals the plot has no bars */
+    int have_ci = tasks && lcx_report_ci_compute(runs, n, tasks, 0, &ci, &ci_err) == 0;
+    if (!tasks)
+        rc = lcx_errf(err, LCX_ENOMEM, "out of memory");
     for (size_t i = 0; i < n && !rc; i++) {
-        xs[i] = calloc(runs[i].n_lengths ? runs[i].n_lengths : 1, sizeof **xs);
+        size_t nl = runs[i].n_lengths;
+        xs[i] = calloc(3 * (nl ? nl : 1), sizeof **xs);
         if (!xs[i]) {
             rc = lcx_errf(err, LCX_ENOMEM, "out of memory");
             break;
         }
-        for (size_t j = 0; j < runs[i].n_lengths; j++)
+        double *lo = xs[i] + nl, *hi = lo + nl;
+        for (size_t j = 0; j < nl; j++) {
             xs[i][j] = (double)runs[i].lengths[j];
+            long jr = have_ci ? lcx_run_length_index(&runs[0], runs[i].lengths[j]) : -1;
+            const lcx_interval *v = jr >= 0 ? &ci.mean[i * ci.n_lengths + (size_t)jr] : NULL;
+            lo[j] = v && v->present ? v->lo : NAN;
+            hi[j] = v && v->present ? v->hi : NAN;
+        }
         s[i].name = runs[i].name;
-        s[i].n = runs[i].n_lengths;
+        s[i].n = nl;
         s[i].x = xs[i];
         s[i].y = runs[i].means;
+        bars[i] = (lcx_plot_bars){lo, hi};
     }
+    if (have_ci)
+        lcx_report_ci_free(&ci);
+    free(tasks);
     char path[4200];
     if (!rc) {
         snprintf(path, sizeof path, "%s/scores.svg", dir);
-        rc = lcx_plot_scores_svg(path, "RULER mean score by length", s, n, orig_ctx, err);
+        rc = lcx_plot_scores_bars_svg(path, "RULER mean score by length (bars: 95% interval)", s,
+                                      bars, n, orig_ctx, err);
     }
     for (size_t i = 0; i < n; i++)
         free(xs[i]);
     free(xs);
     free(s);
+    free(bars);
     int all_probe = n > 0;
     for (size_t i = 0; i < n; i++)
         all_probe &= runs[i].probe.present;

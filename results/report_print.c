@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/utf8.h"
+#include "results/stats.h"
 
 int lcx_report_format_parse(const char *s)
 {
@@ -47,6 +48,8 @@ void lcx_report_json_print(FILE *fp, json_t *j)
 
 /* ---- the rows ------------------------------------------------------------- */
 
+static size_t name_width(const lcx_run *runs, size_t n, size_t min);
+
 /* Table, markdown and CSV print the same values, built here and only here: a
  * score per task, run and length, a mean per run and length, and each run's
  * weighted averages, each with its delta against the reference (the first
@@ -59,6 +62,8 @@ typedef struct report_rows {
     size_t n;
     const char *tasks[MAX_TASKS]; /* the union of the runs' tasks, standard order */
     size_t nt;
+    lcx_report_ci ci;    /* over tasks and the reference's lengths */
+    int have_ci;         /* 0: the intervals could not be computed (out of memory) */
 } report_rows;
 
 /* A score or a mean at one length, or a weighted average. */
@@ -68,6 +73,8 @@ typedef struct report_value {
     size_t samples, nulls; /* scored samples, and the nulls among them */
     int has_delta;         /* a run after the first, and the reference has the value */
     double delta;          /* value minus the reference's, rounded to 2 decimals */
+    lcx_interval ci;       /* the value's interval (not present: none) */
+    lcx_interval delta_ci; /* the delta's */
 } report_value;
 
 static void rows_init(report_rows *rw, const lcx_run *runs, size_t n)
@@ -84,6 +91,31 @@ static void rows_init(report_rows *rw, const lcx_run *runs, size_t n)
                 rw->tasks[rw->nt++] = runs[i].tasks[t];
         }
     qsort(rw->tasks, rw->nt, sizeof *rw->tasks, lcx_run_task_cmp);
+    lcx_err err = {0};
+    rw->have_ci = lcx_report_ci_compute(runs, n, rw->tasks, rw->nt, &rw->ci, &err) == 0;
+}
+
+static void rows_free(report_rows *rw)
+{
+    if (rw->have_ci)
+        lcx_report_ci_free(&rw->ci);
+    rw->have_ci = 0;
+}
+
+static lcx_interval no_interval(void)
+{
+    lcx_interval v = {0};
+    return v;
+}
+
+/* The interval of task t (or the mean, t = SIZE_MAX) of run i at the j-th length. */
+static lcx_interval ci_at(const report_rows *rw, size_t t, size_t i, size_t j, int delta)
+{
+    if (!rw->have_ci || j >= rw->ci.n_lengths || i >= rw->ci.n_runs)
+        return no_interval();
+    if (t == (size_t)-1)
+        return (delta ? rw->ci.mean_delta : rw->ci.mean)[i * rw->ci.n_lengths + j];
+    return (delta ? rw->ci.cell_delta : rw->ci.cell)[(i * rw->ci.n_tasks + t) * rw->ci.n_lengths + j];
 }
 
 static size_t rows_lengths(const report_rows *rw) { return rw->runs[0].n_lengths; }
@@ -105,7 +137,9 @@ static report_value score_value(const report_rows *rw, size_t t, size_t i, size_
     if (i > 0 && rc) {
         v.has_delta = 1;
         v.delta = lcx_score_delta(v.value, lcx_cell_score(rc));
+        v.delta_ci = ci_at(rw, t, i, j, 1);
     }
+    v.ci = ci_at(rw, t, i, j, 0);
     return v;
 }
 
@@ -113,9 +147,13 @@ static report_value score_value(const report_rows *rw, size_t t, size_t i, size_
 static report_value mean_value(const report_rows *rw, size_t i, size_t j)
 {
     const lcx_run *r = &rw->runs[i], *ref = &rw->runs[0];
-    report_value v = {1, r->means[j], r->scored[j], r->nulls[j], i > 0, 0};
-    if (i > 0)
+    report_value v = {1, r->means[j], r->scored[j], r->nulls[j], i > 0, 0, no_interval(),
+                      no_interval()};
+    if (i > 0) {
         v.delta = lcx_score_delta(r->means[j], ref->means[j]);
+        v.delta_ci = ci_at(rw, (size_t)-1, i, j, 1);
+    }
+    v.ci = ci_at(rw, (size_t)-1, i, j, 0);
     return v;
 }
 
@@ -124,7 +162,7 @@ static report_value wavg_value(const report_rows *rw, size_t i, int increasing)
 {
     const lcx_run *r = &rw->runs[i], *ref = &rw->runs[0];
     double v = increasing ? r->wavg_inc : r->wavg_dec;
-    report_value out = {1, v, 0, 0, i > 0, 0};
+    report_value out = {1, v, 0, 0, i > 0, 0, no_interval(), no_interval()};
     if (i > 0)
         out.delta = lcx_score_delta(v, increasing ? ref->wavg_inc : ref->wavg_dec);
     return out;
@@ -149,15 +187,119 @@ static report_value grid_value(const report_rows *rw, row_kind kind, size_t t, s
     return kind == ROW_SCORE ? score_value(rw, t, i, j) : mean_value(rw, i, j);
 }
 
-/* "80.00", "80.00 (-20.00)" with a delta, "-" when missing. */
+/* "80.00", "80.00 (-20.00)" with a delta, "80.00 (-20.00*)" when the
+ * delta's interval excludes zero, "-" when missing. */
 static void value_text(char *buf, size_t size, const report_value *v)
 {
     if (!v->present)
         snprintf(buf, size, "-");
     else if (v->has_delta)
-        snprintf(buf, size, "%.2f (%+.2f)", v->value, v->delta);
+        snprintf(buf, size, "%.2f (%+.2f%s)", v->value, v->delta,
+                 lcx_interval_excludes_zero(&v->delta_ci) ? "*" : "");
     else
         snprintf(buf, size, "%.2f", v->value);
+}
+
+/* "[49.02, 94.33]", or "-" without an interval. */
+static void interval_text(char *buf, size_t size, const lcx_interval *v)
+{
+    if (!v->present)
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "[%.2f, %.2f]", v->lo, v->hi);
+}
+
+static int any_interval(const report_rows *rw)
+{
+    if (!rw->have_ci)
+        return 0;
+    for (size_t k = 0; k < rw->n * rw->ci.n_lengths; k++)
+        if (rw->ci.mean[k].present)
+            return 1;
+    for (size_t k = 0; k < rw->n * rw->ci.n_tasks * rw->ci.n_lengths; k++)
+        if (rw->ci.cell[k].present)
+            return 1;
+    return 0;
+}
+
+#define INTERVAL_NOTE                                                                             \
+    "95%% intervals: Wilson for a cell scored 0/1 per sample; bootstrap over samples for other\n" \
+    "cells and the means (within each task), %d resamples, fixed seed; deltas: paired bootstrap\n" \
+    "over the n samples both runs share; *: the delta's interval excludes 0"
+
+/* The intervals section of the table: per run and length, the mean and its
+ * delta; with cells, every task's too. */
+static void print_intervals_table(FILE *fp, const report_rows *rw, int cells)
+{
+    const lcx_run *runs = rw->runs;
+    size_t nw = name_width(runs, rw->n, 3), nl = rows_lengths(rw);
+    char a[64], b[64], c[64];
+    fprintf(fp, "\n" INTERVAL_NOTE "\n", LCX_STATS_RESAMPLES);
+    fprintf(fp, "%-18s %-*s %8s %8s %-18s %9s %-18s %6s\n", "task", (int)nw, "run", "length", "score",
+            "interval", "delta", "delta interval", "n");
+    size_t ntask = cells ? rw->nt : 0;
+    for (size_t t = 0; t <= ntask; t++)
+        for (size_t i = 0; i < rw->n; i++)
+            for (size_t j = 0; j < nl; j++) {
+                int mean = t == ntask;
+                report_value v = mean ? mean_value(rw, i, j) : score_value(rw, t, i, j);
+                if (!v.present)
+                    continue;
+                interval_text(a, sizeof a, &v.ci);
+                if (v.has_delta) {
+                    snprintf(b, sizeof b, "%+.2f%s", v.delta,
+                             lcx_interval_excludes_zero(&v.delta_ci) ? "*" : "");
+                    interval_text(c, sizeof c, &v.delta_ci);
+                } else {
+                    snprintf(b, sizeof b, " ");
+                    snprintf(c, sizeof c, " ");
+                }
+                char n[32] = "";
+                if (v.delta_ci.present)
+                    snprintf(n, sizeof n, "%zu", v.delta_ci.n);
+                char line[1024];
+                int w = snprintf(line, sizeof line, "%-18s %-*s %8zu %8.2f %-18s %9s %-18s %6s",
+                                 i == 0 && j == 0 ? (mean ? "mean" : rw->tasks[t]) : "", (int)nw,
+                                 j == 0 ? runs[i].name : "", runs[0].lengths[j], v.value, a, b, c,
+                                 n);
+                size_t len = w < 0 ? 0 : (size_t)w < sizeof line ? (size_t)w : sizeof line - 1;
+                while (len > 0 && line[len - 1] == ' ')
+                    len--;
+                fprintf(fp, "%.*s\n", (int)len, line);
+            }
+}
+
+static void print_intervals_markdown(FILE *fp, const report_rows *rw, int cells)
+{
+    const lcx_run *runs = rw->runs;
+    size_t nl = rows_lengths(rw);
+    char a[64], b[64], c[64];
+    fprintf(fp, "\n" INTERVAL_NOTE ".\n", LCX_STATS_RESAMPLES);
+    /* (markdown joins the note's lines into one paragraph) */
+    fprintf(fp, "\n| task | run | length | score | interval | delta | delta interval | n |\n"
+                "|---|---|---:|---:|---|---:|---|---:|\n");
+    size_t ntask = cells ? rw->nt : 0;
+    for (size_t t = 0; t <= ntask; t++)
+        for (size_t i = 0; i < rw->n; i++)
+            for (size_t j = 0; j < nl; j++) {
+                int mean = t == ntask;
+                report_value v = mean ? mean_value(rw, i, j) : score_value(rw, t, i, j);
+                if (!v.present)
+                    continue;
+                interval_text(a, sizeof a, &v.ci);
+                b[0] = c[0] = '\0';
+                if (v.has_delta) {
+                    snprintf(b, sizeof b, "%+.2f%s", v.delta,
+                             lcx_interval_excludes_zero(&v.delta_ci) ? "\\*" : "");
+                    interval_text(c, sizeof c, &v.delta_ci);
+                }
+                char n[32] = "";
+                if (v.delta_ci.present)
+                    snprintf(n, sizeof n, "%zu", v.delta_ci.n);
+                fprintf(fp, "| %s | %s | %zu | %.2f | %s | %s | %s | %s |\n",
+                        mean ? "**mean**" : rw->tasks[t], runs[i].name, runs[0].lengths[j], v.value,
+                        a, b, c, n);
+            }
 }
 
 /* A grid value as text: value_text, or "nulls/samples" in a nulls row. */
@@ -258,7 +400,7 @@ static int any_skipped(const lcx_run *runs, size_t n)
     return 0;
 }
 
-static void print_table(FILE *fp, const report_rows *rw, double threshold)
+static void print_table(FILE *fp, const report_rows *rw, double threshold, unsigned flags)
 {
     const lcx_run *runs = rw->runs, *ref = &runs[0];
     size_t n = rw->n, nl = rows_lengths(rw);
@@ -299,6 +441,8 @@ static void print_table(FILE *fp, const report_rows *rw, double threshold)
     if (!same_tasks(runs, n))
         fprintf(fp, "(runs cover different tasks: '-' marks a task a run lacks; each mean is over "
                     "the run's own tasks)\n");
+    if (any_interval(rw))
+        print_intervals_table(fp, rw, (flags & LCX_REPORT_CELL_INTERVALS) != 0);
     fputc('\n', fp);
     char eff[64], inc[64], dec[64];
     fprintf(fp, "%-*s  %-22s %-16s %-16s\n", (int)nw, "run", "effective length", "wAvg inc",
@@ -329,7 +473,7 @@ static void print_table(FILE *fp, const report_rows *rw, double threshold)
     }
 }
 
-static void print_markdown(FILE *fp, const report_rows *rw, double threshold)
+static void print_markdown(FILE *fp, const report_rows *rw, double threshold, unsigned flags)
 {
     const lcx_run *runs = rw->runs, *ref = &runs[0];
     size_t n = rw->n, nl = rows_lengths(rw);
@@ -367,6 +511,8 @@ static void print_markdown(FILE *fp, const report_rows *rw, double threshold)
     if (!same_tasks(runs, n))
         fprintf(fp, "\nRuns cover different tasks: `-` marks a task a run lacks; each mean is over the "
                     "run's own tasks.\n");
+    if (any_interval(rw))
+        print_intervals_markdown(fp, rw, (flags & LCX_REPORT_CELL_INTERVALS) != 0);
     fprintf(fp, "\n| run | effective length (mean > %g) | wAvg inc | wAvg dec |\n|---|---|---:|---:|\n",
             threshold);
     char eff[64], inc[64], dec[64];
@@ -394,19 +540,32 @@ static void print_markdown(FILE *fp, const report_rows *rw, double threshold)
     }
 }
 
-/* A CSV value, then its delta (empty without one), ending the line. */
+/* A CSV value, then its delta, the intervals and the delta's paired
+ * samples (each empty when absent), ending the line. */
 static void csv_value_end(FILE *fp, const report_value *v)
 {
     if (v->has_delta)
         fprintf(fp, "%.2f", v->delta);
+    if (v->ci.present)
+        fprintf(fp, ",%.2f,%.2f,%s", v->ci.lo, v->ci.hi, v->ci.method);
+    else
+        fprintf(fp, ",,,");
+    if (v->delta_ci.present)
+        fprintf(fp, ",%.2f,%.2f,%s,%zu", v->delta_ci.lo, v->delta_ci.hi, v->delta_ci.method,
+                v->delta_ci.n);
+    else
+        fprintf(fp, ",,,,");
     fputc('\n', fp);
 }
 
-/* One tidy table, run by run: run,metric,task,length,value,samples,nulls,delta. */
+/* One tidy table, run by run: run,metric,task,length,value,samples,nulls,delta,
+ * then the 95% intervals: lo,hi,interval (the method),delta_lo,delta_hi,
+ * delta_interval,delta_n. */
 static void print_csv(FILE *fp, const report_rows *rw)
 {
     size_t nl = rows_lengths(rw);
-    fprintf(fp, "run,metric,task,length,value,samples,nulls,delta\n");
+    fprintf(fp, "run,metric,task,length,value,samples,nulls,delta,lo,hi,interval,delta_lo,delta_hi,"
+                "delta_interval,delta_n\n");
     for (size_t i = 0; i < rw->n; i++) {
         const lcx_run *r = &rw->runs[i];
         for (size_t t = 0; t < rw->nt; t++)
@@ -427,9 +586,9 @@ static void print_csv(FILE *fp, const report_rows *rw)
         }
         lcx_report_csv_field(fp, r->name);
         if (r->effective >= 0)
-            fprintf(fp, ",effective_length,,,%zu,,,\n", r->lengths[r->effective]);
+            fprintf(fp, ",effective_length,,,%zu,,,,,,,,,,\n", r->lengths[r->effective]);
         else
-            fprintf(fp, ",effective_length,,,none,,,\n");
+            fprintf(fp, ",effective_length,,,none,,,,,,,,,,\n");
         for (int inc = 1; inc >= 0; inc--) {
             report_value v = wavg_value(rw, i, inc);
             lcx_report_csv_field(fp, r->name);
@@ -439,12 +598,12 @@ static void print_csv(FILE *fp, const report_rows *rw)
         const lcx_probe_sum *p = &r->probe;
         if (p->present) {
             lcx_report_csv_field(fp, r->name);
-            fprintf(fp, ",probe_first_token_share_pct,,,%.2f,,,\n", 100.0 * p->mean_sink_share);
+            fprintf(fp, ",probe_first_token_share_pct,,,%.2f,,,,,,,,,,\n", 100.0 * p->mean_sink_share);
             lcx_report_csv_field(fp, r->name);
-            fprintf(fp, ",probe_max_abs_hidden,,,%.2f,,,\n", p->max_hidden);
+            fprintf(fp, ",probe_max_abs_hidden,,,%.2f,,,,,,,,,,\n", p->max_hidden);
             if (p->gate_mean) {
                 lcx_report_csv_field(fp, r->name);
-                fprintf(fp, ",probe_gate_mean,,,%.4f,,,\n", p->mean_gate);
+                fprintf(fp, ",probe_gate_mean,,,%.4f,,,,,,,,,,\n", p->mean_gate);
             }
         }
     }
@@ -487,13 +646,68 @@ static json_t *probe_json(const lcx_probe_sum *p)
     return o;
 }
 
+/* A cell's samples: indices, scores (0..1) and input ids (16 hex digits). */
+static json_t *per_sample_json(const lcx_sample_set *s)
+{
+    json_t *o = json_object(), *idx = json_array(), *score = json_array(), *ids = json_array();
+    for (size_t i = 0; i < s->n; i++) {
+        char hex[17];
+        snprintf(hex, sizeof hex, "%016llx", (unsigned long long)s->input_id[i]);
+        json_array_append_new(idx, json_integer((json_int_t)s->index[i]));
+        json_array_append_new(score, s->score[i] == 0 || s->score[i] == 1
+                                         ? json_integer((json_int_t)s->score[i])
+                                         : json_real(s->score[i]));
+        json_array_append_new(ids, json_string(hex));
+    }
+    json_object_set_new(o, "ids_from", json_string(s->by_input ? "input" : "outputs"));
+    json_object_set_new(o, "index", idx);
+    json_object_set_new(o, "score", score);
+    json_object_set_new(o, "input_id", ids);
+    return o;
+}
+
+/* An interval as {"lo", "hi", "method", "n"}, or null. */
+static json_t *interval_json(const lcx_interval *v)
+{
+    if (!v->present)
+        return json_null();
+    json_t *o = json_object();
+    json_object_set_new(o, "lo", json_real(lcx_round2(v->lo)));
+    json_object_set_new(o, "hi", json_real(lcx_round2(v->hi)));
+    json_object_set_new(o, "method", json_string(v->method));
+    json_object_set_new(o, "n", json_integer((json_int_t)v->n));
+    return o;
+}
+
+static size_t task_pos(const report_rows *rw, const char *task)
+{
+    for (size_t t = 0; t < rw->nt; t++)
+        if (!strcmp(rw->tasks[t], task))
+            return t;
+    return (size_t)-2;
+}
+
 json_t *lcx_report_json(const lcx_run *runs, size_t n, double threshold)
 {
+    report_rows rw;
+    memset(&rw, 0, sizeof rw);
+    if (n)
+        rows_init(&rw, runs, n);
     json_t *root = json_object(), *list = json_array();
     json_object_set_new(root, "kind", json_string("lcx-report"));
     json_object_set_new(root, "version", json_integer(LCX_REPORT_VERSION));
     json_object_set_new(root, "threshold", json_real(threshold));
     json_object_set_new(root, "reference", n ? jstr(runs[0].name) : json_null());
+    json_t *iv = json_object();
+    json_object_set_new(iv, "level", json_real(LCX_STATS_LEVEL));
+    json_object_set_new(iv, "cell", json_string("wilson when every per-sample score is 0 or 1, else bootstrap"));
+    json_object_set_new(iv, "mean", json_string("bootstrap, resampling samples within each task"));
+    json_object_set_new(iv, "delta", json_string("paired-bootstrap over the samples both runs share"));
+    json_object_set_new(iv, "resamples", json_integer(LCX_STATS_RESAMPLES));
+    char seed[32];
+    snprintf(seed, sizeof seed, "0x%016llx", (unsigned long long)LCX_STATS_SEED);
+    json_object_set_new(iv, "seed", json_string(seed));
+    json_object_set_new(root, "intervals", iv);
     const lcx_run *ref = n ? &runs[0] : NULL;
     for (size_t i = 0; i < n; i++) {
         const lcx_run *r = &runs[i];
@@ -523,13 +737,23 @@ json_t *lcx_report_json(const lcx_run *runs, size_t n, double threshold)
                 json_object_set_new(jc, "score", json_real(lcx_cell_score(c)));
                 json_object_set_new(jc, "samples", json_integer((json_int_t)c->count));
                 json_object_set_new(jc, "nulls", json_integer((json_int_t)c->nulls));
+                size_t tp = task_pos(&rw, c->task);
+                long jp = lcx_run_length_index(ref, c->length);
+                lcx_interval none = {0};
+                lcx_interval cv = jp >= 0 ? ci_at(&rw, tp, i, (size_t)jp, 0) : none;
+                json_object_set_new(jc, "interval", interval_json(&cv));
                 if (i > 0) {
                     const lcx_cell *rc = lcx_run_cell(ref, c->task, c->length);
                     json_object_set_new(jc, "delta",
                                         rc ? json_real(lcx_score_delta(lcx_cell_score(c),
                                                                        lcx_cell_score(rc)))
                                            : json_null());
+                    lcx_interval dv = jp >= 0 && rc ? ci_at(&rw, tp, i, (size_t)jp, 1) : none;
+                    json_object_set_new(jc, "delta_interval", interval_json(&dv));
                 }
+                const lcx_sample_set *ss = lcx_run_samples(r, c->task, c->length);
+                if (ss)
+                    json_object_set_new(jc, "per_sample", per_sample_json(ss));
                 json_array_append_new(cells, jc);
             }
         }
@@ -543,6 +767,15 @@ json_t *lcx_report_json(const lcx_run *runs, size_t n, double threshold)
         json_object_set_new(o, "effective_length",
                             r->effective >= 0 ? json_integer((json_int_t)r->lengths[r->effective])
                                               : json_null());
+        json_t *mi = json_array();
+        for (size_t j = 0; j < r->n_lengths; j++) {
+            long jp = lcx_run_length_index(ref, r->lengths[j]);
+            lcx_interval v = {0};
+            if (jp >= 0)
+                v = ci_at(&rw, (size_t)-1, i, (size_t)jp, 0);
+            json_array_append_new(mi, interval_json(&v));
+        }
+        json_object_set_new(o, "mean_intervals", mi);
         json_object_set_new(o, "wavg_inc", json_real(r->wavg_inc));
         json_object_set_new(o, "wavg_dec", json_real(r->wavg_dec));
         if (i > 0) {
@@ -553,6 +786,15 @@ json_t *lcx_report_json(const lcx_run *runs, size_t n, double threshold)
                                                  : json_null());
             }
             json_object_set_new(o, "mean_deltas", md);
+            json_t *mdi = json_array();
+            for (size_t j = 0; j < r->n_lengths; j++) {
+                long jp = lcx_run_length_index(ref, r->lengths[j]);
+                lcx_interval v = {0};
+                if (jp >= 0)
+                    v = ci_at(&rw, (size_t)-1, i, (size_t)jp, 1);
+                json_array_append_new(mdi, interval_json(&v));
+            }
+            json_object_set_new(o, "mean_delta_intervals", mdi);
             json_object_set_new(o, "wavg_inc_delta", json_real(lcx_score_delta(r->wavg_inc, ref->wavg_inc)));
             json_object_set_new(o, "wavg_dec_delta", json_real(lcx_score_delta(r->wavg_dec, ref->wavg_dec)));
         }
@@ -561,6 +803,7 @@ json_t *lcx_report_json(const lcx_run *runs, size_t n, double threshold)
         json_array_append_new(list, o);
     }
     json_object_set_new(root, "runs", list);
+    rows_free(&rw);
     return root;
 }
 
@@ -569,25 +812,34 @@ json_t *lcx_report_json(const lcx_run *runs, size_t n, double threshold)
 void lcx_report_print(FILE *fp, const lcx_run *runs, size_t n, double threshold,
                       lcx_report_format fmt)
 {
+    lcx_report_print_with(fp, runs, n, threshold, fmt, 0);
+}
+
+void lcx_report_print_with(FILE *fp, const lcx_run *runs, size_t n, double threshold,
+                           lcx_report_format fmt, unsigned flags)
+{
     if (n == 0)
         return;
+    if (fmt == LCX_FMT_JSON) {
+        json_t *j = lcx_report_json(runs, n, threshold);
+        lcx_report_json_print(fp, j);
+        json_decref(j);
+        return;
+    }
     report_rows rw;
     rows_init(&rw, runs, n);
     switch (fmt) {
     case LCX_FMT_TABLE:
-        print_table(fp, &rw, threshold);
+        print_table(fp, &rw, threshold, flags);
         break;
     case LCX_FMT_MARKDOWN:
-        print_markdown(fp, &rw, threshold);
+        print_markdown(fp, &rw, threshold, flags);
         break;
     case LCX_FMT_CSV:
         print_csv(fp, &rw);
         break;
-    case LCX_FMT_JSON: {
-        json_t *j = lcx_report_json(runs, n, threshold);
-        lcx_report_json_print(fp, j);
-        json_decref(j);
+    case LCX_FMT_JSON:
         break;
     }
-    }
+    rows_free(&rw);
 }

@@ -341,6 +341,20 @@ static int score_record(json_t *rec, const char *path, size_t line, const char *
         c->errors++;
         return 0;
     }
+    double score;
+    int is_null;
+    int rc = lcx_score_record(rec, def->metric == METRIC_MATCH_PART, path, line, &score, &is_null, err);
+    if (rc)
+        return rc;
+    c->sum += score;
+    c->count++;
+    c->nulls += (size_t)is_null;
+    return 0;
+}
+
+int lcx_score_record(json_t *rec, int match_part, const char *path, size_t line, double *score,
+                     int *is_null, lcx_err *err)
+{
     json_t *pred = json_object_get(rec, "pred");
     if (!json_is_string(pred))
         return lcx_errf(err, LCX_EINPUT, "%s:%zu: missing string field 'pred'", path, line);
@@ -374,10 +388,10 @@ static int score_record(json_t *rec, const char *path, size_t line, const char *
         free(refs_len);
         return lcx_errf(err, LCX_ENOMEM, "%s: out of memory", path);
     }
-    size_t found = count_found(clean, refs, refs_len, n, def->metric == METRIC_MATCH_PART);
-    c->sum += def->metric == METRIC_MATCH_PART ? (found ? 1.0 : 0.0) : (double)found / (double)n;
-    c->count++;
-    c->nulls += clean[0] == '\0';
+    size_t found = count_found(clean, refs, refs_len, n, match_part);
+    *score = match_part ? (found ? 1.0 : 0.0) : (double)found / (double)n;
+    if (is_null)
+        *is_null = clean[0] == '\0';
     free(clean);
     free(refs);
     free(refs_len);

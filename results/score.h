@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "common/err.h"
 
 /* Clean a prediction as RULER does: strip, replace every character in
@@ -74,6 +76,14 @@ size_t lcx_table_nulls(const lcx_table *t, size_t length);
  * strings) and `pred` (string); the task comes from its `task` field or the
  * file name, the length from `max_length` or the parent directory name. */
 int lcx_score_path(const char *path, lcx_table *t, lcx_err *err);
+
+/* The score (0..1) of one prediction record (its `pred` against its
+ * `outputs`), as the table adds it: string_match_part when match_part, else
+ * string_match_all. *is_null (may be NULL): the cleaned prediction is
+ * empty. path and line name the record in messages. The record's `error`
+ * field is not looked at (a failed request is not scored at all). */
+int lcx_score_record(json_t *rec, int match_part, const char *path, size_t line, double *score,
+                     int *is_null, lcx_err *err);
 
 /* The records of one open .jsonl stream, as lcx_score_path reads a file;
  * path names it (task and length as above, and messages). */

@@ -68,6 +68,24 @@ TEST(tolerance_is_added_to_the_noise)
     CHECK_NEAR(c.drop, -20.0, 1e-9);
 }
 
+TEST(unpaired_p_value_matches_the_bound)
+{
+    /* For one cell, p < 1 - confidence exactly when 100 L > tolerance. */
+    lcx_check_cell c;
+    double tol[] = {0, 10, 15, 17};
+    for (size_t i = 0; i < 4; i++) {
+        lcx_check_eval(100, 500, 80, 500, tol[i], Z95, &c);
+        CHECK_INT(c.p < 0.05, c.lower > tol[i]);
+        CHECK_INT(c.regressed, c.p < 0.05);
+    }
+    /* L = 0 exactly when (p~b - p~c) = z SE: p = 0.05 there. With
+     * tolerance = 100 (p~b - p~c - z SE) the bound sits on it. */
+    lcx_check_eval(100, 500, 80, 500, 0, Z95, &c);
+    double at = c.lower;
+    lcx_check_eval(100, 500, 80, 500, at, Z95, &c);
+    CHECK_NEAR(c.p, 0.05, 1e-9);
+}
+
 TEST(zero_and_full_cells_have_width)
 {
     /* 0% vs 0% at n = 5: p~ = 1/7 each, SE = sqrt(2 * (1/7)(6/7) / 7) = 0.1870439;
@@ -116,11 +134,33 @@ TEST(runs_pass_and_fail)
         CHECK_NEAR(worst->drop, 50.0, 1e-9);
         CHECK_NEAR(worst->lower, 100.0 * (1.0 / 3.0 - Z95 * sqrt(4.0 / 54.0)), 1e-9);
     }
+    /* The fixtures hold the same samples: every cell is paired, McNemar;
+     * niah_single_1 @ 4096 lost samples 0 and 3 of 4 (p = 2 * 1/4 = 0.5). */
+    CHECK_INT(res.n_paired, 6);
+    if (worst) {
+        CHECK_INT(worst->test, LCX_CHECK_MCNEMAR);
+        CHECK_INT(worst->lost, 2);
+        CHECK_INT(worst->won, 0);
+        CHECK_NEAR(worst->p, 0.5, 1e-12);
+        CHECK_INT(worst->lost_idx[0], 0);
+        CHECK_INT(worst->lost_idx[1], 3); /* base misses 0 and 3, gated has them */
+    }
     lcx_check_result_free(&res);
-    /* At 50% confidence (z = 0) a 50-point drop over 4 samples fails:
-     * L = 1/3 > 0. */
-    CHECK_INT(lcx_check_runs(&gated, &base, 0, 0.5, &res, &err), 0);
-    CHECK(res.n_regressed > 0);
+    /* Unpaired at 50% confidence (z = 0): L = 1/3 > 0 for the 50-point
+     * drops; each cell alone would fail, but Holm over six cells (smallest
+     * p 0.0952 * 6 = 0.571) passes them all, and Benjamini-Hochberg (step
+     * up: 0.276 * 6/5 = 0.331 for the five smallest) fails five. */
+    lcx_check_opts o = {0, 0.5, LCX_STATS_HOLM, 1};
+    CHECK_INT(lcx_check_runs_opts(&gated, &base, &o, &res, &err), 0);
+    CHECK_INT(res.n_paired, 0);
+    CHECK_INT(res.n_regressed, 0);
+    for (size_t i = 0; i < res.n; i++)
+        if (res.cells[i].drop == 50.0)
+            CHECK(res.cells[i].lower > 0 && res.cells[i].p < 0.5);
+    lcx_check_result_free(&res);
+    o.correction = LCX_STATS_BH;
+    CHECK_INT(lcx_check_runs_opts(&gated, &base, &o, &res, &err), 0);
+    CHECK_INT(res.n_regressed, 5);
     lcx_check_result_free(&res);
     lcx_run_free(&base);
     lcx_run_free(&gated);
@@ -132,6 +172,7 @@ int main(void)
     RUN(small_n_drop_is_noise);
     RUN(large_n_drop_regresses);
     RUN(tolerance_is_added_to_the_noise);
+    RUN(unpaired_p_value_matches_the_bound);
     RUN(zero_and_full_cells_have_width);
     RUN(runs_pass_and_fail);
     return check_summary();

@@ -19,7 +19,18 @@ has "niah_single_1      base            100.00            75.00            25.00
 has "                   gated   100.00 (+0.00)  100.00 (+25.00)   75.00 (+50.00)" "$tmp/t"
 has "qa_1               base             75.00            50.00             0.00" "$tmp/t"
 has "mean               base             87.50            62.50            12.50" "$tmp/t"
-has "                   gated  100.00 (+12.50)   87.50 (+25.00)   62.50 (+50.00)" "$tmp/t"
+# the 50-point rise of the mean at 4096 is the one delta whose paired
+# interval excludes 0 (both tasks gained 2 of 4 samples; none lost)
+has "                   gated  100.00 (+12.50)   87.50 (+25.00)  62.50 (+50.00*)" "$tmp/t"
+has "95% intervals: Wilson for a cell scored 0/1 per sample; bootstrap over samples for other" "$tmp/t"
+has "mean               base      1024    87.50 [62.50, 100.00]" "$tmp/t"
+has "                   gated     1024   100.00 [100.00, 100.00]      +12.50 [0.00, 37.50]           8" "$tmp/t"
+has "                             4096    62.50 [25.00, 87.50]       +50.00* [12.50, 87.50]          8" "$tmp/t"
+grep -q "^qa_1  *base  *1024" "$tmp/t" && fail "cell intervals without --intervals"
+# --intervals: every cell's (qa_1 at 4096 in gated: 2 of 4, Wilson 15.00-85.00)
+$LCX report $F/base $F/gated --intervals >"$tmp/ti" || fail "report --intervals"
+has "qa_1               base      1024    75.00 [30.06, 95.44]" "$tmp/ti"
+has "                             4096    50.00 [15.00, 85.00]        +50.00 [0.00, 100.00]          4" "$tmp/ti"
 has "nulls              base               0/8              0/8              1/8" "$tmp/t"
 has "base   1024                   41.67            66.67" "$tmp/t"
 has "gated  2048                   77.08 (+35.41)   89.58 (+22.91)" "$tmp/t"
@@ -45,17 +56,18 @@ $LCX report $F/base $F/gated --format markdown >"$tmp/md" || fail "report markdo
 has "| task | run | 1024 | 2048 | 4096 |" "$tmp/md"
 has "|  | gated | 100.00 (+25.00) | 75.00 (+25.00) | 50.00 (+50.00) |" "$tmp/md"
 has "| gated | 2048 | 77.08 (+35.41) | 89.58 (+22.91) |" "$tmp/md"
+has "| **mean** | gated | 4096 | 62.50 | [25.00, 87.50] | +50.00\\* | [12.50, 87.50] | 8 |" "$tmp/md"
 has "| gated | 2 | 10.00% | 20.00 | 0.300 | models/tiny-gated |" "$tmp/md"
 
 # ---- csv ----
 $LCX report $F/base $F/gated --format csv >"$tmp/csv" || fail "report csv"
-[ "$(head -n 1 "$tmp/csv")" = "run,metric,task,length,value,samples,nulls,delta" ] || fail "csv header"
-has "gated,score,niah_single_1,4096,75.00,4,0,50.00" "$tmp/csv"
-has "base,score,qa_1,4096,0.00,4,1," "$tmp/csv"
-has "base,mean,,4096,12.50,8,1," "$tmp/csv"
-has "gated,wavg_inc,,,77.08,,,35.41" "$tmp/csv"
-has "base,effective_length,,,1024,,," "$tmp/csv"
-has "gated,probe_gate_mean,,,0.3000,,," "$tmp/csv"
+[ "$(head -n 1 "$tmp/csv")" = "run,metric,task,length,value,samples,nulls,delta,lo,hi,interval,delta_lo,delta_hi,delta_interval,delta_n" ] || fail "csv header"
+has "gated,score,niah_single_1,4096,75.00,4,0,50.00,30.06,95.44,wilson,0.00,100.00,paired-bootstrap,4" "$tmp/csv"
+has "base,score,qa_1,4096,0.00,4,1,,0.00,48.99,wilson,,,," "$tmp/csv"
+has "base,mean,,4096,12.50,8,1,,0.00,37.50,bootstrap,,,," "$tmp/csv"
+has "gated,wavg_inc,,,77.08,,,35.41,,,,,,," "$tmp/csv"
+has "base,effective_length,,,1024,,,,,,,,,," "$tmp/csv"
+has "gated,probe_gate_mean,,,0.3000,,,,,,,,,," "$tmp/csv"
 
 # ---- json ----
 $LCX report $F/base $F/gated --format json >"$tmp/j" || fail "report json"
@@ -64,9 +76,14 @@ has '"version": 1' "$tmp/j"
 has '"effective_length": 2048' "$tmp/j"
 has '"wavg_inc_delta": 35.41' "$tmp/j"
 has '"first_token_share": 0.1' "$tmp/j"
+has '"resamples": 2000' "$tmp/j"
+has '"method": "wilson"' "$tmp/j"
+has '"method": "paired-bootstrap"' "$tmp/j"
+has '"mean_delta_intervals": [' "$tmp/j"
+has '"ids_from": "outputs"' "$tmp/j"
 # a report JSON is accepted as a run list too
 $LCX report "$tmp/j" >"$tmp/t3" || fail "report of a report JSON"
-has "                   gated  100.00 (+12.50)   87.50 (+25.00)   62.50 (+50.00)" "$tmp/t3"
+has "                   gated  100.00 (+12.50)   87.50 (+25.00)  62.50 (+50.00*)" "$tmp/t3"
 
 # ---- sweep grid ----
 $LCX report $F/sweep >"$tmp/s" || fail "report sweep"
@@ -82,6 +99,9 @@ for f in scores probe sweep; do
     grep -q "</svg>" "$tmp/plots/$f.svg" || fail "$f.svg is not whole"
 done
 grep -qF "gated" "$tmp/plots/scores.svg" || fail "scores.svg lacks the run names"
+# error bars: the means' intervals (gated at 4096: 25-87.5)
+grep -qF 'class="err s1" data-x="4096" data-lo="25" data-hi="87.5"' "$tmp/plots/scores.svg" ||
+    fail "scores.svg lacks the error bars"
 # no probe.svg unless every run has probe.json
 mkdir -p "$tmp/noprobe" && cp -r $F/gated "$tmp/noprobe/gated" && rm "$tmp/noprobe/gated/probe.json"
 $LCX report $F/base "$tmp/noprobe/gated" --plot "$tmp/plots2" >/dev/null 2>&1 || fail "plot without probe"
@@ -89,18 +109,28 @@ $LCX report $F/base "$tmp/noprobe/gated" --plot "$tmp/plots2" >/dev/null 2>&1 ||
 [ -e "$tmp/plots2/probe.svg" ] && fail "probe.svg without probes"
 
 # ---- lcx check ----
+# The fixture runs hold the same samples (same indices and answers; the
+# records carry no input), so every cell is paired: exact McNemar.
 $LCX report $F/base --format json >"$tmp/base.json" || fail "baseline json"
 $LCX check $F/gated --baseline "$tmp/base.json" >"$tmp/c" 2>&1 || fail "check gated against base"
 has "OK: gated against base: 6 cells" "$tmp/c"
-[ "$(wc -l <"$tmp/c")" = 1 ] || fail "OK is not one line"
-# base against gated: drops up to 50 points at 4 samples are noise
+has "qa_1                   4096  mcnemar         4      0.00     50.00   -50.00     0     2       0.5         1  ok" "$tmp/c"
+has "paired: 6 of 6 cells, samples matched by index and a SHA-256 of their answers (the records carry no input)" "$tmp/c"
+# base against gated: 2 of 4 samples lost in a cell is p = 0.5, noise
 $LCX check $F/base --baseline $F/gated >"$tmp/c" 2>&1 || fail "check base against gated (n=4)"
-has "closest: qa_1 @ 4096 dropped 50.00, allowed 58.54" "$tmp/c"
-# ... but not at 50% confidence (no noise allowance)
-$LCX check $F/base --baseline $F/gated --confidence 0.5 >"$tmp/c" 2>&1
-[ $? = 1 ] || fail "check at 50% confidence should fail"
+has "qa_1                   4096  mcnemar         4     50.00      0.00    50.00     2     0       0.5         1  ok" "$tmp/c"
+# unpaired, the same: the Agresti-Caffo bound allows 58.54 points at n = 4
+$LCX check $F/base --baseline $F/gated --unpaired >"$tmp/c" 2>&1 || fail "check base against gated, unpaired"
+has "qa_1                   4096  unpaired      4/4     50.00      0.00    50.00     -     -    0.0952     0.571  ok" "$tmp/c"
+# ... but at 50% confidence with Benjamini-Hochberg the drops fail
+# (BH is step-up: every p <= 0.276 of six cells is adjusted to 0.331 < 0.5)
+$LCX check $F/base --baseline $F/gated --unpaired --confidence 0.5 --correction bh >"$tmp/c" 2>&1
+[ $? = 1 ] || { cat "$tmp/c"; fail "check at 50% confidence should fail"; }
+has "REGRESSED: base against gated: 5 of 6 cells" "$tmp/c"
+has "qa_1 @ 4096: dropped 50.00, allowed 16.67 on its own (unpaired: --unpaired)" "$tmp/c"
 
-# Large runs: 200 samples, 100 -> 80 regresses (bound 15.08 points).
+# Large runs: 200 samples, 100 -> 80 regresses (unpaired bound 15.08 points;
+# paired, 40 samples lost and none won).
 mkrun() { # DIR SAMPLES HITS: niah_single_1 at 1024, HITS of SAMPLES right
     mkdir -p "$1/pred/1024"
     printf '{"config": {"tasks": ["niah_single_1"], "lengths": [1024], "samples": %s, "backend": {"kind": "local", "model": "m"}}}\n' "$2" >"$1/run.json"
@@ -111,13 +141,20 @@ mkrun "$tmp/big_cur" 200 160
 mkrun "$tmp/small_base" 5 5
 mkrun "$tmp/small_cur" 5 4
 $LCX check "$tmp/small_cur" --baseline "$tmp/small_base" >"$tmp/c" 2>&1 || fail "5 samples 100 -> 80 should pass"
+$LCX check "$tmp/small_cur" --baseline "$tmp/small_base" --unpaired >"$tmp/c" 2>&1 || fail "5 samples 100 -> 80 should pass unpaired"
 $LCX check "$tmp/big_cur" --baseline "$tmp/big_base" >"$tmp/c" 2>"$tmp/ce"
 [ $? = 1 ] || { cat "$tmp/c" "$tmp/ce"; fail "200 samples 100 -> 80 should fail"; }
 has "REGRESSED: big_cur against big_base: 1 of 1 cells" "$tmp/c"
-has "niah_single_1          1024   100.00 (200)    80.00 (200)    20.00          4.92" "$tmp/c"
-$LCX check "$tmp/big_cur" --baseline "$tmp/big_base" --tolerance 16 >/dev/null || fail "tolerance 16 (bound 15.08)"
-$LCX check "$tmp/big_cur" --baseline "$tmp/big_base" --tolerance 15 >/dev/null
+has "niah_single_1 @ 1024: lost 40 samples (lower than in the baseline): 160 161 162" "$tmp/c"
+$LCX check "$tmp/big_cur" --baseline "$tmp/big_base" --unpaired >"$tmp/c" 2>"$tmp/ce"
+[ $? = 1 ] || { cat "$tmp/c" "$tmp/ce"; fail "200 samples 100 -> 80 should fail unpaired"; }
+has "niah_single_1 @ 1024: dropped 20.00, allowed 4.92 on its own (unpaired: --unpaired)" "$tmp/c"
+$LCX check "$tmp/big_cur" --baseline "$tmp/big_base" --unpaired --tolerance 16 >/dev/null || fail "tolerance 16 (bound 15.08)"
+$LCX check "$tmp/big_cur" --baseline "$tmp/big_base" --unpaired --tolerance 15 >/dev/null
 [ $? = 1 ] || fail "tolerance 15 (bound 15.08) should fail"
+# paired, the tolerance is a floor on the observed drop
+$LCX check "$tmp/big_cur" --baseline "$tmp/big_base" --tolerance 19 >/dev/null
+[ $? = 1 ] || fail "paired, tolerance 19 should fail a 20-point drop"
 $LCX check "$tmp/big_cur" --baseline "$tmp/big_base" --tolerance 20 >/dev/null || fail "exactly at tolerance"
 # a report JSON as the current run
 $LCX report "$tmp/big_cur" --format json >"$tmp/cur.json"

@@ -359,6 +359,39 @@ TEST(training_plot_uses_the_shared_writer)
     free(svg);
 }
 
+TEST(score_error_bars)
+{
+    /* bars under the markers, ends clamped to the axis; NAN: no bar */
+    const double x[] = {1024, 2048, 4096}, y[] = {80, 50, 10};
+    const double lo[] = {60, NAN, -5}, hi[] = {95, 70, 30};
+    const lcx_plot_series s[] = {{"a", 3, x, y}};
+    const lcx_plot_bars bars[] = {{lo, hi}};
+    char *svg = NULL;
+    lcx_err err = {0};
+    CHECK_INT(lcx_plot_scores_bars_svg_str("t", s, bars, 1, 0, &svg, &err), 0);
+    if (!svg)
+        return;
+    CHECK(strstr(svg, "class=\"err s0\" data-x=\"1024\" data-lo=\"60\" data-hi=\"95\"") != NULL);
+    CHECK(strstr(svg, "data-x=\"2048\" data-lo") == NULL);
+    CHECK(strstr(svg, "class=\"err s0\" data-x=\"4096\" data-lo=\"-5\" data-hi=\"30\"") != NULL);
+    /* the bar comes before (under) the point's marker */
+    CHECK(strstr(svg, "class=\"err s0\"") < strstr(svg, "class=\"pt s0\""));
+    free(svg);
+    /* without bars: none */
+    CHECK_INT(lcx_plot_scores_bars_svg_str("t", s, NULL, 1, 0, &svg, &err), 0);
+    CHECK(svg && strstr(svg, "class=\"err") == NULL);
+    free(svg);
+    /* lo > hi, an infinite end, one end missing: refused */
+    const double bad_lo[] = {96, 0, 0}, inf_hi[] = {INFINITY, 1, 1};
+    const lcx_plot_bars b1[] = {{bad_lo, hi}}, b2[] = {{lo, inf_hi}}, b3[] = {{lo, NULL}};
+    svg = NULL;
+    CHECK_INT(lcx_plot_scores_bars_svg_str("t", s, b1, 1, 0, &svg, &err), LCX_EINPUT);
+    CHECK(strstr(err.msg, "error bar 96..95 at point 0") != NULL);
+    CHECK_INT(lcx_plot_scores_bars_svg_str("t", s, b2, 1, 0, &svg, &err), LCX_EINPUT);
+    CHECK_INT(lcx_plot_scores_bars_svg_str("t", s, b3, 1, 0, &svg, &err), LCX_EINPUT);
+    CHECK(svg == NULL);
+}
+
 int main(void)
 {
     RUN(escapes_text);
@@ -370,5 +403,6 @@ int main(void)
     RUN(probe_panels_and_no_gate);
     RUN(bad_input_errors_and_leaves_no_file);
     RUN(training_plot_uses_the_shared_writer);
+    RUN(score_error_bars);
     return check_summary();
 }

@@ -408,6 +408,99 @@ TEST(repeated_lengths_refused)
     }
 }
 
+TEST(intervals_of_the_fixtures)
+{
+    /* base and gated hold the same 4 samples per cell (same answers). */
+    lcx_run runs[2];
+    lcx_err err = {0};
+    CHECK_INT(lcx_run_load(FIX "/base", 85.6, &runs[0], &err), 0);
+    CHECK_INT(lcx_run_load(FIX "/gated", 85.6, &runs[1], &err), 0);
+    if (err.code)
+        return;
+    const lcx_sample_set *s = lcx_run_samples(&runs[0], "niah_single_1", 4096);
+    CHECK(s != NULL);
+    if (s) {
+        CHECK_INT(s->n, 4);
+        CHECK_INT(s->by_input, 0);
+        CHECK_INT(lcx_sample_set_binary(s), 1);
+        CHECK_NEAR(s->score[1], 1.0, 0); /* base has only sample 1 right at 4096 */
+        CHECK_NEAR(s->score[0] + s->score[2] + s->score[3], 0.0, 0);
+    }
+    const char *tasks[] = {"niah_single_1", "qa_1"};
+    lcx_report_ci ci;
+    CHECK_INT(lcx_report_ci_compute(runs, 2, tasks, 2, &ci, &err), 0);
+    if (err.code)
+        return;
+    /* base niah_single_1 @ 4096: 1 of 4, Wilson 0.0456-0.6994 (centre
+     * (0.25 + z^2/8) / (1 + z^2/4) = 0.3722, half-width 0.3269) */
+    const lcx_interval *c = &ci.cell[(0 * 2 + 0) * 3 + 2];
+    CHECK(c->present);
+    CHECK_STR(c->method, "wilson");
+    CHECK_NEAR(c->lo, 4.56, 0.005);
+    CHECK_NEAR(c->hi, 69.94, 0.005);
+    CHECK_INT(c->n, 4);
+    /* gated niah_single_1 @ 1024 against base: both 4 of 4, all
+     * differences 0: the delta's interval is [0, 0] */
+    const lcx_interval *d = &ci.cell_delta[(1 * 2 + 0) * 3 + 0];
+    CHECK(d->present);
+    CHECK_STR(d->method, "paired-bootstrap");
+    CHECK_NEAR(d->lo, 0, 0);
+    CHECK_NEAR(d->hi, 0, 0);
+    CHECK(!lcx_interval_excludes_zero(d));
+    /* the reference has no deltas */
+    CHECK(!ci.cell_delta[(0 * 2 + 0) * 3 + 0].present);
+    /* mean delta at 4096: 4 samples gained over 8 (2 per task), none lost:
+     * a resample with no gain in either task has probability (1/2)^8 <
+     * 2.5%, so the interval excludes 0 */
+    const lcx_interval *md = &ci.mean_delta[1 * 3 + 2];
+    CHECK(md->present);
+    CHECK_INT(md->n, 8);
+    CHECK(lcx_interval_excludes_zero(md));
+    CHECK(md->lo > 0 && md->hi <= 100);
+    /* the same figures every time */
+    lcx_report_ci again;
+    CHECK_INT(lcx_report_ci_compute(runs, 2, tasks, 2, &again, &err), 0);
+    CHECK(again.mean_delta[1 * 3 + 2].lo == md->lo && again.mean[1 * 3 + 1].hi == ci.mean[1 * 3 + 1].hi);
+    lcx_report_ci_free(&again);
+    lcx_report_ci_free(&ci);
+
+    /* per_sample survives the report JSON: indices, scores, ids */
+    lcx_run_default_names(runs, 2);
+    json_t *j = lcx_report_json(runs, 2, 85.6);
+    char *text = json_dumps(j, 0);
+    json_decref(j);
+    lcx_run *back = NULL;
+    size_t nb = 0;
+    CHECK_INT(lcx_report_parse(text, strlen(text), "mem.json", 85.6, &back, &nb, &err), 0);
+    free(text);
+    if (back && nb == 2) {
+        const lcx_sample_set *a = lcx_run_samples(&runs[1], "qa_1", 2048),
+                             *b = lcx_run_samples(&back[1], "qa_1", 2048);
+        CHECK(a && b);
+        if (a && b) {
+            CHECK_INT(b->n, a->n);
+            for (size_t i = 0; i < a->n && i < b->n; i++) {
+                CHECK_INT(b->index[i], a->index[i]);
+                CHECK(b->score[i] == a->score[i]);
+                CHECK(b->input_id[i] == a->input_id[i]);
+            }
+        }
+    }
+    for (size_t i = 0; i < nb; i++)
+        lcx_run_free(&back[i]);
+    free(back);
+    /* a broken per_sample is refused naming the field */
+    const char *bad = "{\"kind\": \"lcx-report\", \"version\": 1, \"runs\": [{\"name\": \"x\", "
+                      "\"lengths\": [1024], \"cells\": [{\"task\": \"qa_1\", \"length\": 1024, "
+                      "\"score\": 50, \"samples\": 2, \"per_sample\": {\"ids_from\": \"input\", "
+                      "\"index\": [1, 0], \"score\": [1, 0], \"input_id\": [\"0000000000000001\", "
+                      "\"0000000000000002\"]}}]}]}";
+    CHECK_INT(lcx_report_parse(bad, strlen(bad), "bad.json", 85.6, &back, &nb, &err), LCX_EINPUT);
+    CHECK(strstr(err.msg, "runs[0].cells[0].per_sample") != NULL);
+    lcx_run_free(&runs[0]);
+    lcx_run_free(&runs[1]);
+}
+
 int main(void)
 {
     RUN(effective_length_strictly_exceeds);
@@ -424,5 +517,6 @@ int main(void)
     RUN(sweep_grid_marks_best_and_incomplete);
     RUN(long_utf8_name_reads_back);
     RUN(repeated_lengths_refused);
+    RUN(intervals_of_the_fixtures);
     return check_summary();
 }
