@@ -101,7 +101,7 @@ int lcx_cmd_check(int argc, char **argv)
         const lcx_run *r = k ? &cur : &base;
         if (r->deterministic == 0)
             fprintf(stderr, "lcx check: warning: %s (%s) says its backend is not deterministic "
-                            "(config.backend.deterministic false): its scores vary from run to "
+                            "(runtime.deterministic false): its scores vary from run to "
                             "run on their own\n", r->name, r->path);
     }
     lcx_check_opts opts = {tolerance, confidence, (lcx_stats_correction)correction, unpaired};

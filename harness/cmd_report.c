@@ -190,7 +190,7 @@ int lcx_cmd_report(int argc, char **argv)
     for (size_t i = 0; !rc && i < n; i++)
         if (runs[i].deterministic == 0)
             fprintf(stderr, "lcx report: warning: %s (%s) says its backend is not deterministic "
-                            "(config.backend.deterministic false): its scores vary from run to "
+                            "(runtime.deterministic false): its scores vary from run to "
                             "run on their own\n", runs[i].name, runs[i].path);
     if (!rc)
         lcx_report_print_with(stdout, runs, n, threshold, (lcx_report_format)fmt, flags);

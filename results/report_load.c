@@ -290,11 +290,10 @@ static int run_json_fields(json_t *root, const char *path, lcx_run *r, lcx_err *
     }
     if (!r->orig_ctx && json_is_integer(mpe) && json_integer_value(mpe) > 0)
         r->orig_ctx = (size_t)json_integer_value(mpe);
-    /* Whether the backend gives the same answer to the same prompt (a field
-     * newer runs record; absent: unknown). */
-    json_t *det = json_object_get(b, "deterministic");
-    if (!json_is_boolean(det))
-        det = json_object_get(config, "deterministic");
+    /* Whether the backend gives the same answer to the same prompt
+     * (runtime.deterministic, learnt while running; null or absent:
+     * unknown). */
+    json_t *det = json_object_get(json_object_get(root, "runtime"), "deterministic");
     if (json_is_boolean(det))
         r->deterministic = json_is_true(det);
 done:

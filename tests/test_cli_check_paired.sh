@@ -20,8 +20,8 @@ has() { grep -qF -- "$1" "$2" || { cat "$2"; fail "'$1' not in $2"; }; }
 mkrun() {
     mkdir -p "$1/pred/1024"
     det=""
-    [ -n "${4:-}" ] && det=", \"deterministic\": $4"
-    printf '{"config": {"tasks": ["niah_single_1"], "lengths": [1024], "samples": %s, "seed": 42, "backend": {"kind": "local", "model": "m"%s}}}\n' "$2" "$det" >"$1/run.json"
+    [ -n "${4:-}" ] && det=", \"runtime\": {\"deterministic\": $4}"
+    printf '{"config": {"tasks": ["niah_single_1"], "lengths": [1024], "samples": %s, "seed": 42, "backend": {"kind": "local", "model": "m"}}%s}\n' "$2" "$det" >"$1/run.json"
     awk -v n="$2" "BEGIN { for (i = 0; i < n; i++) printf \"{\\\"index\\\":%d,\\\"task\\\":\\\"niah_single_1\\\",\\\"input\\\":\\\"haystack %d\\\",\\\"answer_prefix\\\":\\\"\\\",\\\"outputs\\\":[\\\"%d\\\"],\\\"pred\\\":\\\"%s\\\"}\\n\", i, i, 1000000 + i, (($3) ? 1000000 + i : \"none\") }" >"$1/pred/1024/niah_single_1.jsonl"
 }
 
