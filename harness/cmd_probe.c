@@ -290,7 +290,7 @@ static void print_header(int gated, double eps)
 
 /* The probe at one length: its prompts, one session, the figures of each
  * prompt and their summary. *out is the length's JSON object. */
-static int probe_length(const lcx_model *m, const probe_opts *o, size_t length,
+static int probe_length(const lcx_model *m, const probe_opts *o, size_t length, int first,
                         const prompt_set *ps, json_t **out, lcx_err *err)
 {
     const lcx_config *c = lcx_model_config(m);
@@ -323,6 +323,10 @@ static int probe_length(const lcx_model *m, const probe_opts *o, size_t length,
                                       sizeof mem_line, err)))
         return rc;
     lcx_rope_info_format(&ri, line, sizeof line);
+    if (first) /* after the checks: an error stays one line */
+        fprintf(stderr, "model %s: %s, %d layers, %d heads, gate %s, weights %s, compute F32\n",
+                o->model, c->arch_name, c->n_layers, c->n_heads, lcx_gate_name(c->gate),
+                lcx_model_weight_dtype(m));
     fprintf(stderr, "probe %zu: %s\n%s\n", length, line, mem_line);
     lcx_session_opts so = {.chunk = (int)o->chunk, .rope = &rope, .kv_dtype = o->engine.kv_dtype};
     if ((rc = lcx_session_new_opts(m, (int)max_n, &so, &s, err)))
@@ -443,9 +447,6 @@ static int run_probe(const probe_opts *o, lcx_err *err)
     if ((rc = lcx_model_load(o->model, &m, err)))
         goto out;
     const lcx_config *c = lcx_model_config(m);
-    fprintf(stderr, "model %s: %s, %d layers, %d heads, gate %s, weights %s, compute F32\n",
-            o->model, c->arch_name, c->n_layers, c->n_heads, lcx_gate_name(c->gate),
-            lcx_model_weight_dtype(m));
     size_t n_lengths = o->length ? o->n_lengths : 1;
     for (size_t k = 0; k < n_lengths; k++) {
         size_t length;
@@ -464,7 +465,7 @@ static int run_probe(const probe_opts *o, lcx_err *err)
         }
         json_t *jo = NULL;
         if (!rc)
-            rc = probe_length(m, o, length, &ps, &jo, err);
+            rc = probe_length(m, o, length, k == 0, &ps, &jo, err);
         prompt_set_free(&ps);
         if (rc)
             goto out;
