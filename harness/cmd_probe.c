@@ -118,7 +118,7 @@ static int parse_opts(int argc, char **argv, probe_opts *o, lcx_err *err)
     o->task = "niah_single_2";
     o->tmpl = "base";
     o->samples = 1;
-    o->sink_eps = 0.3;
+    o->sink_eps = LCX_PROBE_SINK_EPS;
     const char *chunk = NULL, *seed = NULL, *samples = NULL, *eps = NULL;
     for (int i = 1; i < argc; i++) {
         int rc = lcx_rope_opts_parse(&o->rope, argc, argv, &i, err);
@@ -376,7 +376,6 @@ static int probe_length(const lcx_model *m, const probe_opts *o, size_t length, 
     json_object_set_new(jo, "tokens", json_integer((json_int_t)((sum_n + ps->n / 2) / ps->n)));
     json_object_set_new(jo, "tokens_min", json_integer((json_int_t)min_n));
     json_object_set_new(jo, "tokens_max", json_integer((json_int_t)max_n));
-    json_object_set_new(jo, "seconds", json_real(secs));
     json_object_update(jo, summary);
     *out = jo;
 done:

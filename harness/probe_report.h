@@ -1,9 +1,9 @@
 /* probe_report.h: the figures of the attention-sink probe (engine/model.h,
  * lcx_probe) as `lcx probe` prints and writes them and `lcx serve`'s
  * POST /v1/probe answers them: per layer the first-token share (mean over
- * heads and the counted query positions), max |hidden|, and for gated
- * models the mean gate score and the fraction of scores < 0.1; and their
- * means over the layers. */
+ * heads and the counted query positions), Gu et al.'s sink metric,
+ * attention entropy, max |hidden|, and for gated models the mean gate score
+ * and the fraction of scores < 0.1; and their means over the layers. */
 #ifndef LCX_PROBE_REPORT_H
 #define LCX_PROBE_REPORT_H
 
@@ -11,8 +11,14 @@
 
 #include "engine/model.h"
 
-/* {"layers": [{"layer", "sink_share", "max_abs_hidden"[, "gate_mean",
- * "gate_lt_0_1"]}...], "mean": {...}}. New reference. */
+/* The default epsilon of Gu et al.'s sink metric (theirs). */
+#define LCX_PROBE_SINK_EPS 0.3
+
+/* One prompt's figures as lcx_probe_summary gives them for one prompt
+ * (each interval is the point), epsilon LCX_PROBE_SINK_EPS:
+ * {"layers": [{"layer", "sink_share", "gu_sink", "entropy", "entropy_norm",
+ * "max_abs_hidden"[, "gate_mean", "gate_lt_0_1"], and each with "_ci"}...],
+ * "mean": {...}}. New reference, NULL when out of memory. */
 json_t *lcx_probe_report(const lcx_config *c, const lcx_probe *p);
 
 /* ---- lcx probe over many prompts ----
