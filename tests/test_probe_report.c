@@ -8,7 +8,9 @@
  *   - a whole forward pass through a model whose queries are all zero
  *     (tests/reference/models/llama_f32 with q_proj zeroed): every score is
  *     0, so query i attends uniformly to keys 0..i, its weight on key 0 is
- *     1/(i+1) and its entropy ln(i+1), whatever the keys. */
+ *     1/(i+1) and its entropy ln(i+1), whatever the keys;
+ *   - layer 0 of llama_f32 recomputed here in double from its weights, the
+ *     entropy and first-token weights of the engine's probe against it. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -245,6 +247,130 @@ TEST(engine_probe_of_uniform_attention)
     rmdir(dir);
 }
 
+/* Layer 0 of llama_f32 computed here from its weights, in double, from the
+ * definition (docs/model.md, "The forward pass" and "RoPE"): the input is
+ * the token embeddings, so its queries and keys need no earlier layer.
+ * Per head: the entropy of each query's softmax, averaged over positions
+ * >= from, and the weight on key 0 summed over every position. */
+static int layer0_reference(const int32_t *ids, int T, int from, double *entropy,
+                            double head_first[4])
+{
+    enum { D = 64, H = 4, KV = 2, HD = 16 };
+    lcx_err err = {0};
+    lcx_st_file f;
+    if (lcx_st_open(SRC_MODEL "/model.safetensors", &f, &err))
+        return -1;
+    const char *names[4] = {"model.embed_tokens.weight", "model.layers.0.input_layernorm.weight",
+                            "model.layers.0.self_attn.q_proj.weight",
+                            "model.layers.0.self_attn.k_proj.weight"};
+    const float *w[4];
+    for (int i = 0; i < 4; i++) {
+        const lcx_st_tensor *t = lcx_st_find(&f, names[i]);
+        if (!t || t->dtype != LCX_DT_F32) {
+            lcx_st_close(&f);
+            return -1;
+        }
+        w[i] = (const float *)(f.data + t->begin);
+    }
+    static double q[64][H][HD], k[64][KV][HD];
+    for (int t = 0; t < T; t++) {
+        double x[D], ss = 0;
+        for (int i = 0; i < D; i++) {
+            x[i] = w[0][(size_t)ids[t] * D + i];
+            ss += x[i] * x[i];
+        }
+        double r = 1 / sqrt(ss / D + 1e-5);
+        for (int i = 0; i < D; i++)
+            x[i] *= r * w[1][i];
+        for (int o = 0; o < H * HD; o++) {
+            double a = 0;
+            for (int i = 0; i < D; i++)
+                a += w[2][(size_t)o * D + i] * x[i];
+            q[t][o / HD][o % HD] = a;
+        }
+        for (int o = 0; o < KV * HD; o++) {
+            double a = 0;
+            for (int i = 0; i < D; i++)
+                a += w[3][(size_t)o * D + i] * x[i];
+            k[t][o / HD][o % HD] = a;
+        }
+        /* RoPE: dimension i with i + HD/2, angle t * 10000^(-2i/HD) */
+        for (int i = 0; i < HD / 2; i++) {
+            double ang = t * pow(10000.0, -2.0 * i / HD), c = cos(ang), sn = sin(ang);
+            for (int h = 0; h < H + KV; h++) {
+                double *v = h < H ? q[t][h] : k[t][h - H];
+                double a = v[i], b = v[i + HD / 2];
+                v[i] = a * c - b * sn;
+                v[i + HD / 2] = b * c + a * sn;
+            }
+        }
+    }
+    *entropy = 0;
+    for (int h = 0; h < H; h++) {
+        head_first[h] = 0;
+        for (int t = 0; t < T; t++) {
+            double sc[64], m = -INFINITY, z = 0, hsum = 0;
+            for (int j = 0; j <= t; j++) {
+                double a = 0;
+                for (int d = 0; d < HD; d++)
+                    a += q[t][h][d] * k[j][h / (H / KV)][d];
+                sc[j] = a / sqrt((double)HD);
+                m = fmax(m, sc[j]);
+            }
+            for (int j = 0; j <= t; j++)
+                z += exp(sc[j] - m);
+            for (int j = 0; j <= t; j++) {
+                double p = exp(sc[j] - m) / z;
+                hsum -= p > 0 ? p * log(p) : 0;
+            }
+            head_first[h] += exp(sc[0] - m) / z;
+            if (t >= from)
+                *entropy += hsum / ((double)H * (T - from));
+        }
+    }
+    lcx_st_close(&f);
+    return 0;
+}
+
+/* The engine's probe of layer 0 against layer0_reference, prefilled in
+ * chunks of 7, F32 cache. */
+TEST(engine_probe_matches_reference_layer0)
+{
+    enum { T = 40 };
+    int32_t ids[T];
+    for (int i = 0; i < T; i++)
+        ids[i] = (i * 53 + 11) % 256;
+    double ent = 0, first[4] = {0};
+    CHECK_INT(layer0_reference(ids, T, T / 2, &ent, first), 0);
+    lcx_err err = {0};
+    lcx_model *m = NULL;
+    lcx_session *s = NULL;
+    static lcx_probe_layer layers[2];
+    memset(layers, 0, sizeof layers);
+    lcx_probe probe = {2, T / 2, layers};
+    lcx_session_opts so = {.chunk = 7};
+    int rc = lcx_model_load(SRC_MODEL, &m, &err);
+    if (!rc)
+        rc = lcx_session_new_opts(m, T, &so, &s, &err);
+    if (!rc)
+        rc = lcx_session_eval(s, ids, T, NULL, NULL, NULL, &probe, &err);
+    CHECK_MSG(rc == 0, "%s", err.msg);
+    lcx_session_free(s);
+    lcx_model_free(m);
+    if (rc)
+        return;
+    CHECK_MSG(fabs(layers[0].entropy_sum / layers[0].entropy_count - ent) < 1e-5,
+              "entropy %g, reference %g", layers[0].entropy_sum / layers[0].entropy_count, ent);
+    for (int h = 0; h < 4; h++)
+        CHECK_MSG(fabs(layers[0].head_first_sum[h] - first[h]) < 1e-5, "head %d: %g, reference %g",
+                  h, layers[0].head_first_sum[h], first[h]);
+    /* not the uniform case, where any keys would do */
+    double uniform = 0;
+    for (int i = T / 2; i < T; i++)
+        uniform += log(i + 1.0) / (T - T / 2);
+    CHECK_MSG(fabs(ent - uniform) > 1e-3, "entropy %g, uniform %g", ent, uniform);
+}
+
 int main(void)
 {
     RUN(entropy_of_crafted_rows);
@@ -252,5 +378,6 @@ int main(void)
     RUN(figures_of_a_crafted_probe);
     RUN(bootstrap_interval);
     RUN(engine_probe_of_uniform_attention);
+    RUN(engine_probe_matches_reference_layer0);
     return check_summary();
 }
