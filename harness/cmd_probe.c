@@ -387,7 +387,7 @@ done:
 }
 
 /* The summary over lengths, and the plot of it. */
-static int by_length(const probe_opts *o, json_t *lengths, lcx_err *err)
+static int by_length(const probe_opts *o, const lcx_config *c, json_t *lengths, lcx_err *err)
 {
     size_t n = json_array_size(lengths);
     if (n > 1) {
@@ -429,8 +429,11 @@ static int by_length(const probe_opts *o, json_t *lengths, lcx_err *err)
     }
     char title[300];
     snprintf(title, sizeof title, "Attention-sink probe by length: %s", o->model);
+    /* shaded beyond the original context, where YaRN stretches it */
+    int orig = o->rope.orig_ctx > 0 ? o->rope.orig_ctx
+               : c->rope.orig_ctx > 0 ? c->rope.orig_ctx : c->rope.max_pos;
     int rc = lcx_plot_lines_svg(o->plot, title, "% (mean over layers and prompts)", series, NL,
-                                0, err);
+                                orig > 0 ? orig : 0, err);
     free(xy);
     if (!rc)
         fprintf(stderr, "probe: wrote %s\n", o->plot);
@@ -470,7 +473,7 @@ static int run_probe(const probe_opts *o, lcx_err *err)
             goto out;
         json_array_append_new(lengths, jo);
     }
-    if ((rc = by_length(o, lengths, err)))
+    if ((rc = by_length(o, c, lengths, err)))
         goto out;
 
     /* The first length's figures at the top, where readers of a

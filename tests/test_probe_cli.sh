@@ -48,8 +48,10 @@ jq -e '
     { jq '.lengths[].mean' "$tmp/p.json"; fail "probe.json: a figure out of range"; }
 [ "$(jq '.lengths[0].layers | length' "$tmp/p.json")" = 4 ] || fail "not 4 layers"
 
-# the plot: three lines (first-token share, Gu metric, entropy / ln(keys))
+# the plot: three lines (first-token share, Gu metric, entropy / ln(keys)),
+# shaded beyond the model's original context
 grep -q "<svg" "$tmp/p.svg" || fail "no SVG written"
+grep -q 'class="beyond"' "$tmp/p.svg" || fail "plot: no shading beyond the original 512"
 for s in 0 1 2; do
     grep -q "class=\"line s$s" "$tmp/p.svg" || fail "plot: no line $s"
 done
