@@ -375,12 +375,107 @@ lcx_session_stats lcx_session_get_stats(const lcx_session *s)
     return s->stats;
 }
 
+/* ---- the probe's attention statistics ---- */
+
+double lcx_softmax_entropy(const float *scores, int n)
+{
+    float m = -INFINITY;
+    for (int j = 0; j < n; j++)
+        m = scores[j] > m ? scores[j] : m;
+    if (m == -INFINITY)
+        return 0;
+    double z = 0, zs = 0;
+    for (int j = 0; j < n; j++) {
+        if (scores[j] == -INFINITY)
+            continue;
+        float d = scores[j] - m;
+        double e = expf(d);
+        z += e;
+        zs += e * d;
+    }
+    double h = log(z) - zs / z;
+    return h > 0 ? h : 0; /* one key: ln 1 - 0, rounding never below 0 */
+}
+
+/* Floats of the probe's work memory per thread: one row of scores over
+ * every key, and one K block converted to F32 (BF16 and F16 caches). */
+static size_t probe_scratch_floats(const lcx_session *s)
+{
+    size_t keys = (size_t)s->kv_blocks * LCX_KBLOCK;
+    return keys + (size_t)lcx_hd_pad(s->model->config.head_dim) * LCX_KBLOCK;
+}
+
+/* Layer l's attention entropy for the chunk's queries at positions >=
+ * probe->from_pos, recomputed in plain loops from the scaled queries and
+ * the cached keys, as llama2.c's attention does: scores q.k for every
+ * visible key, then lcx_softmax_entropy. The tiled kernel never holds a
+ * whole softmax row, so this second pass is what makes the probe slower;
+ * runs without a probe never come here. One head per iteration, its
+ * queries in order: the sums do not depend on the thread count. */
+static void probe_entropy(lcx_session *s, int l, int n, int pos0, lcx_probe_layer *pl,
+                          int from_pos, float *scratch)
+{
+    const lcx_config *p = &s->model->config;
+    RunState *st = &s->state;
+    const int H = p->n_heads, G = p->n_heads / p->n_kv_heads, hd = p->head_dim;
+    const int hdp = lcx_hd_pad(hd), window = p->sliding_window;
+    const size_t elsize = s->kv_dtype == LCX_DT_F32 ? sizeof(float) : sizeof(uint16_t);
+    const size_t head_elems = (size_t)s->kv_blocks * LCX_KBLOCK * hdp;
+    const char *layer_keys = (const char *)st->key_cache + (size_t)l * p->n_kv_heads *
+                                                               head_elems * elsize;
+    const size_t per_thread = probe_scratch_floats(s);
+    double ent[LCX_PROBE_MAX_HEADS], ent_norm[LCX_PROBE_MAX_HEADS];
+    long counts[LCX_PROBE_MAX_HEADS];
+#pragma omp parallel for schedule(static) num_threads(st->scratch.n_threads)
+    for (int h = 0; h < H; h++) {
+        float *sc = scratch + (size_t)omp_get_thread_num() * per_thread;
+        float *kconv = sc + (size_t)s->kv_blocks * LCX_KBLOCK;
+        const char *kh = layer_keys + (size_t)(h / G) * head_elems * elsize;
+        ent[h] = ent_norm[h] = 0;
+        counts[h] = 0;
+        for (int t = 0; t < n; t++) {
+            int pos = pos0 + t;
+            if (pos < from_pos)
+                continue;
+            const float *q = st->q + ((size_t)t * H + h) * hdp;
+            int lo = window > 0 && pos - window + 1 > 0 ? pos - window + 1 : 0;
+            for (int b = lo / LCX_KBLOCK; b <= pos / LCX_KBLOCK; b++) {
+                /* block b: [hdp][LCX_KBLOCK], key b*KBLOCK + c in column c */
+                const float *kb;
+                if (s->kv_dtype == LCX_DT_F32) {
+                    kb = (const float *)kh + (size_t)b * hdp * LCX_KBLOCK;
+                } else {
+                    s->model->kern->to_f32(kconv,
+                                           (const uint16_t *)kh + (size_t)b * hdp * LCX_KBLOCK,
+                                           (size_t)hdp * LCX_KBLOCK, s->kv_dtype);
+                    kb = kconv;
+                }
+                float acc[LCX_KBLOCK] = {0};
+                for (int d = 0; d < hd; d++)
+                    for (int c = 0; c < LCX_KBLOCK; c++)
+                        acc[c] += q[d] * kb[(size_t)d * LCX_KBLOCK + c];
+                memcpy(sc + (size_t)b * LCX_KBLOCK, acc, sizeof acc);
+            }
+            int keys = pos - lo + 1;
+            double e = lcx_softmax_entropy(sc + lo, keys);
+            ent[h] += e;
+            ent_norm[h] += keys > 1 ? e / log((double)keys) : 0;
+            counts[h]++;
+        }
+    }
+    for (int h = 0; h < H; h++) {
+        pl->entropy_sum += ent[h];
+        pl->entropy_norm_sum += ent_norm[h];
+        pl->entropy_count += counts[h];
+    }
+}
+
 /* ---- the forward pass ---- */
 
 /* Tokens [n] at positions pos0 .. pos0+n-1. Logits: none (want 0), the last
  * row (want 1) or every row (want 2), into state.logits. */
 static void forward(lcx_session *s, const int32_t *tokens, int n, int pos0, int want,
-                    lcx_probe *probe)
+                    lcx_probe *probe, float *probe_scratch)
 {
     const lcx_model *m = s->model;
     const lcx_config *p = &m->config;
@@ -478,11 +573,15 @@ static void forward(lcx_session *s, const int32_t *tokens, int n, int pos0, int 
                 if (fabsf(st->x[i]) > pl->max_abs_hidden)
                     pl->max_abs_hidden = fabsf(st->x[i]);
             for (int h = 0; h < H; h++)
-                for (int t = 0; t < n; t++)
+                for (int t = 0; t < n; t++) {
+                    pl->head_first_sum[h] += st->sink[(size_t)h * n + t];
                     if (pos0 + t >= probe->from_pos) {
                         pl->sink_sum += st->sink[(size_t)h * n + t];
                         pl->sink_count++;
                     }
+                }
+            pl->head_first_count += n;
+            probe_entropy(s, l, n, pos0, pl, probe->from_pos, probe_scratch);
             if (p->gate != LCX_GATE_NONE)
                 for (size_t i = 0; i < (size_t)n * H * gw; i++) {
                     pl->gate_sum += st->gate[i];
@@ -513,16 +612,28 @@ int lcx_session_eval(lcx_session *s, const int32_t *tokens, int n, float *last_l
         if (tokens[i] < 0 || tokens[i] >= c->vocab_size)
             return lcx_errf(err, LCX_EINPUT, "token id %d at index %d outside the vocabulary "
                             "[0, %d)", tokens[i], i, c->vocab_size);
+    float *probe_scratch = NULL;
+    if (probe) {
+        if (c->n_heads > LCX_PROBE_MAX_HEADS)
+            return lcx_errf(err, LCX_EINPUT, "probe: %d query heads, at most %d can be probed",
+                            c->n_heads, LCX_PROBE_MAX_HEADS);
+        probe_scratch = malloc(sizeof(float) * probe_scratch_floats(s) *
+                               (size_t)s->state.scratch.n_threads);
+        if (!probe_scratch)
+            return lcx_errf(err, LCX_ENOMEM, "probe: out of memory");
+    }
     double t0 = omp_get_wtime();
     for (int done = 0; done < n;) {
         int len = n - done < s->chunk ? n - done : s->chunk;
         int is_last = done + len == n;
         int want = all_fn ? 2 : (is_last && last_logits) ? 1 : 0;
-        forward(s, tokens + done, len, s->pos, want, probe);
+        forward(s, tokens + done, len, s->pos, want, probe, probe_scratch);
         if (all_fn) {
             int rc = all_fn(all_ctx, s->pos, len, s->state.logits, err);
-            if (rc)
+            if (rc) {
+                free(probe_scratch);
                 return rc;
+            }
         }
         if (is_last && last_logits)
             memcpy(last_logits,
@@ -531,6 +642,7 @@ int lcx_session_eval(lcx_session *s, const int32_t *tokens, int n, float *last_l
         s->pos += len;
         done += len;
     }
+    free(probe_scratch);
     s->stats.total_seconds += omp_get_wtime() - t0;
     return 0;
 }

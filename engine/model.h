@@ -46,7 +46,9 @@ const char *lcx_model_isa(const lcx_model *m);
 /* Bytes of weight data mapped. */
 size_t lcx_model_weight_bytes(const lcx_model *m);
 
-/* Per-layer measurements of the attention-sink probe. */
+/* Per-layer measurements of the attention-sink probe. Query heads beyond
+ * LCX_PROBE_MAX_HEADS are refused by lcx_session_eval when probing. */
+#define LCX_PROBE_MAX_HEADS 256
 typedef struct lcx_probe_layer {
     double sink_sum;   /* sum of softmax weight on key 0 ... */
     long sink_count;   /* ... over heads x query positions >= probe.from_pos */
@@ -54,13 +56,29 @@ typedef struct lcx_probe_layer {
     double gate_sum;   /* sum of sigmoid gate scores (gated models) */
     long gate_count;
     long gate_low;     /* gate scores < 0.1 */
+    /* Attention entropy -sum_j p_j ln p_j (nats) of each head's softmax
+     * over the keys it sees, summed over heads x query positions >=
+     * probe.from_pos; entropy_norm_sum adds each entropy divided by
+     * ln(keys seen), 0 where a query sees one key. */
+    double entropy_sum, entropy_norm_sum;
+    long entropy_count;
+    /* Per query head: softmax weight on key 0 summed over every query
+     * position (Gu et al.'s first-token score before the mean), and the
+     * positions summed. */
+    double head_first_sum[LCX_PROBE_MAX_HEADS];
+    long head_first_count;
 } lcx_probe_layer;
 
 typedef struct lcx_probe {
     int n_layers;
-    int from_pos;            /* sink share counts query positions >= from_pos */
+    int from_pos;            /* sink share and entropy count query positions >= from_pos */
     lcx_probe_layer *layers; /* n_layers entries, caller allocated and zeroed */
 } lcx_probe;
+
+/* Entropy in nats of softmax(scores[0..n)), n >= 1, computed as the probe
+ * does: with m = max scores and Z = sum exp(s - m),
+ * H = ln Z - sum exp(s - m) (s - m) / Z. Entries of -inf have weight 0. */
+double lcx_softmax_entropy(const float *scores, int n);
 
 /* How a session is set up; all zero is the default. */
 typedef struct lcx_session_opts {

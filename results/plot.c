@@ -216,15 +216,12 @@ static void draw_bars(strbuf *sb, const lcx_svg_axes *a, size_t k, size_t n, con
     }
 }
 
-int lcx_plot_scores_svg_str(const char *title, const lcx_plot_series *s, size_t ns,
-                            double shade_from, char **svg, lcx_err *err)
-{
-    return lcx_plot_scores_bars_svg_str(title, s, NULL, ns, shade_from, svg, err);
-}
-
-int lcx_plot_scores_bars_svg_str(const char *title, const lcx_plot_series *s,
-                                 const lcx_plot_bars *bars, size_t ns, double shade_from,
-                                 char **svg, lcx_err *err)
+/* Lines against length on a 0..100 y axis labelled ylabel, with an error
+ * bar per point where bars give one: the score chart, and
+ * lcx_plot_lines_svg's. */
+static int lines_svg(const char *title, const char *ylabel, const lcx_plot_series *s,
+                     const lcx_plot_bars *bars, size_t ns, double shade_from, char **svg,
+                     lcx_err *err)
 {
     if (!svg)
         return lcx_errf(err, LCX_EINTERNAL, "plot: no output");
@@ -306,7 +303,7 @@ int lcx_plot_scores_bars_svg_str(const char *title, const lcx_plot_series *s,
     lcx_svg_frame(&sb, &a);
     lcx_svg_text(&sb, a.x + a.w / 2, a.y + a.h + 42, "middle", NULL,
                  "length (tokens, log scale)");
-    lcx_svg_text_rot(&sb, 20, a.y + a.h / 2, -90, NULL, "score");
+    lcx_svg_text_rot(&sb, 20, a.y + a.h / 2, -90, NULL, ylabel);
 
     /* the data, in x order, scores clamped to the axis */
     for (size_t k = 0; k < ns; k++) {
@@ -328,6 +325,36 @@ int lcx_plot_scores_bars_svg_str(const char *title, const lcx_plot_series *s,
     lcx_svg_end(&sb);
     free(items), free(names), free(pts), free(px), free(xs);
     return finish(&sb, svg, err);
+}
+
+int lcx_plot_scores_svg_str(const char *title, const lcx_plot_series *s, size_t ns,
+                            double shade_from, char **svg, lcx_err *err)
+{
+    return lines_svg(title, "score", s, NULL, ns, shade_from, svg, err);
+}
+
+int lcx_plot_scores_bars_svg_str(const char *title, const lcx_plot_series *s,
+                                 const lcx_plot_bars *bars, size_t ns, double shade_from,
+                                 char **svg, lcx_err *err)
+{
+    return lines_svg(title, "score", s, bars, ns, shade_from, svg, err);
+}
+
+int lcx_plot_lines_svg_str(const char *title, const char *ylabel, const lcx_plot_series *s,
+                           size_t n_series, double shade_from, char **svg, lcx_err *err)
+{
+    return lines_svg(title, ylabel ? ylabel : "", s, NULL, n_series, shade_from, svg, err);
+}
+
+int lcx_plot_lines_svg(const char *path, const char *title, const char *ylabel,
+                       const lcx_plot_series *s, size_t n_series, double shade_from, lcx_err *err)
+{
+    int rc = check_path(path, err);
+    if (rc)
+        return rc;
+    char *svg = NULL;
+    rc = lcx_plot_lines_svg_str(title, ylabel, s, n_series, shade_from, &svg, err);
+    return write_svg(path, rc, svg, err);
 }
 
 int lcx_plot_scores_svg(const char *path, const char *title, const lcx_plot_series *s,

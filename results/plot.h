@@ -45,6 +45,13 @@ int lcx_plot_scores_bars_svg_str(const char *title, const lcx_plot_series *s,
                                  const lcx_plot_bars *bars, size_t n_series, double shade_from,
                                  char **svg, lcx_err *err);
 
+/* The same chart for other values on a 0..100 scale: the y axis says
+ * ylabel instead of "score" (lcx probe's figures against length). */
+int lcx_plot_lines_svg(const char *path, const char *title, const char *ylabel,
+                       const lcx_plot_series *s, size_t n_series, double shade_from, lcx_err *err);
+int lcx_plot_lines_svg_str(const char *title, const char *ylabel, const lcx_plot_series *s,
+                           size_t n_series, double shade_from, char **svg, lcx_err *err);
+
 /* Heatmap: rows x cols values (row-major, NAN = missing), 0..100 colour scale,
  * each cell labelled; best[r*cols+c] != 0 marks a cell (may be NULL). */
 int lcx_plot_heatmap_svg(const char *path, const char *title, const char *xlabel,
