@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/fsio.h"
 #include "harness/args.h"
 #include "harness/commands.h"
+#include "harness/suite.h"
 #include "results/check.h"
 #include "results/report.h"
 
@@ -15,7 +17,7 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "usage: lcx check CURRENT --baseline FILE_OR_RUN [--tolerance POINTS] [--confidence C]\n"
-            "                 [--correction holm|bh] [--unpaired]\n"
+            "                 [--correction holm|bh] [--unpaired] [--lengths LIST]\n"
             "  CURRENT             a run directory, or a report JSON with one run\n"
             "  --baseline F        a report JSON with one run (make it with\n"
             "                      lcx report RUN_DIR --format json > baseline.json), or a run directory\n"
@@ -24,6 +26,8 @@ static void usage(FILE *fp)
             "  --correction M      holm (default: family-wise error) or bh (Benjamini-Hochberg,\n"
             "                      false discovery rate), over all cells\n"
             "  --unpaired          the unpaired Agresti-Caffo test for every cell\n"
+            "  --lengths L,L,..    only these lengths of run directories (a run still going\n"
+            "                      at longer lengths, checked on the finished ones)\n"
             "Runs with the same samples are compared sample by sample: exact McNemar for\n"
             "0/1 cells, a paired sign-flip test for partial-credit cells; otherwise the\n"
             "unpaired Agresti-Caffo bound. A cell regresses when its adjusted p-value is\n"
@@ -40,10 +44,24 @@ static int parse_double(const char *name, const char *s, double *out, lcx_err *e
     return 0;
 }
 
+/* A run directory or report JSON; with --lengths, only those lengths of a
+ * run directory. */
+static int load(const char *path, const size_t *keep, size_t n_keep, lcx_run *r, lcx_err *err)
+{
+    if (!keep)
+        return lcx_run_load_any(path, LCX_DEFAULT_THRESHOLD, r, err);
+    if (!lcx_is_dir(path))
+        return lcx_errf(err, LCX_EINPUT, "%s: --lengths goes with run directories, not a report JSON",
+                        path);
+    return lcx_run_load_lengths(path, LCX_DEFAULT_THRESHOLD, keep, n_keep, r, err);
+}
+
 int lcx_cmd_check(int argc, char **argv)
 {
     lcx_err err = {0};
     const char *baseline = NULL, *tol_s = NULL, *conf_s = NULL, *current = NULL, *corr_s = NULL;
+    const char *lengths_s = NULL;
+    size_t keep[LCX_MAX_LENGTHS], n_keep = 0;
     int rc = 0, unpaired = 0;
     for (int i = 1; i < argc && !rc; i++) {
         int r;
@@ -58,7 +76,8 @@ int lcx_cmd_check(int argc, char **argv)
         if ((r = lcx_arg_value(argc, argv, &i, "--baseline", &baseline, &err)) ||
             (r = lcx_arg_value(argc, argv, &i, "--correction", &corr_s, &err)) ||
             (r = lcx_arg_value(argc, argv, &i, "--tolerance", &tol_s, &err)) ||
-            (r = lcx_arg_value(argc, argv, &i, "--confidence", &conf_s, &err))) {
+            (r = lcx_arg_value(argc, argv, &i, "--confidence", &conf_s, &err)) ||
+            (r = lcx_arg_value(argc, argv, &i, "--lengths", &lengths_s, &err))) {
             if (r < 0)
                 rc = LCX_EINPUT;
             continue;
@@ -83,13 +102,15 @@ int lcx_cmd_check(int argc, char **argv)
     int correction = LCX_STATS_HOLM;
     if (!rc && corr_s && (correction = lcx_stats_correction_parse(corr_s)) < 0)
         rc = lcx_errf(&err, LCX_EINPUT, "--correction: '%s' is not holm or bh", corr_s);
+    if (!rc && lengths_s && (rc = lcx_suite_parse_lengths(lengths_s, keep, &n_keep, &err)))
+        lcx_err_prefix(&err, "--lengths");
     if (rc)
         return lcx_arg_fail("check", &err);
 
     lcx_run base, cur;
-    if ((rc = lcx_run_load_any(baseline, LCX_DEFAULT_THRESHOLD, &base, &err)))
+    if ((rc = load(baseline, lengths_s ? keep : NULL, n_keep, &base, &err)))
         return lcx_arg_fail("check", &err);
-    if ((rc = lcx_run_load_any(current, LCX_DEFAULT_THRESHOLD, &cur, &err))) {
+    if ((rc = load(current, lengths_s ? keep : NULL, n_keep, &cur, &err))) {
         lcx_run_free(&base);
         return lcx_arg_fail("check", &err);
     }

@@ -8,6 +8,7 @@
 #include "common/fsio.h"
 #include "harness/args.h"
 #include "harness/commands.h"
+#include "harness/suite.h"
 #include "results/report.h"
 #include "results/run_dir.h"
 #include "results/sweep_grid.h"
@@ -28,6 +29,8 @@ static void usage(FILE *fp)
             "                      probe.json) or DIR/sweep.svg (a sweep)\n"
             "  --orig-ctx N        shade scores.svg beyond N (default: the first run's\n"
             "                      original context from run.json)\n"
+            "  --lengths L,L,..    only these lengths of each run directory (a run still\n"
+            "                      going at longer lengths, reported on the finished ones)\n"
             "  --intervals         every cell's 95%% interval too (table, markdown; the means'\n"
             "                      are always shown, and json and csv carry all of them)\n"
             "The first run is the reference: every other run shows its delta against it,\n"
@@ -81,6 +84,8 @@ int lcx_cmd_report(int argc, char **argv)
 {
     lcx_err err = {0};
     const char *format = "table", *threshold_s = NULL, *names = NULL, *plot = NULL, *orig_s = NULL;
+    const char *lengths_s = NULL;
+    size_t keep[LCX_MAX_LENGTHS], n_keep = 0;
     const char **paths = calloc((size_t)argc, sizeof *paths);
     size_t npaths = 0;
     unsigned flags = 0;
@@ -102,7 +107,8 @@ int lcx_cmd_report(int argc, char **argv)
             (r = lcx_arg_value(argc, argv, &i, "--threshold", &threshold_s, &err)) ||
             (r = lcx_arg_value(argc, argv, &i, "--names", &names, &err)) ||
             (r = lcx_arg_value(argc, argv, &i, "--plot", &plot, &err)) ||
-            (r = lcx_arg_value(argc, argv, &i, "--orig-ctx", &orig_s, &err))) {
+            (r = lcx_arg_value(argc, argv, &i, "--orig-ctx", &orig_s, &err)) ||
+            (r = lcx_arg_value(argc, argv, &i, "--lengths", &lengths_s, &err))) {
             if (r < 0) {
                 free(paths);
                 return lcx_arg_fail("report", &err);
@@ -133,6 +139,8 @@ int lcx_cmd_report(int argc, char **argv)
     }
     if (!rc && orig_s)
         rc = lcx_arg_size("--orig-ctx", orig_s, &orig_ctx, &err);
+    if (!rc && lengths_s && (rc = lcx_suite_parse_lengths(lengths_s, keep, &n_keep, &err)))
+        lcx_err_prefix(&err, "--lengths");
     if (rc) {
         free(paths);
         return lcx_arg_fail("report", &err);
@@ -155,9 +163,13 @@ int lcx_cmd_report(int argc, char **argv)
     for (size_t i = 0; i < npaths && !rc; i++) {
         if (lcx_is_dir(paths[i])) {
             lcx_run r;
-            rc = lcx_run_load(paths[i], threshold, &r, &err);
+            rc = lengths_s ? lcx_run_load_lengths(paths[i], threshold, keep, n_keep, &r, &err)
+                           : lcx_run_load(paths[i], threshold, &r, &err);
             if (!rc && (rc = add_runs(&runs, &n, &cap, &r, 1, &err)))
                 lcx_run_free(&r);
+        } else if (lengths_s) {
+            rc = lcx_errf(&err, LCX_EINPUT, "%s: --lengths goes with run directories, not a report "
+                          "JSON", paths[i]);
         } else {
             lcx_run *more;
             size_t m;

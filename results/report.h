@@ -145,6 +145,12 @@ int lcx_run_load(const char *dir, double threshold, lcx_run *r, lcx_err *err);
  * run.json leaves every length incomplete (n_lengths stays 0). */
 int lcx_run_load_lenient(const char *dir, double threshold, lcx_run *r, lcx_err *err);
 
+/* lcx_run_load of only these lengths (each one of the run's; LCX_EINPUT
+ * naming it otherwise): the others are not read, so a run still going at
+ * its longer lengths can be reported and checked on the finished ones. */
+int lcx_run_load_lengths(const char *dir, double threshold, const size_t *keep, size_t n_keep,
+                         lcx_run *r, lcx_err *err);
+
 /* Read a report JSON: every run in it (caller frees each and the array).
  * A JSON file of another kind is refused naming what it is (a
  * summary.json, sweep.json, run.json, probe.json). */

@@ -567,7 +567,25 @@ static void strip_trailing_slashes(char *p)
         p[--n] = '\0';
 }
 
-static int run_load(const char *dir, double threshold, int strict, lcx_run *r, lcx_err *err)
+/* Keep only the lengths in keep[0..n) (lcx_run_load_lengths). */
+static int keep_lengths(lcx_run *r, const size_t *keep, size_t n, lcx_err *err)
+{
+    for (size_t k = 0; k < n; k++)
+        if (lcx_run_length_index(r, keep[k]) < 0)
+            return lcx_errf(err, LCX_EINPUT, "%s: the run has no length %zu (--lengths)", r->path, keep[k]);
+    size_t m = 0;
+    for (size_t j = 0; j < r->n_lengths; j++)
+        for (size_t k = 0; k < n; k++)
+            if (r->lengths[j] == keep[k]) {
+                r->lengths[m++] = r->lengths[j];
+                break;
+            }
+    r->n_lengths = m;
+    return 0;
+}
+
+static int run_load(const char *dir, double threshold, int strict, const size_t *keep, size_t n_keep,
+                    lcx_run *r, lcx_err *err)
 {
     lcx_run_init(r);
     snprintf(r->path, sizeof r->path, "%s", dir);
@@ -583,6 +601,8 @@ static int run_load(const char *dir, double threshold, int strict, lcx_run *r, l
     if (!strict && !path_exists(runjson))
         return 0;
     int rc = parse_run_json(r->path, r, err);
+    if (!rc && keep)
+        rc = keep_lengths(r, keep, n_keep, err);
     for (size_t j = 0; !rc && j < r->n_lengths; j++) {
         r->length_complete[j] = 1;
         for (size_t i = 0; !rc && i < r->n_tasks; i++) {
@@ -624,12 +644,18 @@ static int run_load(const char *dir, double threshold, int strict, lcx_run *r, l
 
 int lcx_run_load(const char *dir, double threshold, lcx_run *r, lcx_err *err)
 {
-    return run_load(dir, threshold, 1, r, err);
+    return run_load(dir, threshold, 1, NULL, 0, r, err);
+}
+
+int lcx_run_load_lengths(const char *dir, double threshold, const size_t *keep, size_t n_keep,
+                         lcx_run *r, lcx_err *err)
+{
+    return run_load(dir, threshold, 1, keep, n_keep, r, err);
 }
 
 int lcx_run_load_lenient(const char *dir, double threshold, lcx_run *r, lcx_err *err)
 {
-    return run_load(dir, threshold, 0, r, err);
+    return run_load(dir, threshold, 0, NULL, 0, r, err);
 }
 
 /* ---- report JSON files ------------------------------------------------------- */

@@ -106,5 +106,18 @@ mkrun "$tmp/det" 200 "i < 100" true
 $LCX check "$tmp/det" --baseline "$tmp/base" >"$tmp/c" 2>"$tmp/e" || fail "det check"
 [ -s "$tmp/e" ] && { cat "$tmp/e"; fail "a deterministic run is warned about"; }
 
+# --lengths: a run still going at a longer length is reported and checked
+# on the finished ones (its run.json lists 1024 and 4096; only 1024 is there).
+cp -r "$tmp/lost20" "$tmp/going"
+sed -i 's/"lengths": \[1024\]/"lengths": [1024, 4096]/' "$tmp/going/run.json"
+expect_error "partial run" $LCX report "$tmp/going"
+$LCX report "$tmp/going" --lengths 1024 >"$tmp/c" 2>&1 || { cat "$tmp/c"; fail "report --lengths"; }
+has "niah_single_1" "$tmp/c"
+grep -q "4096" "$tmp/c" && fail "report --lengths 1024 shows 4096"
+$LCX check "$tmp/going" --baseline "$tmp/base" --lengths 1024 >"$tmp/c" 2>&1
+[ $? = 1 ] || { cat "$tmp/c"; fail "check --lengths: the 20 flips should regress"; }
+has "REGRESSED: going against base" "$tmp/c"
+expect_error "the run has no length 2048 (--lengths)" $LCX check "$tmp/going" --baseline "$tmp/base" --lengths 2048
+expect_error "--lengths goes with run directories" $LCX report "$tmp/base.json" --lengths 1024
 expect_error "--correction: 'bonferroni' is not holm or bh" $LCX check "$tmp/base" --baseline "$tmp/base" --correction bonferroni
 exit 0
