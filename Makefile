@@ -2,6 +2,7 @@
 #   make            build ./lcx
 #   make test       build and run the test suite (SAN=1 for ASan+UBSan)
 #   make demo       the README's main job
+#   make experiment the miniature experiment with enough samples to decide (hours)
 #   make bench      benchmarks (figures go to bench/RESULTS.md by hand;
 #                   VS_LENGTHS=full: lcx vs llama.cpp up to 32K, long)
 #   make fuzz       time-bounded libFuzzer runs (clang)
@@ -84,7 +85,7 @@ BENCH_BINS := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 # Data compiled into the binary, so ./lcx runs from anywhere.
 EMBED := $(sort $(wildcard tasks/data/words/*.txt tasks/data/essays/*.txt tasks/data/qa/*.json))
 
-.PHONY: all test test-bins demo bench fuzz deps clean models
+.PHONY: all test test-bins demo experiment bench fuzz deps clean models
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/.deps-ok $(LCX_BIN)
@@ -162,6 +163,9 @@ bench: all $(BENCH_BINS) $(TOOL_BINS)
 
 demo: all
 	@sh scripts/demo.sh
+
+experiment: all
+	@sh scripts/experiment.sh
 
 # The bundled pair models/tiny-baseline and models/tiny-gated (long: see README).
 models: all
