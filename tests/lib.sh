@@ -34,3 +34,25 @@ kill_randomly() {
         k=$((k + 1))
     done
 }
+
+# testd_start NAME ARGS...: start the loopback LLM server (tests/tools/
+# lcx_testd.c, $TESTD) with ARGS, its port file in $tmp; set $url, $pid and
+# $last_pid, and add the pid to $pids (for the test's cleanup).
+testd_start() {
+    name=$1
+    shift
+    rm -f "$tmp/$name.port"
+    $TESTD --port-file "$tmp/$name.port" --max-seconds 300 "$@" &
+    pid=$!
+    last_pid=$pid
+    pids="${pids:-} $pid"
+    n=0
+    while [ ! -s "$tmp/$name.port" ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
+    [ -s "$tmp/$name.port" ] || fail "server $name did not start"
+    url="http://127.0.0.1:$(cat "$tmp/$name.port")"
+}
+stop_server() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
+# json_num FILE KEY: the first number under "KEY" in a JSON file.
+json_num() { tr -d ' \n' <"$1" | grep -o "\"$2\":[0-9.]*" | head -n 1 | cut -d: -f2; }
+# mean_of RUN_DIR: the per-length means of summary.json, one a line.
+mean_of() { tr -d ' \n' <"$1/summary.json" | grep -o '"means":{[^}]*}' | grep -o ':[0-9][0-9.]*' | tr -d ':'; }

@@ -14,20 +14,7 @@ cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
 trap cleanup EXIT
 . tests/lib.sh
 
-start_server() { # NAME ARGS...
-    name=$1
-    shift
-    rm -f "$tmp/$name.port"
-    $TESTD --port-file "$tmp/$name.port" --stats "$tmp/$name.stats" --max-seconds 120 "$@" &
-    pids="$pids $!"
-    last_pid=$!
-    n=0
-    while [ ! -s "$tmp/$name.port" ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
-    [ -s "$tmp/$name.port" ] || fail "server $name did not start"
-    url="http://127.0.0.1:$(cat "$tmp/$name.port")"
-}
-stop_server() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
-json_num() { tr -d ' \n' <"$1" | grep -o "\"$2\":[0-9.]*" | head -n 1 | cut -d: -f2; }
+start_server() { n_=$1; shift; testd_start "$n_" --stats "$tmp/$n_.stats" "$@"; }
 now() { date +%s.%N; }
 
 # 1. All 13 tasks at 4096 and 8192 tokens, 2 samples, against a tokenizer

@@ -12,18 +12,7 @@ cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"; }
 trap cleanup EXIT
 . tests/lib.sh
 
-start_server() {
-    name=$1
-    shift
-    rm -f "$tmp/$name.port"
-    $TESTD --port-file "$tmp/$name.port" --data "$tmp/data" --max-seconds 300 "$@" &
-    pids="$pids $!"
-    n=0
-    while [ ! -s "$tmp/$name.port" ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
-    [ -s "$tmp/$name.port" ] || fail "server $name did not start"
-    url="http://127.0.0.1:$(cat "$tmp/$name.port")"
-}
-mean_of() { tr -d ' \n' <"$1/summary.json" | grep -o '"means":{[^}]*}' | grep -o ':[0-9][0-9.]*' | tr -d ':'; }
+start_server() { n_=$1; shift; testd_start "$n_" --data "$tmp/data" "$@"; }
 gen_of() { tr -d ' \n' <"$1/run.json" | grep -o '"generation":{[^}]*}'; }
 
 SUITE="--tasks niah_single_1,qa_1 --lengths 1500 --samples 3 --seed 5"

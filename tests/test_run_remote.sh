@@ -14,21 +14,7 @@ trap cleanup EXIT
 KEY=sk-lcx-test-4c0ffee9d00d
 export LCX_API_KEY=$KEY
 
-# start_server NAME ARGS...: start lcx_testd, set $url
-start_server() {
-    name=$1
-    shift
-    rm -f "$tmp/$name.port"
-    $TESTD --port-file "$tmp/$name.port" --data "$tmp/data" --stats "$tmp/$name.stats" --max-seconds 300 "$@" &
-    pids="$pids $!"
-    n=0
-    while [ ! -s "$tmp/$name.port" ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
-    [ -s "$tmp/$name.port" ] || fail "server $name did not start"
-    url="http://127.0.0.1:$(cat "$tmp/$name.port")"
-}
-stop_server() { kill "$1" 2>/dev/null; wait "$1" 2>/dev/null; }
-json_num() { tr -d ' \n' <"$1" | grep -o "\"$2\":[0-9.]*" | head -n 1 | cut -d: -f2; }
-mean_of() { tr -d ' \n' <"$1/summary.json" | grep -o '"means":{[^}]*}' | grep -o ':[0-9][0-9.]*' | tr -d ':'; }
+start_server() { n_=$1; shift; testd_start "$n_" --data "$tmp/data" --stats "$tmp/$n_.stats" "$@"; }
 
 SUITE="--tasks niah_single_1,qa_1,vt --lengths 2500 --samples 4 --seed 7"
 $LCX gen $SUITE --out "$tmp/data" --quiet || fail "gen"

@@ -15,19 +15,7 @@ trap cleanup EXIT
 [ -n "${KEEP:-}" ] && trap - EXIT
 . tests/lib.sh
 
-# start_server NAME ARGS...: start lcx_testd, set $url and $pid
-start_server() {
-    name=$1
-    shift
-    rm -f "$tmp/$name.port"
-    $TESTD --port-file "$tmp/$name.port" --data "$tmp/data" --max-seconds 300 "$@" &
-    pid=$!
-    pids="$pids $pid"
-    n=0
-    while [ ! -s "$tmp/$name.port" ] && [ $n -lt 100 ]; do sleep 0.05; n=$((n + 1)); done
-    [ -s "$tmp/$name.port" ] || fail "server $name did not start"
-    url="http://127.0.0.1:$(cat "$tmp/$name.port")"
-}
+start_server() { n_=$1; shift; testd_start "$n_" --data "$tmp/data" "$@"; }
 records() { cat "$1"/pred/*/*.jsonl 2>/dev/null | wc -l; }
 # The samples a run recorded, one line each: length/task index.
 sample_ids() {
