@@ -288,6 +288,7 @@ static int check_replicas(http_backend *b, lcx_err *err)
             snprintf(r->last_error, sizeof r->last_error, "%.150s", e.msg);
             r->down_until = lcx_now() + b->o.replica_cooldown;
             r->set_asides++;
+            r->in_a_row = 1; /* after the cooldown: one request, to see if it is back */
             continue;
         }
         up++;

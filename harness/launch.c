@@ -303,19 +303,30 @@ int lcx_launch_stop(lcx_launch *l)
 {
     if (!l)
         return 0;
-    /* The supervisor sends the group SIGTERM, then SIGKILL after the grace. */
+    /* The supervisor sends the group SIGTERM, then SIGKILL after the grace;
+     * the group gets SIGTERM here too, in case the supervisor is gone (the
+     * shell exited, leaving what it started in the background). */
     kill(l->pid, SIGTERM);
+    kill(-l->group, SIGTERM);
     double t0 = lcx_now();
-    while (!reap(l, WNOHANG) && lcx_now() - t0 < l->grace + 5) {
+    int killed = 0;
+    for (;;) {
+        reap(l, WNOHANG);
+        int alive = kill(-l->group, 0) == 0;
+        if ((l->exited && !alive) || lcx_now() - t0 >= l->grace + 2)
+            break;
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    if (!l->exited) { /* not expected: the supervisor itself hangs */
+    if (kill(-l->group, 0) == 0) {
         kill(-l->group, SIGKILL);
+        killed = 1;
+    }
+    if (!l->exited) { /* not expected: the supervisor itself hangs */
         kill(l->pid, SIGKILL);
         reap(l, 0);
     }
-    int killed = l->exited && WIFEXITED(l->status) && WEXITSTATUS(l->status) == 137;
+    killed |= l->exited && WIFEXITED(l->status) && WEXITSTATUS(l->status) == 137;
     free(l);
     return killed;
 }
