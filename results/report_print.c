@@ -227,13 +227,30 @@ static int any_interval(const report_rows *rw)
     "cells and the means (within each task), %d resamples, fixed seed; deltas: paired bootstrap\n" \
     "over the n samples both runs share; *: the delta's interval excludes 0"
 
+/* The texts of a value's intervals section row: its interval (a), its
+ * delta marked with star when the delta's interval excludes 0 (b), that
+ * interval (c), and the paired samples (n); b and c empty without a delta,
+ * n without paired samples. */
+static void interval_row_texts(const report_value *v, const char *star, char a[64], char b[64],
+                               char c[64], char n[32])
+{
+    interval_text(a, 64, &v->ci);
+    b[0] = c[0] = n[0] = '\0';
+    if (v->has_delta) {
+        snprintf(b, 64, "%+.2f%s", v->delta, lcx_interval_excludes_zero(&v->delta_ci) ? star : "");
+        interval_text(c, 64, &v->delta_ci);
+    }
+    if (v->delta_ci.present)
+        snprintf(n, 32, "%zu", v->delta_ci.n);
+}
+
 /* The intervals section of the table: per run and length, the mean and its
  * delta; with cells, every task's too. */
 static void print_intervals_table(FILE *fp, const report_rows *rw, int cells)
 {
     const lcx_run *runs = rw->runs;
     size_t nw = name_width(runs, rw->n, 3), nl = rows_lengths(rw);
-    char a[64], b[64], c[64];
+    char a[64], b[64], c[64], n[32];
     fprintf(fp, "\n" INTERVAL_NOTE "\n", LCX_STATS_RESAMPLES);
     fprintf(fp, "%-18s %-*s %8s %8s %-18s %9s %-18s %6s\n", "task", (int)nw, "run", "length", "score",
             "interval", "delta", "delta interval", "n");
@@ -245,18 +262,7 @@ static void print_intervals_table(FILE *fp, const report_rows *rw, int cells)
                 report_value v = mean ? mean_value(rw, i, j) : score_value(rw, t, i, j);
                 if (!v.present)
                     continue;
-                interval_text(a, sizeof a, &v.ci);
-                if (v.has_delta) {
-                    snprintf(b, sizeof b, "%+.2f%s", v.delta,
-                             lcx_interval_excludes_zero(&v.delta_ci) ? "*" : "");
-                    interval_text(c, sizeof c, &v.delta_ci);
-                } else {
-                    snprintf(b, sizeof b, " ");
-                    snprintf(c, sizeof c, " ");
-                }
-                char n[32] = "";
-                if (v.delta_ci.present)
-                    snprintf(n, sizeof n, "%zu", v.delta_ci.n);
+                interval_row_texts(&v, "*", a, b, c, n);
                 char line[1024];
                 int w = snprintf(line, sizeof line, "%-18s %-*s %8zu %8.2f %-18s %9s %-18s %6s",
                                  i == 0 && j == 0 ? (mean ? "mean" : rw->tasks[t]) : "", (int)nw,
@@ -273,7 +279,7 @@ static void print_intervals_markdown(FILE *fp, const report_rows *rw, int cells)
 {
     const lcx_run *runs = rw->runs;
     size_t nl = rows_lengths(rw);
-    char a[64], b[64], c[64];
+    char a[64], b[64], c[64], n[32];
     fprintf(fp, "\n" INTERVAL_NOTE ".\n", LCX_STATS_RESAMPLES);
     /* (markdown joins the note's lines into one paragraph) */
     fprintf(fp, "\n| task | run | length | score | interval | delta | delta interval | n |\n"
@@ -286,16 +292,7 @@ static void print_intervals_markdown(FILE *fp, const report_rows *rw, int cells)
                 report_value v = mean ? mean_value(rw, i, j) : score_value(rw, t, i, j);
                 if (!v.present)
                     continue;
-                interval_text(a, sizeof a, &v.ci);
-                b[0] = c[0] = '\0';
-                if (v.has_delta) {
-                    snprintf(b, sizeof b, "%+.2f%s", v.delta,
-                             lcx_interval_excludes_zero(&v.delta_ci) ? "\\*" : "");
-                    interval_text(c, sizeof c, &v.delta_ci);
-                }
-                char n[32] = "";
-                if (v.delta_ci.present)
-                    snprintf(n, sizeof n, "%zu", v.delta_ci.n);
+                interval_row_texts(&v, "\\*", a, b, c, n);
                 fprintf(fp, "| %s | %s | %zu | %.2f | %s | %s | %s | %s |\n",
                         mean ? "**mean**" : rw->tasks[t], runs[i].name, runs[0].lengths[j], v.value,
                         a, b, c, n);
