@@ -166,15 +166,9 @@ static long json_long(json_t *o, const char *key)
     return json_is_integer(v) ? (long)json_integer_value(v) : -1;
 }
 
-int lcx_backend_http_parse_reply(lcx_api api, const char *body, size_t len, lcx_response *resp,
-                                 lcx_err *err)
+/* lcx_backend_http_parse_reply on the parsed body (a JSON object). */
+static int reply_fields(lcx_api api, json_t *root, lcx_response *resp, lcx_err *err)
 {
-    json_error_t je;
-    json_t *root = json_loadb(body, len, 0, &je);
-    if (!json_is_object(root)) {
-        json_decref(root);
-        return lcx_errf(err, LCX_EINPUT, "reply: %s", root ? "not a JSON object" : je.text);
-    }
     const char *text = NULL, *finish = NULL;
     if (api == API_LLAMACPP) {
         json_t *c = json_object_get(root, "content");
@@ -215,6 +209,29 @@ int lcx_backend_http_parse_reply(lcx_api api, const char *body, size_t len, lcx_
             resp->finish_reason[bad] = '\0';
         rc = resp->text ? 0 : lcx_errf(err, LCX_ENOMEM, "reply: out of memory");
     }
+    return rc;
+}
+
+/* The body as a JSON object (NULL, with err filled, when it is not one). */
+static json_t *reply_root(const char *body, size_t len, lcx_err *err)
+{
+    json_error_t je;
+    json_t *root = json_loadb(body, len, 0, &je);
+    if (!json_is_object(root)) {
+        lcx_errf(err, LCX_EINPUT, "reply: %s", root ? "not a JSON object" : je.text);
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
+int lcx_backend_http_parse_reply(lcx_api api, const char *body, size_t len, lcx_response *resp,
+                                 lcx_err *err)
+{
+    json_t *root = reply_root(body, len, err);
+    if (!root)
+        return err ? err->code : LCX_EINPUT;
+    int rc = reply_fields(api, root, resp, err);
     json_decref(root);
     return rc;
 }
@@ -497,15 +514,6 @@ int lcx_backend_http_deterministic(const http_backend *b)
     return b->answers > 0 && b->lcx_answers == b->answers ? 1 : -1;
 }
 
-/* lcx serve answers with an "lcx" object at the top level. */
-static int from_lcx_serve(const char *body, size_t len)
-{
-    json_t *root = json_loadb(body, len, 0, NULL);
-    int yes = json_is_object(json_object_get(root, "lcx"));
-    json_decref(root);
-    return yes;
-}
-
 int lcx_backend_http_set_rope(http_backend *b, const lcx_rope_opts *rope, lcx_err *err)
 {
     if (rope->factor_auto)
@@ -515,14 +523,13 @@ int lcx_backend_http_set_rope(http_backend *b, const lcx_rope_opts *rope, lcx_er
     return 0;
 }
 
-/* lcx_backend_http_set_rope: the reply's "lcx.rope" (lcx serve) must be
- * the RoPE asked for; a server that does not say, or used another, would
- * make every setting of a sweep the same. */
-static int rope_confirmed(const http_backend *b, const char *body, size_t len, char *why,
-                          size_t why_size)
+/* lcx_backend_http_set_rope: the reply's "lcx.rope" (lcx serve; lcx is
+ * that object of the reply, or NULL) must be the RoPE asked for; a server
+ * that does not say, or used another, would make every setting of a sweep
+ * the same. */
+static int rope_confirmed(const http_backend *b, json_t *lcx, char *why, size_t why_size)
 {
-    json_t *root = json_loadb(body, len, 0, NULL);
-    json_t *rope = json_object_get(json_object_get(root, "lcx"), "rope");
+    json_t *rope = json_object_get(lcx, "rope");
     double f = json_number_value(json_object_get(rope, "factor"));
     double t = json_number_value(json_object_get(rope, "attention_temperature"));
     int ok = 1;
@@ -538,17 +545,18 @@ static int rope_confirmed(const http_backend *b, const char *body, size_t len, c
                  b->o.rope.temperature > 0 ? b->o.rope.temperature : t);
         ok = 0;
     }
-    json_decref(root);
     return ok;
 }
 
 /* The server, not the request, failed: *fault is 2 for a connection that
  * could not be made or broke (the replica is set aside at once), 1 for a
  * 5xx, a timeout or a malformed reply (set aside after a few in a row), 0
- * otherwise (an answer, 429 "busy", or a request the server refused). */
+ * otherwise (an answer, 429 "busy", or a request the server refused).
+ * *from_lcx: the answer came from lcx serve (its "lcx" object). */
 static outcome judge(http_backend *b, slot *s, CURLcode cc, lcx_response *resp, char *why,
-                     size_t why_size, int *fault)
+                     size_t why_size, int *fault, int *from_lcx)
 {
+    *from_lcx = 0;
     long status = 0;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
     resp->latency = lcx_now() - s->started;
@@ -561,10 +569,17 @@ static outcome judge(http_backend *b, slot *s, CURLcode cc, lcx_response *resp, 
         return retryable_curl(cc) ? OUTCOME_RETRY : OUTCOME_FAILED;
     }
     if (status == 200) {
-        if (lcx_backend_http_parse_reply(b->o.api, sb_str(&s->reply), s->reply.len, resp, NULL) == 0)
-            return !b->rope_confirm || rope_confirmed(b, sb_str(&s->reply), s->reply.len, why, why_size)
-                       ? OUTCOME_DONE
-                       : OUTCOME_FATAL;
+        /* The body is parsed once: the answer, and what lcx serve adds. */
+        json_t *root = reply_root(sb_str(&s->reply), s->reply.len, NULL);
+        if (root && reply_fields(b->o.api, root, resp, NULL) == 0) {
+            json_t *lcx = json_object_get(root, "lcx");
+            *from_lcx = json_is_object(lcx);
+            outcome oc = !b->rope_confirm || rope_confirmed(b, lcx, why, why_size) ? OUTCOME_DONE
+                                                                                 : OUTCOME_FATAL;
+            json_decref(root);
+            return oc;
+        }
+        json_decref(root);
         snprintf(why, why_size, "malformed reply (%zu bytes)", s->reply.len);
         *fault = 1;
         return OUTCOME_RETRY;
@@ -758,8 +773,8 @@ int lcx_backend_http_run(http_backend *b, lcx_next_fn next, lcx_done_fn done, vo
             r->outstanding--;
             s->w = NULL;
             char why[512];
-            int fault;
-            outcome oc = judge(b, s, cc, &w->resp, why, sizeof why, &fault);
+            int fault, from_lcx;
+            outcome oc = judge(b, s, cc, &w->resp, why, sizeof why, &fault, &from_lcx);
             if (oc == OUTCOME_FATAL) {
                 rc = lcx_errf(err, LCX_EINPUT, "%s", why);
                 lcx_response_free(&w->resp);
@@ -779,7 +794,7 @@ int lcx_backend_http_run(http_backend *b, lcx_next_fn next, lcx_done_fn done, vo
             }
             if (oc == OUTCOME_DONE) {
                 b->answers++;
-                b->lcx_answers += from_lcx_serve(sb_str(&s->reply), s->reply.len);
+                b->lcx_answers += from_lcx;
                 r->served++;
                 r->in_a_row = 0;
                 if (r->said_down && !b->o.quiet)
@@ -798,9 +813,7 @@ int lcx_backend_http_run(http_backend *b, lcx_next_fn next, lcx_done_fn done, vo
                 /* Another replica takes it at once; the same one after
                  * the backoff. */
                 now = lcx_now();
-                int other = 0;
-                for (int i = 0; i < b->n_reps; i++)
-                    other |= i != s->rep && b->reps[i].down_until <= now;
+                int other = replicas_up(b, now) - (r->down_until <= now) > 0;
                 w->not_before = other && fault ? now : now + backoff(b, w->attempts, s->retry_after);
                 waiting[n_waiting++] = w;
                 continue;
