@@ -11,7 +11,7 @@
 # The build does not depend on the host's CPU: every kernel variant of the
 # target architecture is compiled (engine/kernels.c and train/ops.c once per
 # instruction set, each with its own flags) and the binary picks one at run
-# time (LCX_ISA=generic|avx2|avx512|neon forces one). ARCH=native opts into
+# time (LCX_ISA=generic|avx2|avx512|amx|neon forces one). ARCH=native opts into
 # -march=native for the rest of the code. Cross builds: CC=<triplet>-gcc
 # PKG_CONFIG=<triplet>-pkg-config (see scripts/cross-aarch64.sh).
 
@@ -51,7 +51,7 @@ else
   ARCH_FLAGS :=
 endif
 ifneq ($(filter x86_64-%,$(MACHINE)),)
-  VARIANTS := generic avx2 avx512
+  VARIANTS := generic avx2 avx512 amx
 else ifneq ($(filter aarch64-%,$(MACHINE)),)
   VARIANTS := generic neon
 else
@@ -61,6 +61,8 @@ VFLAGS_generic := -DLCX_KV_GENERIC -ffp-contract=off
 VFLAGS_avx2    := -DLCX_KV_AVX2 -mavx2 -mfma -mf16c -ffp-contract=fast
 VFLAGS_avx512  := -DLCX_KV_AVX512 -mavx512f -mavx512bw -mavx512dq -mavx512vl -mavx2 -mfma \
                   -mf16c -ffp-contract=fast
+VFLAGS_amx     := -DLCX_KV_AVX512 -DLCX_KV_AMX -mavx512f -mavx512bw -mavx512dq -mavx512vl \
+                  -mavx2 -mfma -mf16c -mavx512bf16 -mamx-tile -mamx-bf16 -ffp-contract=fast
 VFLAGS_neon    := -DLCX_KV_NEON -ffp-contract=fast
 
 CFLAGS  = -std=c11 -D_GNU_SOURCE $(OPT) $(ARCH_FLAGS) -fopenmp \

@@ -120,7 +120,14 @@ static void bench_matmul(const lcx_kernels *kv)
         }
         for (int dt = 0; dt < 2; dt++) {
             lcx_weight w = {dt ? (const void *)wb : (const void *)wf, dt ? LCX_DT_BF16 : LCX_DT_F32,
-                            rows, cols};
+                            rows, cols, NULL};
+            /* packed as a model load packs it (amx: BF16 as tiles) */
+            size_t pbytes = kv->pack_bytes ? kv->pack_bytes(&w) : 0;
+            void *packed = pbytes ? aligned_alloc(64, (pbytes + 63) / 64 * 64) : NULL;
+            if (packed) {
+                kv->pack(packed, &w);
+                w.packed = packed;
+            }
             double best = 1e30;
             for (int rep = 0; rep < 20; rep++) {
                 double t0 = omp_get_wtime();
@@ -131,6 +138,7 @@ static void bench_matmul(const lcx_kernels *kv)
             printf("matmul %s %d threads: %d tokens x [%d x %d] %s: %.2f ms, %.1f GFLOPS\n",
                    lcx_isa_name(isa), nt, tok, rows, cols, dt ? "bf16" : "f32", best * 1e3,
                    2.0 * tok * rows * cols / best / 1e9);
+            free(packed);
         }
         free(x), free(y), free(wf), free(wb);
     }

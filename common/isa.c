@@ -11,8 +11,13 @@
 #include <cpuid.h>
 #define LCX_X86 1
 #endif
+#if defined(__x86_64__) && defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
-static const char *const isa_names[LCX_ISA_COUNT] = {"generic", "avx2", "avx512", "neon"};
+static const char *const isa_names[LCX_ISA_COUNT] = {"generic", "avx2", "avx512", "neon",
+                                                            "amx"};
 
 const char *lcx_isa_name(lcx_isa isa)
 {
@@ -27,6 +32,7 @@ int lcx_isa_built(lcx_isa isa)
 #if defined(__x86_64__)
     case LCX_ISA_AVX2:
     case LCX_ISA_AVX512:
+    case LCX_ISA_AMX:
         return 1;
 #endif
 #if defined(__aarch64__)
@@ -41,6 +47,7 @@ int lcx_isa_built(lcx_isa isa)
 #ifdef LCX_X86
 typedef struct x86_features {
     int avx, avx2, fma, f16c, avx512f, avx512bw, avx512dq, avx512vl, ymm_os, zmm_os;
+    int avx512bf16, amx_tile, amx_bf16, tile_os;
 } x86_features;
 
 static unsigned long long xgetbv0(void)
@@ -65,6 +72,7 @@ static x86_features x86_detect(void)
         unsigned long long xcr0 = xgetbv0();
         f.ymm_os = (xcr0 & 0x6) == 0x6;    /* SSE and AVX state */
         f.zmm_os = (xcr0 & 0xe6) == 0xe6;  /* plus opmask and ZMM state */
+        f.tile_os = (xcr0 & 0x60000) == 0x60000; /* XTILECFG and XTILEDATA */
     }
     if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
         f.avx2 = (b >> 5) & 1;
@@ -72,6 +80,10 @@ static x86_features x86_detect(void)
         f.avx512dq = (b >> 17) & 1;
         f.avx512bw = (b >> 30) & 1;
         f.avx512vl = (b >> 31) & 1;
+        f.amx_bf16 = (d >> 22) & 1;
+        f.amx_tile = (d >> 24) & 1;
+        if (a >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d))
+            f.avx512bf16 = (a >> 5) & 1;
     }
     return f;
 }
@@ -94,6 +106,21 @@ int lcx_isa_supported(lcx_isa isa)
         return f.avx && f.avx2 && f.fma && f.f16c && f.ymm_os && f.zmm_os && f.avx512f &&
                f.avx512bw && f.avx512dq && f.avx512vl;
     }
+    case LCX_ISA_AMX: {
+        x86_features f = x86_detect();
+        if (!(f.avx && f.avx2 && f.fma && f.f16c && f.ymm_os && f.zmm_os && f.avx512f &&
+              f.avx512bw && f.avx512dq && f.avx512vl && f.avx512bf16 && f.amx_tile &&
+              f.amx_bf16 && f.tile_os))
+            return 0;
+#if defined(__x86_64__) && defined(__linux__)
+        /* Linux hands out the 8 KiB tile state on request only
+         * (ARCH_REQ_XCOMP_PERM = 0x1023, XFEATURE_XTILEDATA = 18);
+         * granting it again is a no-op. */
+        return syscall(SYS_arch_prctl, 0x1023, 18) == 0;
+#else
+        return 0;
+#endif
+    }
 #endif
     case LCX_ISA_NEON:
         return 1; /* Advanced SIMD is part of the aarch64 base */
@@ -104,7 +131,7 @@ int lcx_isa_supported(lcx_isa isa)
 
 lcx_isa lcx_isa_best(void)
 {
-    static const lcx_isa order[] = {LCX_ISA_AVX512, LCX_ISA_AVX2, LCX_ISA_NEON};
+    static const lcx_isa order[] = {LCX_ISA_AMX, LCX_ISA_AVX512, LCX_ISA_AVX2, LCX_ISA_NEON};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
         if (lcx_isa_supported(order[i]))
             return order[i];
@@ -118,10 +145,12 @@ const char *lcx_isa_cpu_features(char *buf, int size)
     buf[0] = 0;
 #ifdef LCX_X86
     x86_features f = x86_detect();
-    snprintf(buf, (size_t)size, "x86-64%s%s%s%s%s%s%s%s", f.avx && f.ymm_os ? " avx" : "",
+    snprintf(buf, (size_t)size, "x86-64%s%s%s%s%s%s%s%s%s%s%s", f.avx && f.ymm_os ? " avx" : "",
              f.avx2 ? " avx2" : "", f.fma ? " fma" : "", f.f16c ? " f16c" : "",
              f.avx512f && f.zmm_os ? " avx512f" : "", f.avx512bw ? " avx512bw" : "",
-             f.avx512dq ? " avx512dq" : "", f.avx512vl ? " avx512vl" : "");
+             f.avx512dq ? " avx512dq" : "", f.avx512vl ? " avx512vl" : "",
+             f.avx512bf16 ? " avx512bf16" : "", f.amx_tile && f.tile_os ? " amx-tile" : "",
+             f.amx_bf16 ? " amx-bf16" : "");
 #elif defined(__aarch64__)
     snprintf(buf, (size_t)size, "aarch64 neon");
 #else
@@ -152,7 +181,7 @@ static int isa_choose(const char *request, const char *what, lcx_isa *out, lcx_e
         return 0;
     }
     return lcx_errf(err, LCX_EINPUT, "%s=%s: unknown kernel variant (expected generic, avx2, "
-                    "avx512, neon or auto)", what, request);
+                    "avx512, amx, neon or auto)", what, request);
 }
 
 int lcx_isa_choose(const char *request, lcx_isa *out, lcx_err *err)

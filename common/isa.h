@@ -4,7 +4,7 @@
  * Every variant is compiled into one binary (each in its own translation
  * unit with its own target flags); one is picked at start-up from the CPU's
  * features, or forced with the environment variable LCX_ISA
- * (generic|avx2|avx512|neon|auto). A forced variant this CPU cannot run,
+ * (generic|avx2|avx512|amx|neon|auto). A forced variant this CPU cannot run,
  * or one this build does not have, is an error, never a silent fallback. */
 #ifndef LCX_ISA_H
 #define LCX_ISA_H
@@ -16,18 +16,22 @@ typedef enum lcx_isa {
     LCX_ISA_AVX2,        /* x86-64: AVX2 + FMA + F16C */
     LCX_ISA_AVX512,      /* x86-64: AVX-512 F/BW/DQ/VL + the AVX2 set */
     LCX_ISA_NEON,        /* aarch64: Advanced SIMD with FMA */
+    LCX_ISA_AMX,         /* x86-64: the avx512 set + AVX512-BF16 + AMX tiles (BF16),
+                          * with the operating system's permission to use them */
     LCX_ISA_COUNT
 } lcx_isa;
 
-/* "generic", "avx2", "avx512", "neon". */
+/* "generic", "avx2", "avx512", "neon", "amx". */
 const char *lcx_isa_name(lcx_isa isa);
 
-/* 1 when this build contains the variant (x86-64 builds have generic, avx2
- * and avx512; aarch64 builds generic and neon; others generic). */
+/* 1 when this build contains the variant (x86-64 builds have generic, avx2,
+ * avx512 and amx; aarch64 builds generic and neon; others generic). */
 int lcx_isa_built(lcx_isa isa);
 
 /* 1 when this CPU (and its operating system, for the wider registers) can
- * run the variant. */
+ * run the variant. For amx this asks Linux for the tile state
+ * (arch_prctl ARCH_REQ_XCOMP_PERM), once per process: after a 1 the whole
+ * process may use the tiles. */
 int lcx_isa_supported(lcx_isa isa);
 
 /* The best variant that is built and supported. */

@@ -7,6 +7,8 @@
  *   generic  16 B (4 f)   no (separate mul, add)  the base flags only
  *   avx2     32 B (8 f)   yes (contracted)    -mavx2 -mfma -mf16c
  *   avx512   64 B (16 f)  yes (contracted)    -mavx512f/bw/dq/vl + avx2 set
+ *   amx      as avx512, and prefill matmul of BF16 weights on AMX tiles
+ *                                             + -mavx512bf16 -mamx-tile/bf16
  *   neon     16 B (4 f)   yes (contracted)    aarch64 base
  *
  * Only the table lcx_kernels_<variant> is visible outside this file. The
@@ -28,8 +30,17 @@
 #endif
 #include <immintrin.h>
 #define VBYTES 64
+#if defined(LCX_KV_AMX) /* the avx512 variant, with matmul on AMX tiles */
+#if !defined(__AVX512BF16__) || !(defined(__AMX_TILE__) || defined(__AMXTILE__)) ||          \
+    !(defined(__AMX_BF16__) || defined(__AMXBF16__)) /* gcc's and clang's names */
+#error "the amx variant needs -mavx512bf16 -mamx-tile -mamx-bf16 as well"
+#endif
+#define KV_TABLE lcx_kernels_amx
+#define KV_ISA LCX_ISA_AMX
+#else
 #define KV_TABLE lcx_kernels_avx512
 #define KV_ISA LCX_ISA_AVX512
+#endif
 enum { MM_NV = 2, MM_TT = 8, AT_MR = 8, QK_R = 8, PV_R = 4, PV_NV = 4 };
 #elif defined(LCX_KV_AVX2)
 #if !defined(__AVX2__) || !defined(__FMA__) || !defined(__F16C__)
@@ -489,6 +500,216 @@ static void matmul_gemv(float *y, const float *x, const lcx_weight *w, const flo
     }
 }
 
+#if defined(LCX_KV_AMX)
+/* ---- matmul on AMX tiles (the amx variant, BF16 weights, prefill) ----
+ *
+ * y = x . w^T with TDPBF16PS: C[16 tokens][16 outputs] (F32) += A[16
+ * tokens][32 k] (BF16) . B[16 k pairs][16 outputs][2] (BF16). The weights
+ * are B tiles, packed once when the model loads (amx_pack); the tokens are
+ * A tiles, straight from a row-major block.
+ *
+ * Precision: each activation is split into three BF16 terms, x = hi + mid
+ * + lo (hi = bf16(x), mid = bf16(x - hi), lo = bf16(x - hi - mid)), which
+ * hold x's 24-bit significand exactly (up to the rare term that falls
+ * below BF16's normal range, which the tiles flush to 0), and every term
+ * is multiplied on the tiles: a BF16 product is exact in F32 and the sums
+ * are F32, so the result is an F32 matmul of the same numbers with another
+ * summation order, not a BF16 one. Three passes cost three times the tile
+ * work of one, and still run several times faster than the F32 FMA kernel
+ * (bench/kernels). */
+enum { AMX_TB = LCX_AMX_TB, AMX_NB = 32, AMX_PASSES = 3 };
+
+typedef struct amx_tilecfg {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} amx_tilecfg;
+
+/* every tile 16 rows of 64 bytes: tmm0-3 the 2 x 2 C tiles, tmm4-5 A, tmm6-7 B */
+static void amx_begin(void)
+{
+    amx_tilecfg c;
+    memset(&c, 0, sizeof c);
+    c.palette = 1;
+    for (int i = 0; i < 8; i++) {
+        c.colsb[i] = 64;
+        c.rows[i] = 16;
+    }
+    _tile_loadconfig(&c);
+}
+
+/* The packed layout: panels of AMX_NB outputs, each [k steps of 32][2 B
+ * tiles of 16 outputs][16 k pairs][16 outputs][2], zero past rows and
+ * cols. */
+static size_t amx_kpad(int cols)
+{
+    return (size_t)(cols + 31) / 32 * 32;
+}
+
+static size_t amx_pack_bytes(const lcx_weight *w)
+{
+    if (w->dtype != LCX_DT_BF16 || w->rows < 1 || w->cols < 1)
+        return 0;
+    return (size_t)(w->rows + AMX_NB - 1) / AMX_NB * AMX_NB * amx_kpad(w->cols) * sizeof(uint16_t);
+}
+
+static void amx_pack(void *dst, const lcx_weight *w)
+{
+    const uint16_t *src = w->data;
+    size_t kp = amx_kpad(w->cols), steps = kp / 32;
+    int panels = (w->rows + AMX_NB - 1) / AMX_NB;
+#pragma omp parallel for schedule(static)
+    for (int pn = 0; pn < panels; pn++) {
+        uint32_t *panel = (uint32_t *)dst + (size_t)pn * AMX_NB * kp / 2;
+        for (int c = 0; c < AMX_NB; c++) {
+            int n = pn * AMX_NB + c;
+            const uint16_t *row = n < w->rows ? src + (size_t)n * w->cols : NULL;
+            for (size_t s = 0; s < steps; s++) {
+                uint32_t *tile = panel + (s * 2 + c / 16) * 256;
+                for (int r = 0; r < 16; r++) {
+                    size_t k = s * 32 + 2 * (size_t)r;
+                    uint32_t lo = row && k < (size_t)w->cols ? row[k] : 0;
+                    uint32_t hi = row && k + 1 < (size_t)w->cols ? row[k + 1] : 0;
+                    tile[r * 16 + c % 16] = lo | hi << 16;
+                }
+            }
+        }
+    }
+}
+
+static inline __m512 amx_bf16_up(__m256i h)
+{
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+/* xs = the three terms of x[0..nt)[0..kb), each [AMX_TB][kbp] BF16, zero
+ * past nt rows and kb columns. */
+static void amx_split(uint16_t *xs, const float *x, size_t ldx, int nt, int kb, int kbp)
+{
+    for (int t = 0; t < AMX_TB; t++) {
+        uint16_t *h = xs + (size_t)t * kbp, *m = h + (size_t)AMX_TB * kbp;
+        uint16_t *l = m + (size_t)AMX_TB * kbp;
+        const float *xr = x + (size_t)t * ldx;
+        for (int k = 0; k < kbp; k += 16) {
+            int rem = t < nt ? kb - k : 0;
+            __m512 v = rem >= 16 ? _mm512_loadu_ps(xr + k)
+                       : rem > 0 ? _mm512_maskz_loadu_ps((__mmask16)((1u << rem) - 1), xr + k)
+                                 : _mm512_setzero_ps();
+            __m256i a = (__m256i)_mm512_cvtneps_pbh(v);
+            v = _mm512_sub_ps(v, amx_bf16_up(a));
+            __m256i b = (__m256i)_mm512_cvtneps_pbh(v);
+            v = _mm512_sub_ps(v, amx_bf16_up(b));
+            _mm256_storeu_si256((__m256i *)(h + k), a);
+            _mm256_storeu_si256((__m256i *)(m + k), b);
+            _mm256_storeu_si256((__m256i *)(l + k), (__m256i)_mm512_cvtneps_pbh(v));
+        }
+    }
+}
+
+/* The 2 x 2 C tiles of tokens [t0, t0 + nt) x outputs [n0, n0 + nn) from
+ * y (or from init, a row of AMX_NB starting values, when not NULL), and
+ * back. Whole tiles go straight between y and the tiles; partial ones
+ * through buf [32][32]. */
+static void amx_c_load(const float *y, size_t ldy, int nt, int nn, const float *init, float *buf)
+{
+    if (!init && nt == AMX_TB && nn == AMX_NB) {
+        _tile_loadd(0, y, ldy * 4);
+        _tile_loadd(1, y + 16, ldy * 4);
+        _tile_loadd(2, y + 16 * ldy, ldy * 4);
+        _tile_loadd(3, y + 16 * ldy + 16, ldy * 4);
+        return;
+    }
+    for (int t = 0; t < 32; t++)
+        for (int n = 0; n < 32; n++)
+            buf[t * 32 + n] = init ? init[n] : t < nt && n < nn ? y[t * ldy + n] : 0.0f;
+    _tile_loadd(0, buf, 128);
+    _tile_loadd(1, buf + 16, 128);
+    _tile_loadd(2, buf + 16 * 32, 128);
+    _tile_loadd(3, buf + 16 * 32 + 16, 128);
+}
+
+static void amx_c_store(float *y, size_t ldy, int nt, int nn, float *buf)
+{
+    if (nt == AMX_TB && nn == AMX_NB) {
+        _tile_stored(0, y, ldy * 4);
+        _tile_stored(1, y + 16, ldy * 4);
+        _tile_stored(2, y + 16 * ldy, ldy * 4);
+        _tile_stored(3, y + 16 * ldy + 16, ldy * 4);
+        return;
+    }
+    _tile_stored(0, buf, 128);
+    _tile_stored(1, buf + 16, 128);
+    _tile_stored(2, buf + 16 * 32, 128);
+    _tile_stored(3, buf + 16 * 32 + 16, 128);
+    for (int t = 0; t < nt; t++)
+        memcpy(y + t * ldy, buf + t * 32, (size_t)nn * sizeof(float));
+}
+
+/* Work items: blocks of AMX_TB tokens, each with a range of output panels
+ * (more ranges when there are few token blocks, so every thread has work);
+ * an item splits its tokens once per K block and runs them through all of
+ * its panels. */
+static void matmul_amx(float *y, const float *x, const lcx_weight *w, const float *bias, int n_tok,
+                       const lcx_kscratch *ks)
+{
+    int n_out = w->rows, n_in = w->cols;
+    size_t kp = amx_kpad(n_in), steps = kp / 32;
+    int n_tb = (n_tok + AMX_TB - 1) / AMX_TB, n_pan = (n_out + AMX_NB - 1) / AMX_NB;
+    int n_ranges = 1;
+    while (n_tb * n_ranges < 2 * ks->n_threads && n_ranges < n_pan)
+        n_ranges++;
+    int items = n_tb * n_ranges;
+    int par = (size_t)n_tok * n_out * n_in >= PAR_MIN_WORK;
+#pragma omp parallel num_threads(ks->n_threads) if (par)
+    {
+        float *mem = ks->mem + (size_t)omp_get_thread_num() * ks->stride;
+        float *cbuf = mem;                      /* [32][32] */
+        uint16_t *xs = (uint16_t *)(mem + 32 * 32); /* [3][AMX_TB][LCX_MM_KB] */
+        float init[AMX_NB];
+        amx_begin();
+#pragma omp for schedule(dynamic, 1)
+        for (int it = 0; it < items; it++) {
+            int tb = it / n_ranges, rg = it % n_ranges;
+            int t0 = tb * AMX_TB, nt = n_tok - t0 < AMX_TB ? n_tok - t0 : AMX_TB;
+            int p0 = (int)((long)n_pan * rg / n_ranges), p1 = (int)((long)n_pan * (rg + 1) / n_ranges);
+            for (int k0 = 0; k0 < n_in; k0 += LCX_MM_KB) {
+                int kb = n_in - k0 < LCX_MM_KB ? n_in - k0 : LCX_MM_KB;
+                int kbp = (kb + 31) / 32 * 32;
+                amx_split(xs, x + (size_t)t0 * n_in + k0, (size_t)n_in, nt, kb, kbp);
+                for (int pn = p0; pn < p1; pn++) {
+                    int n0 = pn * AMX_NB, nn = n_out - n0 < AMX_NB ? n_out - n0 : AMX_NB;
+                    float *yt = y + (size_t)t0 * n_out + n0;
+                    const float *ini = NULL;
+                    if (k0 == 0) {
+                        for (int n = 0; n < AMX_NB; n++)
+                            init[n] = bias && n < nn ? bias[n0 + n] : 0.0f;
+                        ini = init;
+                    }
+                    amx_c_load(yt, (size_t)n_out, nt, nn, ini, cbuf);
+                    const uint16_t *b = (const uint16_t *)w->packed +
+                                        ((size_t)pn * steps + (size_t)k0 / 32) * 2 * 512;
+                    for (int s = 0; s < kbp / 32; s++) {
+                        _tile_loadd(6, b + (size_t)s * 1024, 64);
+                        _tile_loadd(7, b + (size_t)s * 1024 + 512, 64);
+                        for (int p = 0; p < AMX_PASSES; p++) {
+                            const uint16_t *a = xs + (size_t)p * AMX_TB * kbp + (size_t)s * 32;
+                            _tile_loadd(4, a, (size_t)kbp * 2);
+                            _tile_loadd(5, a + (size_t)16 * kbp, (size_t)kbp * 2);
+                            _tile_dpbf16ps(0, 4, 6);
+                            _tile_dpbf16ps(1, 4, 7);
+                            _tile_dpbf16ps(2, 5, 6);
+                            _tile_dpbf16ps(3, 5, 7);
+                        }
+                    }
+                    amx_c_store(yt, (size_t)n_out, nt, nn, cbuf);
+                }
+            }
+        }
+        _tile_release();
+    }
+}
+#endif
+
 static void matmul(float *y, const float *x, const lcx_weight *w, const float *bias, int n_tok,
                    const lcx_kscratch *ks)
 {
@@ -499,6 +720,12 @@ static void matmul(float *y, const float *x, const lcx_weight *w, const float *b
         matmul_gemv(y, x, w, bias, n_tok, ks);
         return;
     }
+#if defined(LCX_KV_AMX)
+    if (w->packed && w->dtype == LCX_DT_BF16) {
+        matmul_amx(y, x, w, bias, n_tok, ks);
+        return;
+    }
+#endif
     int n_blocks = (n_out + MM_NB - 1) / MM_NB;
     int par = (size_t)n_tok * n_out * n_in >= PAR_MIN_WORK;
 #pragma omp parallel num_threads(ks->n_threads) if (par)
@@ -910,4 +1137,8 @@ const lcx_kernels KV_TABLE = {
     .silu_mul = silu_mul,
     .sigmoid = sigmoid,
     .to_f32 = to_f32,
+#if defined(LCX_KV_AMX)
+    .pack_bytes = amx_pack_bytes,
+    .pack = amx_pack,
+#endif
 };

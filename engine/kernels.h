@@ -2,7 +2,7 @@
  * compute, shapes in the comments ("rows" are tokens), OpenMP inside.
  *
  * engine/kernels.c holds them once and is compiled once per instruction set
- * (generic, avx2, avx512 on x86-64; generic, neon on aarch64), each time
+ * (generic, avx2, avx512, amx on x86-64; generic, neon on aarch64), each time
  * with its own target flags, into a table lcx_kernels. A model picks its
  * table when it loads (common/isa.h: the best the CPU runs, or LCX_ISA). */
 #ifndef LCX_KERNELS_H
@@ -22,6 +22,10 @@ typedef struct lcx_weight {
     const void *data;
     lcx_dtype dtype;
     int rows, cols;
+    /* NULL, or the same matrix in the kernel variant's own layout, packed
+     * once when the model loads (lcx_kernels.pack); matmul then reads it
+     * instead of data for prefill. */
+    const void *packed;
 } lcx_weight;
 
 /* Key blocks of the K cache: keys are stored transposed in blocks of
@@ -38,6 +42,7 @@ static inline int lcx_hd_pad(int hd) { return (hd + 15) / 16 * 16; }
 #define LCX_MM_NB_MAX 32 /* matmul: widest panel (output rows) of any variant */
 #define LCX_AT_MR 8      /* attention: query rows per micro tile */
 #define LCX_AT_QB 64     /* attention: query rows per work item */
+#define LCX_AMX_TB 32    /* amx matmul: tokens per block (two tiles of 16) */
 
 /* Per-thread work memory of the kernels, allocated once per session so a
  * kernel never allocates (and never fails) mid-pass. Thread i of a kernel's
@@ -105,6 +110,14 @@ typedef struct lcx_kernels {
      * each K/V tile (a shift for BF16; F16C, NEON or integer arithmetic
      * for F16), exact for every pattern. */
     void (*to_f32)(float *dst, const uint16_t *src, size_t n, lcx_dtype dtype);
+
+    /* Weights packed once per session, for variants whose matmul wants its
+     * own layout (amx: BF16 weights as AMX B tiles). pack_bytes: the bytes
+     * pack writes for w, 0 when this variant does not pack w (then
+     * w->packed stays NULL); pack: writes them to dst (64-byte aligned).
+     * Both NULL in the variants that read weights as stored. */
+    size_t (*pack_bytes)(const lcx_weight *w);
+    void (*pack)(void *dst, const lcx_weight *w);
 } lcx_kernels;
 
 /* The table of a variant, NULL when this build does not contain it. */

@@ -10,6 +10,7 @@ extern const lcx_kernels lcx_kernels_generic;
 #if defined(__x86_64__)
 extern const lcx_kernels lcx_kernels_avx2;
 extern const lcx_kernels lcx_kernels_avx512;
+extern const lcx_kernels lcx_kernels_amx;
 #endif
 #if defined(__aarch64__)
 extern const lcx_kernels lcx_kernels_neon;
@@ -25,6 +26,8 @@ const lcx_kernels *lcx_kernels_get(lcx_isa isa)
         return &lcx_kernels_avx2;
     case LCX_ISA_AVX512:
         return &lcx_kernels_avx512;
+    case LCX_ISA_AMX:
+        return &lcx_kernels_amx;
 #endif
 #if defined(__aarch64__)
     case LCX_ISA_NEON:
@@ -44,6 +47,10 @@ static size_t kscratch_stride(int head_dim, int group)
      * of keys and one of values converted to F32 (BF16/F16 caches). */
     size_t rmax = (size_t)(group > LCX_AT_QB ? group : LCX_AT_QB) + LCX_AT_MR;
     size_t mm = (size_t)LCX_MM_KB * LCX_MM_NB_MAX;
+    /* amx: a block of LCX_AMX_TB tokens split into three BF16 terms, and
+     * one 32 x 32 tile of outputs */
+    size_t amx = (size_t)3 * LCX_AMX_TB * LCX_MM_KB / 2 + 32 * 32;
+    mm = mm > amx ? mm : amx;
     size_t at = 2 * rmax * hdp + 2 * (size_t)LCX_AT_KT * hdp + 4 * rmax;
     size_t stride = mm > at ? mm : at;
     return (stride + 15) / 16 * 16;

@@ -287,6 +287,40 @@ static int load_index(loader *L, const char *path, json_t **root, lcx_err *err)
     return 0;
 }
 
+/* The layers' matrices in the kernel variant's own layout, when it has one
+ * (amx: BF16 weights as tiles), packed once here for every prefill. They
+ * count as weight bytes; the token embedding and the output head, used a
+ * row or a token at a time, stay as stored. */
+static int pack_weights(lcx_model *m, lcx_err *err)
+{
+    const lcx_kernels *K = m->kern;
+    Weights *W = &m->weights;
+    if (!K->pack || !K->pack_bytes)
+        return 0;
+    for (int l = 0; l < m->config.n_layers; l++) {
+        LayerWeights *lw = &W->layers[l];
+        lcx_weight *mats[] = {&lw->wq, &lw->wk, &lw->wv, &lw->wo, &lw->w1, &lw->w3, &lw->w2};
+        for (size_t i = 0; i < sizeof mats / sizeof mats[0]; i++) {
+            size_t bytes = K->pack_bytes(mats[i]);
+            if (!bytes)
+                continue;
+            void **nc = realloc(W->copies, (W->n_copies + 1) * sizeof *nc);
+            if (!nc)
+                return lcx_errf(err, LCX_ENOMEM, "out of memory");
+            W->copies = nc;
+            void *buf = aligned_alloc(64, (bytes + 63) / 64 * 64);
+            if (!buf)
+                return lcx_errf(err, LCX_ENOMEM, "out of memory packing layer %d's weights for "
+                                "the %s kernels (%zu MiB)", l, lcx_isa_name(K->isa), bytes >> 20);
+            W->copies[W->n_copies++] = buf;
+            K->pack(buf, mats[i]);
+            mats[i]->packed = buf;
+            m->weight_bytes += bytes;
+        }
+    }
+    return 0;
+}
+
 int lcx_model_load(const char *dir, lcx_model **out, lcx_err *err)
 {
     *out = NULL;
@@ -342,6 +376,8 @@ int lcx_model_load(const char *dir, lcx_model **out, lcx_err *err)
             goto out;
     }
     if ((rc = load_weights(&L, err)))
+        goto out;
+    if ((rc = pack_weights(m, err)))
         goto out;
     if (file_exists(tok_path)) {
         lcx_err terr = {0};

@@ -65,7 +65,8 @@ static void *make_weights(lcx_rng *r, lcx_dtype dt, int rows, int cols, double *
 }
 
 static void check_matmul(const lcx_kernels *K, const lcx_kscratch *ks, lcx_rng *r, lcx_dtype dt,
-                         int n_out, int n_in, int n_tok, int with_bias, double *worst)
+                         int n_out, int n_in, int n_tok, int with_bias, double *worst,
+                         int *n_packed)
 {
     double *wv;
     void *wdata = make_weights(r, dt, n_out, n_in, &wv);
@@ -76,6 +77,15 @@ static void check_matmul(const lcx_kernels *K, const lcx_kscratch *ks, lcx_rng *
         x[i] = urand(r, -1, 1);
     for (int i = 0; i < n_out; i++)
         bias[i] = urand(r, -1, 1);
+    /* the variant's own weight layout, as a model load packs it */
+    size_t pbytes = K->pack_bytes ? K->pack_bytes(&w) : 0;
+    void *packed = NULL;
+    if (pbytes) {
+        packed = aligned_alloc(64, (pbytes + 63) / 64 * 64);
+        K->pack(packed, &w);
+        w.packed = packed;
+        (*n_packed)++;
+    }
     K->matmul(y, x, &w, with_bias ? bias : NULL, n_tok, ks);
     double err = 0, scale = 0;
     for (int t = 0; t < n_tok; t++)
@@ -97,7 +107,7 @@ static void check_matmul(const lcx_kernels *K, const lcx_kscratch *ks, lcx_rng *
         *worst = rel;
     CHECK_MSG(rel < MM_TOL, "%s matmul dtype %d %dx%d, %d tokens: rel err %.3g",
               lcx_isa_name(K->isa), (int)dt, n_out, n_in, n_tok, rel);
-    free(wdata), free(wv), free(x), free(bias), free(y);
+    free(wdata), free(wv), free(x), free(bias), free(y), free(packed);
 }
 
 TEST(matmul_matches_reference)
@@ -118,18 +128,24 @@ TEST(matmul_matches_reference)
         CHECK(lcx_kscratch_init(&ks, omp_get_max_threads(), 64, 2, &err) == 0);
         lcx_rng r;
         lcx_rng_seed(&r, 7 + i);
-        static const int outs[] = {1, 7, 33, 70}, ins[] = {5, 16, 300, 513};
-        static const int toks[] = {1, 2, 3, 4, 5, 13};
+        /* 1100 inputs: two K blocks (LCX_MM_KB); 45 tokens: a whole and a
+         * partial block of the amx variant's 32 */
+        static const int outs[] = {1, 7, 33, 70}, ins[] = {5, 16, 300, 513, 1100};
+        static const int toks[] = {1, 2, 3, 4, 5, 13, 45};
         static const lcx_dtype dts[] = {LCX_DT_F32, LCX_DT_BF16, LCX_DT_F16};
         double worst = 0;
+        int n_packed = 0;
         for (int d = 0; d < 3; d++)
             for (int a = 0; a < 4; a++)
-                for (int b = 0; b < 4; b++)
-                    for (int t = 0; t < 6; t++)
+                for (int b = 0; b < 5; b++)
+                    for (int t = 0; t < 7; t++)
                         check_matmul(K, &ks, &r, dts[d], outs[a], ins[b], toks[t], (a + t) % 2,
-                                     &worst);
-        printf("     %-8s matmul: worst rel err %.2e over 288 shapes (tol %g)\n",
-               lcx_isa_name(K->isa), worst, MM_TOL);
+                                     &worst, &n_packed);
+        printf("     %-8s matmul: worst rel err %.2e over 420 shapes, %d of them packed (tol "
+               "%g)\n", lcx_isa_name(K->isa), worst, n_packed, MM_TOL);
+        /* the amx variant packs every BF16 matrix (4 x 5 x 7 shapes) */
+        if (K->isa == LCX_ISA_AMX)
+            CHECK(n_packed == 140);
         lcx_kscratch_free(&ks);
     }
 }

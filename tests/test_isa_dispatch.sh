@@ -21,7 +21,7 @@ expect_error "LCX_ISA=sse9" env LCX_ISA=sse9 "$LCX" complete --model "$MODEL" \
     --prompt-ids "$MODEL/ids.json" --max-tokens 1
 
 refused=0
-for v in generic avx2 avx512 neon; do
+for v in generic avx2 avx512 amx neon; do
     if env LCX_ISA=$v "$LCX" --version >"$tmp/v" 2>"$tmp/err"; then
         grep -q "^kernels: $v, forced by LCX_ISA" "$tmp/v" || { cat "$tmp/v"; fail "LCX_ISA=$v not in use"; }
         # the forced variant runs the engine
@@ -42,10 +42,15 @@ done
 flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
 has() { echo "$flags" | grep -qw "$1"; }
 if has avx2 && has fma && has f16c; then
-    [ "$best" = avx2 ] || [ "$best" = avx512 ] || fail "CPU has avx2+fma+f16c, default is $best"
+    case $best in avx2 | avx512 | amx) ;; *) fail "CPU has avx2+fma+f16c, default is $best" ;; esac
 fi
 if has avx512f && has avx512bw && has avx512dq && has avx512vl; then
-    [ "$best" = avx512 ] || fail "CPU has avx512, default is $best"
+    # amx when the CPU has the tiles (and Linux grants them), else avx512
+    if has avx512_bf16 && has amx_tile && has amx_bf16; then
+        [ "$best" = amx ] || [ "$best" = avx512 ] || fail "CPU has amx, default is $best"
+    else
+        [ "$best" = avx512 ] || fail "CPU has avx512 without amx, default is $best"
+    fi
 fi
 env LCX_ISA=generic "$LCX" --version >/dev/null || fail "generic refused"
 echo "default variant: $best; refused: $refused"

@@ -617,7 +617,10 @@ TRAIN_API void TRAIN_OP(crossentropy_backward)(real *dlogits, double dloss, cons
 }
 
 #if defined(LCX_KV_GENERIC) || defined(LCX_KV_AVX2) || defined(LCX_KV_AVX512) || defined(LCX_KV_NEON)
-#if defined(LCX_KV_AVX512)
+#if defined(LCX_KV_AMX) /* the avx512 code: training has no tile kernels */
+#define OPS_TABLE lcx_train_ops_amx
+#define OPS_ISA LCX_ISA_AMX
+#elif defined(LCX_KV_AVX512)
 #define OPS_TABLE lcx_train_ops_avx512
 #define OPS_ISA LCX_ISA_AVX512
 #elif defined(LCX_KV_AVX2)

@@ -8,6 +8,7 @@ extern const lcx_train_ops lcx_train_ops_generic;
 #if defined(__x86_64__)
 extern const lcx_train_ops lcx_train_ops_avx2;
 extern const lcx_train_ops lcx_train_ops_avx512;
+extern const lcx_train_ops lcx_train_ops_amx;
 #endif
 #if defined(__aarch64__)
 extern const lcx_train_ops lcx_train_ops_neon;
@@ -23,6 +24,8 @@ const lcx_train_ops *lcx_train_ops_get(lcx_isa isa)
         return &lcx_train_ops_avx2;
     case LCX_ISA_AVX512:
         return &lcx_train_ops_avx512;
+    case LCX_ISA_AMX:
+        return &lcx_train_ops_amx;
 #endif
 #if defined(__aarch64__)
     case LCX_ISA_NEON:
