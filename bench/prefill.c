@@ -361,9 +361,10 @@ int main(int argc, char **argv)
     const lcx_config *c = lcx_model_config(m);
     const char *wait = getenv("OMP_WAIT_POLICY");
     printf("# model %s: hidden %d, %d layers, heads %d/%d, head_dim %d, ffn %d, vocab %d, %s weights "
-           "(%.1f MiB), F32 KV cache\n",
+           "(%.1f MiB, %.1f MiB of them packed for the kernels), F32 KV cache\n",
            argv[2], c->dim, c->n_layers, c->n_heads, c->n_kv_heads, c->head_dim, c->hidden_dim,
-           c->vocab_size, lcx_model_weight_dtype(m), lcx_model_weight_bytes(m) / 1048576.0);
+           c->vocab_size, lcx_model_weight_dtype(m), lcx_model_weight_bytes(m) / 1048576.0,
+           lcx_model_packed_bytes(m) / 1048576.0);
     printf("# kernels %s, prefill chunk %d, best of %d, OMP_WAIT_POLICY=%s\n", lcx_model_isa(m),
            chunk, reps, wait ? wait : "(unset: libgomp's default)");
     printf("dtype %s\n", lcx_model_weight_dtype(m));

@@ -316,6 +316,7 @@ static int pack_weights(lcx_model *m, lcx_err *err)
             K->pack(buf, mats[i]);
             mats[i]->packed = buf;
             m->weight_bytes += bytes;
+            m->packed_bytes += bytes;
         }
     }
     return 0;
@@ -450,4 +451,9 @@ const char *lcx_model_weight_dtype(const lcx_model *m)
 size_t lcx_model_weight_bytes(const lcx_model *m)
 {
     return m->weight_bytes;
+}
+
+size_t lcx_model_packed_bytes(const lcx_model *m)
+{
+    return m->packed_bytes;
 }

@@ -43,8 +43,11 @@ const char *lcx_model_weight_dtype(const lcx_model *m);
 /* The kernel variant the model runs ("generic", "avx2", "avx512", "neon"):
  * the best this CPU runs, or the one LCX_ISA forces (common/isa.h). */
 const char *lcx_model_isa(const lcx_model *m);
-/* Bytes of weight data mapped. */
+/* Bytes the weights take: the data mapped, plus the copies the kernel
+ * variant packed into its own layout (lcx_model_packed_bytes). */
 size_t lcx_model_weight_bytes(const lcx_model *m);
+/* Bytes of those packed copies (0 but for the amx variant). */
+size_t lcx_model_packed_bytes(const lcx_model *m);
 
 /* Per-layer measurements of the attention-sink probe. Query heads beyond
  * LCX_PROBE_MAX_HEADS are refused by lcx_session_eval when probing. */

@@ -43,7 +43,8 @@ struct lcx_model {
     char tokenizer_note[1100];
     char weight_dtype[16];
     const lcx_kernels *kern;    /* the kernel variant this CPU runs (or LCX_ISA) */
-    size_t weight_bytes;
+    size_t weight_bytes;        /* mapped + packed */
+    size_t packed_bytes;        /* the kernel variant's packed copies */
 };
 
 /* The wave of activations for one chunk of C tokens, plus the KV cache. */
