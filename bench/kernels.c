@@ -183,7 +183,7 @@ static void bench_attention(const lcx_kernels *kv, int only_hd)
         for (int rep = 0; rep < 3; rep++) {
             double t0 = omp_get_wtime();
             for (int pos0 = 0; pos0 < len; pos0 += chunk)
-                kv->attention(out, q, kc, vc, LCX_DT_F32, chunk, pos0, nh, nkv, hd, blocks, 0, NULL,
+                kv->attention(out, q, kc, vc, LCX_DT_F32, chunk, pos0, nh, nkv, hd, blocks, 0, NULL, NULL,
                               &ks);
             double t = omp_get_wtime() - t0;
             best = t < best ? t : best;

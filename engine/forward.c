@@ -76,14 +76,15 @@ const char *lcx_kv_dtype_name(lcx_dtype dt)
 
 /* The activation buffers of a session, in the order of RunState. */
 enum { ACT_X, ACT_XB, ACT_XB2, ACT_QG, ACT_Q, ACT_GATE, ACT_K, ACT_V, ACT_ATT, ACT_HB, ACT_HB2,
-       ACT_LOGITS, ACT_COS, ACT_SIN, ACT_SINK, N_ACT };
+       ACT_LOGITS, ACT_COS, ACT_SIN, ACT_SINK, ACT_ENT, N_ACT };
 
 /* Where each activation buffer goes. */
 static void act_slots(RunState *st, float **slots[N_ACT])
 {
     float **p[N_ACT] = {&st->x,    &st->xb,     &st->xb2,    &st->qg,       &st->q,
                         &st->gate, &st->k,      &st->v,      &st->att,      &st->hb,
-                        &st->hb2,  &st->logits, &st->rope_cos, &st->rope_sin, &st->sink};
+                        &st->hb2,  &st->logits, &st->rope_cos, &st->rope_sin, &st->sink,
+                        &st->ent};
     memcpy(slots, p, sizeof p);
 }
 
@@ -127,7 +128,7 @@ static int plan_session(const lcx_model *m, int max_seq, const lcx_session_opts 
     n[ACT_HB] = n[ACT_HB2] = C * c->hidden_dim;
     n[ACT_LOGITS] = C * c->vocab_size;
     n[ACT_COS] = n[ACT_SIN] = C * (pl->rot_dim / 2);
-    n[ACT_SINK] = C * c->n_heads;
+    n[ACT_SINK] = n[ACT_ENT] = C * c->n_heads;
     pl->cache_elems = (size_t)c->n_layers * c->n_kv_heads * pl->kv_blocks * LCX_KBLOCK * hdp;
     size_t elsize = pl->kv_dtype == LCX_DT_F32 ? sizeof(float) : sizeof(uint16_t);
     pl->mem.weights = m->weight_bytes;
@@ -397,76 +398,30 @@ double lcx_softmax_entropy(const float *scores, int n)
     return h > 0 ? h : 0; /* one key: ln 1 - 0, rounding never below 0 */
 }
 
-/* Floats of the probe's work memory per thread: one row of scores over
- * every key, and one K block converted to F32 (BF16 and F16 caches). */
-static size_t probe_scratch_floats(const lcx_session *s)
-{
-    size_t keys = (size_t)s->kv_blocks * LCX_KBLOCK;
-    return keys + (size_t)lcx_hd_pad(s->model->config.head_dim) * LCX_KBLOCK;
-}
-
 /* Layer l's attention entropy for the chunk's queries at positions >=
- * probe->from_pos, recomputed in plain loops from the scaled queries and
- * the cached keys, as llama2.c's attention does: scores q.k for every
- * visible key, then lcx_softmax_entropy. The tiled kernel never holds a
- * whole softmax row, so this second pass is what makes the probe slower;
- * runs without a probe never come here. One head per iteration, its
- * queries in order: the sums do not depend on the thread count. */
-static void probe_entropy(lcx_session *s, int l, int n, int pos0, lcx_probe_layer *pl,
-                          int from_pos, float *scratch)
+ * from_pos, from the attention kernel's per-query entropies (accumulated
+ * with its online softmax): per head, in position order, so the sums do
+ * not depend on the thread count. */
+static void probe_entropy(const lcx_session *s, int n, int pos0, lcx_probe_layer *pl, int from_pos)
 {
     const lcx_config *p = &s->model->config;
-    RunState *st = &s->state;
-    const int H = p->n_heads, G = p->n_heads / p->n_kv_heads, hd = p->head_dim;
-    const int hdp = lcx_hd_pad(hd), window = p->sliding_window;
-    const size_t elsize = s->kv_dtype == LCX_DT_F32 ? sizeof(float) : sizeof(uint16_t);
-    const size_t head_elems = (size_t)s->kv_blocks * LCX_KBLOCK * hdp;
-    const char *layer_keys = (const char *)st->key_cache + (size_t)l * p->n_kv_heads *
-                                                               head_elems * elsize;
-    const size_t per_thread = probe_scratch_floats(s);
-    double ent[LCX_PROBE_MAX_HEADS], ent_norm[LCX_PROBE_MAX_HEADS];
-    long counts[LCX_PROBE_MAX_HEADS];
-#pragma omp parallel for schedule(static) num_threads(st->scratch.n_threads)
-    for (int h = 0; h < H; h++) {
-        float *sc = scratch + (size_t)omp_get_thread_num() * per_thread;
-        float *kconv = sc + (size_t)s->kv_blocks * LCX_KBLOCK;
-        const char *kh = layer_keys + (size_t)(h / G) * head_elems * elsize;
-        ent[h] = ent_norm[h] = 0;
-        counts[h] = 0;
+    const int window = p->sliding_window;
+    for (int h = 0; h < p->n_heads; h++) {
+        double ent = 0, ent_norm = 0;
+        long count = 0;
         for (int t = 0; t < n; t++) {
             int pos = pos0 + t;
             if (pos < from_pos)
                 continue;
-            const float *q = st->q + ((size_t)t * H + h) * hdp;
-            int lo = window > 0 && pos - window + 1 > 0 ? pos - window + 1 : 0;
-            for (int b = lo / LCX_KBLOCK; b <= pos / LCX_KBLOCK; b++) {
-                /* block b: [hdp][LCX_KBLOCK], key b*KBLOCK + c in column c */
-                const float *kb;
-                if (s->kv_dtype == LCX_DT_F32) {
-                    kb = (const float *)kh + (size_t)b * hdp * LCX_KBLOCK;
-                } else {
-                    s->model->kern->to_f32(kconv,
-                                           (const uint16_t *)kh + (size_t)b * hdp * LCX_KBLOCK,
-                                           (size_t)hdp * LCX_KBLOCK, s->kv_dtype);
-                    kb = kconv;
-                }
-                float acc[LCX_KBLOCK] = {0};
-                for (int d = 0; d < hd; d++)
-                    for (int c = 0; c < LCX_KBLOCK; c++)
-                        acc[c] += q[d] * kb[(size_t)d * LCX_KBLOCK + c];
-                memcpy(sc + (size_t)b * LCX_KBLOCK, acc, sizeof acc);
-            }
-            int keys = pos - lo + 1;
-            double e = lcx_softmax_entropy(sc + lo, keys);
-            ent[h] += e;
-            ent_norm[h] += keys > 1 ? e / log((double)keys) : 0;
-            counts[h]++;
+            int lo = window > 0 && pos - window + 1 > 0 ? pos - window + 1 : 0, keys = pos - lo + 1;
+            double e = s->state.ent[(size_t)h * n + t];
+            ent += e;
+            ent_norm += keys > 1 ? e / log((double)keys) : 0;
+            count++;
         }
-    }
-    for (int h = 0; h < H; h++) {
-        pl->entropy_sum += ent[h];
-        pl->entropy_norm_sum += ent_norm[h];
-        pl->entropy_count += counts[h];
+        pl->entropy_sum += ent;
+        pl->entropy_norm_sum += ent_norm;
+        pl->entropy_count += count;
     }
 }
 
@@ -475,7 +430,7 @@ static void probe_entropy(lcx_session *s, int l, int n, int pos0, lcx_probe_laye
 /* Tokens [n] at positions pos0 .. pos0+n-1. Logits: none (want 0), the last
  * row (want 1) or every row (want 2), into state.logits. */
 static void forward(lcx_session *s, const int32_t *tokens, int n, int pos0, int want,
-                    lcx_probe *probe, float *probe_scratch)
+                    lcx_probe *probe)
 {
     const lcx_model *m = s->model;
     const lcx_config *p = &m->config;
@@ -541,7 +496,8 @@ static void forward(lcx_session *s, const int32_t *tokens, int n, int pos0, int 
         double t_attn = omp_get_wtime();
         K->attention(st->att, st->q, (const char *)st->key_cache + l * layer_bytes,
                      (const char *)st->value_cache + l * layer_bytes, s->kv_dtype, n, pos0, H, KV,
-                     hd, s->kv_blocks, p->sliding_window, probe ? st->sink : NULL, &st->scratch);
+                     hd, s->kv_blocks, p->sliding_window, probe ? st->sink : NULL,
+                     probe ? st->ent : NULL, &st->scratch);
         s->stats.attn_seconds += omp_get_wtime() - t_attn;
         s->stats.attn_flops += 4.0 * hd * H * attention_pairs(pos0, n, p->sliding_window);
 
@@ -581,7 +537,7 @@ static void forward(lcx_session *s, const int32_t *tokens, int n, int pos0, int 
                     }
                 }
             pl->head_first_count += n;
-            probe_entropy(s, l, n, pos0, pl, probe->from_pos, probe_scratch);
+            probe_entropy(s, n, pos0, pl, probe->from_pos);
             if (p->gate != LCX_GATE_NONE)
                 for (size_t i = 0; i < (size_t)n * H * gw; i++) {
                     pl->gate_sum += st->gate[i];
@@ -612,28 +568,19 @@ int lcx_session_eval(lcx_session *s, const int32_t *tokens, int n, float *last_l
         if (tokens[i] < 0 || tokens[i] >= c->vocab_size)
             return lcx_errf(err, LCX_EINPUT, "token id %d at index %d outside the vocabulary "
                             "[0, %d)", tokens[i], i, c->vocab_size);
-    float *probe_scratch = NULL;
-    if (probe) {
-        if (c->n_heads > LCX_PROBE_MAX_HEADS)
-            return lcx_errf(err, LCX_EINPUT, "probe: %d query heads, at most %d can be probed",
-                            c->n_heads, LCX_PROBE_MAX_HEADS);
-        probe_scratch = malloc(sizeof(float) * probe_scratch_floats(s) *
-                               (size_t)s->state.scratch.n_threads);
-        if (!probe_scratch)
-            return lcx_errf(err, LCX_ENOMEM, "probe: out of memory");
-    }
+    if (probe && c->n_heads > LCX_PROBE_MAX_HEADS)
+        return lcx_errf(err, LCX_EINPUT, "probe: %d query heads, at most %d can be probed",
+                        c->n_heads, LCX_PROBE_MAX_HEADS);
     double t0 = omp_get_wtime();
     for (int done = 0; done < n;) {
         int len = n - done < s->chunk ? n - done : s->chunk;
         int is_last = done + len == n;
         int want = all_fn ? 2 : (is_last && last_logits) ? 1 : 0;
-        forward(s, tokens + done, len, s->pos, want, probe, probe_scratch);
+        forward(s, tokens + done, len, s->pos, want, probe);
         if (all_fn) {
             int rc = all_fn(all_ctx, s->pos, len, s->state.logits, err);
-            if (rc) {
-                free(probe_scratch);
+            if (rc)
                 return rc;
-            }
         }
         if (is_last && last_logits)
             memcpy(last_logits,
@@ -642,7 +589,6 @@ int lcx_session_eval(lcx_session *s, const int32_t *tokens, int n, float *last_l
         s->pos += len;
         done += len;
     }
-    free(probe_scratch);
     s->stats.total_seconds += omp_get_wtime() - t0;
     return 0;
 }

@@ -1037,7 +1037,8 @@ static void at_pv(float *const orow[PV_R], const float corr[PV_R], const float p
 
 static void attention(float *out, const float *q, const void *k_cache, const void *v_cache,
                       lcx_dtype kv_dtype, int n_q, int pos0, int n_heads, int n_kv_heads, int hd,
-                      int kv_blocks, int window, float *sink, const lcx_kscratch *ks)
+                      int kv_blocks, int window, float *sink, float *entropy,
+                      const lcx_kscratch *ks)
 {
     const int narrow = kv_dtype != LCX_DT_F32; /* BF16 / F16 tiles, converted */
     const size_t elsize = narrow ? sizeof(uint16_t) : sizeof(float);
@@ -1058,14 +1059,17 @@ static void attention(float *out, const float *q, const void *k_cache, const voi
 #pragma omp parallel num_threads(team) if (par)
     {
         /* this thread's scratch: queries, outputs, one tile of keys and of
-         * values as F32 (narrow caches), m, l, s0 and positions */
+         * values as F32 (narrow caches), m, l, s0, u and positions */
         float *qbuf = ks->mem + (size_t)omp_get_thread_num() * ks->stride;
         float *obuf = qbuf + (size_t)rmax * hdp;
         float *ktile = obuf + (size_t)rmax * hdp;
         float *vtile = ktile + (size_t)AT_KT * hdp;
         float *m = vtile + (size_t)AT_KT * hdp;
         float *l = m + rmax, *s0 = m + 2 * rmax;
-        int *rowpos = (int *)(m + 3 * rmax);
+        /* u: sum of p (s - m) over the keys so far, for the entropy
+         * ln l - u / l (when entropy is wanted) */
+        float *u = m + 3 * rmax;
+        int *rowpos = (int *)(m + 4 * rmax);
         float s[AT_MR][AT_KT] __attribute__((aligned(64)));
         float p[AT_MR][AT_KT] __attribute__((aligned(64)));
 #pragma omp for schedule(dynamic, 1)
@@ -1086,6 +1090,7 @@ static void attention(float *out, const float *q, const void *k_cache, const voi
                 memset(obuf + (size_t)r * hdp, 0, (size_t)hdp * sizeof(float));
                 m[r] = -INFINITY;
                 l[r] = 0;
+                u[r] = 0;
                 s0[r] = -INFINITY;
             }
             int min_pos = pos0 + t0, max_pos = pos0 + t0 + npos - 1;
@@ -1128,7 +1133,7 @@ static void attention(float *out, const float *q, const void *k_cache, const voi
                      * the rescale factors in one vexp. */
                     float corr[AT_MRV] __attribute__((aligned(64)));
                     float mdiff[AT_MRV] __attribute__((aligned(64)));
-                    float mt[AT_MR], tsum[AT_MR];
+                    float mt[AT_MR], tsum[AT_MR], tu[AT_MR];
                     for (int r = 0; r < AT_MR; r++) {
                         int rr = r0 + r, pos = rowpos[rr];
                         int full = kt + AT_KT - 1 <= pos && (window <= 0 || kt > pos - window);
@@ -1158,19 +1163,40 @@ static void attention(float *out, const float *q, const void *k_cache, const voi
                             m[rr] = mt[r] = m_new;
                         }
                     }
-                    for (int r = 0; r < AT_MR; r++) {
-                        vf mv = vset1(mt[r]), psum = vset1(0);
-                        for (int i = 0; i < AT_NV; i++) {
-                            vf pv = vexp(vload(s[r] + i * VL) - mv);
-                            vstore(p[r] + i * VL, pv);
-                            psum += pv;
+                    if (!entropy)
+                        for (int r = 0; r < AT_MR; r++) {
+                            vf mv = vset1(mt[r]), psum = vset1(0);
+                            for (int i = 0; i < AT_NV; i++) {
+                                vf pv = vexp(vload(s[r] + i * VL) - mv);
+                                vstore(p[r] + i * VL, pv);
+                                psum += pv;
+                            }
+                            tsum[r] = vsum(psum);
                         }
-                        tsum[r] = vsum(psum);
-                    }
+                    else /* and sum p (s - m): masked keys have p = 0 and
+                          * a clamped, finite s - m */
+                        for (int r = 0; r < AT_MR; r++) {
+                            vf mv = vset1(mt[r]), psum = vset1(0), usum = vset1(0);
+                            for (int i = 0; i < AT_NV; i++) {
+                                vf d = vload(s[r] + i * VL) - mv;
+                                vf pv = vexp(d);
+                                vstore(p[r] + i * VL, pv);
+                                psum += pv;
+                                usum = vfma(pv, vmaxv(d, vset1(-1e30f)), usum);
+                            }
+                            tsum[r] = vsum(psum);
+                            tu[r] = vsum(usum);
+                        }
                     for (int r = AT_MR; r < AT_MRV; r++)
                         mdiff[r] = 0;
                     for (int r = 0; r < AT_MRV; r += VL)
                         vstore(corr + r, vexp(vload(mdiff + r)));
+                    /* a new maximum m' scales the old terms by corr and
+                     * adds m - m' to each one's s - m */
+                    if (entropy)
+                        for (int r = 0; r < AT_MR; r++)
+                            u[r0 + r] = (l[r0 + r] > 0 ? corr[r] * (u[r0 + r] + mdiff[r] * l[r0 + r])
+                                                       : 0.0f) + tu[r];
                     for (int r = 0; r < AT_MR; r++)
                         l[r0 + r] = l[r0 + r] * corr[r] + tsum[r];
                     for (int rp = 0; rp < nr; rp += PV_R) {
@@ -1191,6 +1217,10 @@ static void attention(float *out, const float *q, const void *k_cache, const voi
                     o[i] = src[i] * inv;
                 if (sink)
                     sink[(size_t)h * n_q + t] = l[r] > 0 ? expf(s0[r] - m[r]) * inv : 0.0f;
+                if (entropy) {
+                    float e = l[r] > 0 ? logf(l[r]) - u[r] * inv : 0.0f;
+                    entropy[(size_t)h * n_q + t] = e > 0 ? e : 0.0f; /* one key: 0 */
+                }
             }
         }
     }

@@ -93,10 +93,14 @@ typedef struct lcx_kernels {
      * Query t sits at position pos0 + t and sees keys j <= pos0 + t (and
      * j > pos - window when window > 0). Keys [0, pos0 + n_q) must be cached.
      * sink: NULL or [n_heads][n_q], receives the softmax weight on key 0.
+     * entropy: NULL or [n_heads][n_q], receives each query's softmax
+     *          entropy -sum p ln p in nats, accumulated online with the
+     *          softmax (no second pass over the keys).
      * ks must have been sized for hd and n_heads / n_kv_heads. */
     void (*attention)(float *out, const float *q, const void *k_cache, const void *v_cache,
                       lcx_dtype kv_dtype, int n_q, int pos0, int n_heads, int n_kv_heads, int hd,
-                      int kv_blocks, int window, float *sink, const lcx_kscratch *ks);
+                      int kv_blocks, int window, float *sink, float *entropy,
+                      const lcx_kscratch *ks);
 
     /* Element-wise, vectorized and split over ks->n_threads when n is large:
      * x[i] = silu(x[i]) * u[i] (SwiGLU's gate times up), and

@@ -42,7 +42,7 @@ const lcx_kernels *lcx_kernels_get(lcx_isa isa)
 static size_t kscratch_stride(int head_dim, int group)
 {
     size_t hdp = (size_t)lcx_hd_pad(head_dim);
-    /* matmul: one packed panel; attention: queries, outputs, 3 running
+    /* matmul: one packed panel; attention: queries, outputs, 4 running
      * statistics and a position per row, for up to rmax rows, and a tile
      * of keys and one of values converted to F32 (BF16/F16 caches). */
     size_t rmax = (size_t)(group > LCX_AT_QB ? group : LCX_AT_QB) + LCX_AT_MR;
@@ -51,7 +51,7 @@ static size_t kscratch_stride(int head_dim, int group)
      * one 32 x 32 tile of outputs */
     size_t amx = (size_t)3 * LCX_AMX_TB * LCX_MM_KB / 2 + 32 * 32;
     mm = mm > amx ? mm : amx;
-    size_t at = 2 * rmax * hdp + 2 * (size_t)LCX_AT_KT * hdp + 4 * rmax;
+    size_t at = 2 * rmax * hdp + 2 * (size_t)LCX_AT_KT * hdp + 5 * rmax;
     size_t stride = mm > at ? mm : at;
     return (stride + 15) / 16 * 16;
 }

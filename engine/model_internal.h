@@ -64,6 +64,7 @@ typedef struct RunState {
     float *rope_cos; /* [C, rot_dim / 2] */
     float *rope_sin; /* [C, rot_dim / 2] */
     float *sink;     /* [n_heads, C] softmax weight on key 0 (probe) */
+    float *ent;      /* [n_heads, C] softmax entropy per query (probe) */
     /* of kv_dtype: float (F32) or uint16_t (BF16, F16) */
     void *key_cache;    /* [n_layers][n_kv_heads][kv_blocks][hd_pad][LCX_KBLOCK] */
     void *value_cache;  /* [n_layers][n_kv_heads][kv_blocks * LCX_KBLOCK][hd_pad] */

@@ -218,7 +218,8 @@ static void check_attention(const lcx_kernels *K, lcx_rng *r, at_case c, lcx_dty
     float *keys = malloc(sizeof(float) * P * c.KV * c.hd), *vals = malloc(sizeof(float) * P * c.KV * c.hd);
     float *q = calloc((size_t)c.n_q * c.H * hdp, sizeof(float));
     float *out = malloc(sizeof(float) * c.n_q * c.H * c.hd);
-    float *sink = malloc(sizeof(float) * c.H * c.n_q);
+    float *sink = malloc(sizeof(float) * c.H * c.n_q), *ent = malloc(sizeof(float) * c.H * c.n_q);
+    float *out2 = malloc(sizeof(float) * c.n_q * c.H * c.hd);
     for (int j = 0; j < kv_blocks * LCX_KBLOCK; j++)
         for (int g = 0; g < c.KV; g++)
             for (int d = 0; d < c.hd; d++) {
@@ -250,8 +251,14 @@ static void check_attention(const lcx_kernels *K, lcx_rng *r, at_case c, lcx_dty
     lcx_kscratch ks;
     lcx_err err = {0};
     CHECK(lcx_kscratch_init(&ks, omp_get_max_threads(), c.hd, G, &err) == 0);
-    K->attention(out, q, kc, vc, dt, c.n_q, c.pos0, c.H, c.KV, c.hd, kv_blocks, c.window, sink, &ks);
-    double e_out = 0, e_sink = 0;
+    K->attention(out, q, kc, vc, dt, c.n_q, c.pos0, c.H, c.KV, c.hd, kv_blocks, c.window, sink,
+                 NULL, &ks);
+    /* with the entropy accumulated too: the same outputs, bit for bit */
+    K->attention(out2, q, kc, vc, dt, c.n_q, c.pos0, c.H, c.KV, c.hd, kv_blocks, c.window, NULL,
+                 ent, &ks);
+    CHECK_MSG(!memcmp(out, out2, sizeof(float) * c.n_q * c.H * c.hd),
+              "%s attention: outputs differ when the entropy is accumulated", lcx_isa_name(K->isa));
+    double e_out = 0, e_sink = 0, e_ent = 0;
     double *p = malloc(sizeof(double) * P);
     for (int t = 0; t < c.n_q; t++)
         for (int h = 0; h < c.H; h++) {
@@ -266,8 +273,15 @@ static void check_attention(const lcx_kernels *K, lcx_rng *r, at_case c, lcx_dty
                 p[j] = s;
                 mx = s > mx ? s : mx;
             }
-            for (int j = lo; j <= pos; j++)
-                sum += p[j] = exp(p[j] - mx);
+            double us = 0; /* sum of exp(s - mx) (s - mx), for the entropy */
+            for (int j = lo; j <= pos; j++) {
+                double d = p[j] - mx;
+                sum += p[j] = exp(d);
+                us += p[j] * d;
+            }
+            double ent_ref = log(sum) - us / sum, ee = fabs(ent[(size_t)h * c.n_q + t] - ent_ref);
+            if (!(ee <= e_ent))
+                e_ent = ee;
             for (int d = 0; d < c.hd; d++) {
                 double o = 0;
                 for (int j = lo; j <= pos; j++)
@@ -284,12 +298,13 @@ static void check_attention(const lcx_kernels *K, lcx_rng *r, at_case c, lcx_dty
     double rel = e_out / 2.0; /* |v| <= 2 */
     if (rel > *worst || rel != rel)
         *worst = rel;
-    CHECK_MSG(rel < AT_TOL && e_sink < 1e-6,
+    CHECK_MSG(rel < AT_TOL && e_sink < 1e-6 && e_ent < 2e-5,
               "%s attention (KV %s) H %d KV %d hd %d n_q %d pos0 %d window %d: out err %.3g sink "
-              "err %.3g", lcx_isa_name(K->isa), dt_name(dt), c.H, c.KV, c.hd, c.n_q, c.pos0,
-              c.window, rel, e_sink);
+              "err %.3g entropy err %.3g", lcx_isa_name(K->isa), dt_name(dt), c.H, c.KV, c.hd,
+              c.n_q, c.pos0, c.window, rel, e_sink, e_ent);
     lcx_kscratch_free(&ks);
     free(kc), free(vc), free(keys), free(vals), free(q), free(out), free(sink), free(p);
+    free(ent), free(out2);
 }
 
 TEST(attention_matches_reference)
