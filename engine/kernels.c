@@ -950,9 +950,56 @@ static inline __attribute__((always_inline)) void at_qk_rows(float s[AT_MR][AT_K
  * tile of transposed keys, QK_R rows x one K block (KB_NV vectors) at a
  * time; a last group of fewer rows (decode: a few query heads per KV
  * head) computes only those. */
+#if defined(LCX_KV_AVX512)
+/* AVX-512: both K blocks at once, a vector each: R x 2 accumulators (16
+ * of the 32 registers for 8 rows), two key loads for every 2 R FMAs
+ * instead of one for every R. */
+static inline __attribute__((always_inline)) void at_qk_rows2(float s[AT_MR][AT_KT],
+                                                             const float *const qr[AT_MR],
+                                                             const float *kt0, const float *kt1,
+                                                             int hdp, int r0, const int R)
+{
+    vf acc[QK_R][2];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++)
+        acc[r][0] = acc[r][1] = vset1(0);
+    for (int d = 0; d < hdp; d++) {
+        vf k0 = vload(kt0 + d * LCX_KBLOCK), k1 = vload(kt1 + d * LCX_KBLOCK);
+#pragma GCC unroll 8
+        for (int r = 0; r < R; r++) {
+            vf qd = vset1(qr[r0 + r][d]);
+            acc[r][0] = vfma(qd, k0, acc[r][0]);
+            acc[r][1] = vfma(qd, k1, acc[r][1]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++) {
+        vstore(s[r0 + r], acc[r][0]);
+        vstore(s[r0 + r] + LCX_KBLOCK, acc[r][1]);
+    }
+}
+#endif
+
 static void at_qk(float s[AT_MR][AT_KT], const float *const qr[AT_MR], const float *kt0,
                   const float *kt1, int hdp, int nr)
 {
+#if defined(LCX_KV_AVX512)
+    _Static_assert(KB_NV == 1 && QK_R == 8, "one vector a K block, 8-row groups");
+    {
+        int r0 = 0;
+        for (; r0 + QK_R <= nr; r0 += QK_R)
+            at_qk_rows2(s, qr, kt0, kt1, hdp, r0, QK_R);
+        switch (nr - r0) {
+        case 0: break;
+        case 1: at_qk_rows2(s, qr, kt0, kt1, hdp, r0, 1); break;
+        case 2: at_qk_rows2(s, qr, kt0, kt1, hdp, r0, 2); break;
+        case 3: at_qk_rows2(s, qr, kt0, kt1, hdp, r0, 3); break;
+        case 4: at_qk_rows2(s, qr, kt0, kt1, hdp, r0, 4); break;
+        default: at_qk_rows2(s, qr, kt0, kt1, hdp, r0, QK_R); break; /* rows past nr: padding */
+        }
+        return;
+    }
+#endif
     for (int half = 0; half < 2; half++) {
         const float *kt = half ? kt1 : kt0;
         int r0 = 0;
