@@ -22,8 +22,8 @@
  * The report JSON (--format json), version 1:
  *   {"kind": "lcx-report", "version": 1, "threshold": 85.6,
  *    "reference": "<name of runs[0]>",
- *    "intervals": {"level": 0.95, "cell", "mean", "delta" (the methods in
- *                  words), "resamples", "seed"},
+ *    "intervals": {"level": 0.95, "cell", "mean", "overall", "delta" (the
+ *                  methods in words), "resamples", "seed"},
  *    "runs": [{"name", "path", "model" (or null), "samples" (config.samples,
  *              or null), "original_context" (or null),
  *              "rope": {"type", "factor" (number or "auto"), "factors",
@@ -45,6 +45,11 @@
  *              "means": [per length], "nulls": [per length],
  *              "mean_intervals": [interval or null per length],
  *              "mean_delta_intervals": [...] (runs after the first),
+ *              "overall": {"score" (mean of the cells of the reference's
+ *                          lengths), "cells", "samples", "interval" (or
+ *                          null), "delta", "delta_interval" (runs after the
+ *                          first; delta null unless the run holds every one
+ *                          of those lengths)},
  *              "effective_length": L or null, "wavg_inc", "wavg_dec",
  *              "mean_deltas", "wavg_inc_delta", "wavg_dec_delta" (runs after
  *              the first),
