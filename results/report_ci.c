@@ -191,15 +191,15 @@ static int diffs_interval(const lcx_run *ref, const lcx_run *cur, const size_t *
     double **d = calloc(cap ? cap : 1, sizeof *d);
     size_t *n = calloc(cap ? cap : 1, sizeof *n);
     int rc = 0, ok = d && n;
+    if (!ok)
+        rc = lcx_errf(err, LCX_ENOMEM, "out of memory");
     for (size_t j = 0; ok && j < nl; j++) {
         int r = add_diff_strata(ref, cur, lengths[j], d, n, &k);
         ok = r > 0;
         if (r < 0)
             rc = lcx_errf(err, LCX_ENOMEM, "out of memory");
     }
-    if (!d || !n)
-        rc = lcx_errf(err, LCX_ENOMEM, "out of memory");
-    else if (ok && k)
+    if (ok && k)
         rc = delta_interval(d, n, k, what, length, out, err);
     for (size_t i = 0; d && i < k; i++)
         free(d[i]);
