@@ -22,8 +22,8 @@
  * The report JSON (--format json), version 1:
  *   {"kind": "lcx-report", "version": 1, "threshold": 85.6,
  *    "reference": "<name of runs[0]>",
- *    "intervals": {"level": 0.95, "cell", "mean", "delta" (the methods in
- *                  words), "resamples", "seed"},
+ *    "intervals": {"level": 0.95, "cell", "mean", "overall", "delta" (the
+ *                  methods in words), "resamples", "seed"},
  *    "runs": [{"name", "path", "model" (or null), "samples" (config.samples,
  *              or null), "original_context" (or null),
  *              "rope": {"type", "factor" (number or "auto"), "factors",
@@ -45,6 +45,11 @@
  *              "means": [per length], "nulls": [per length],
  *              "mean_intervals": [interval or null per length],
  *              "mean_delta_intervals": [...] (runs after the first),
+ *              "overall": {"score" (mean of the cells of the reference's
+ *                          lengths), "cells", "samples", "interval" (or
+ *                          null), "delta", "delta_interval" (runs after the
+ *                          first; delta null unless the run holds every one
+ *                          of those lengths)},
  *              "effective_length": L or null, "wavg_inc", "wavg_dec",
  *              "mean_deltas", "wavg_inc_delta", "wavg_dec_delta" (runs after
  *              the first),
@@ -208,12 +213,17 @@ int lcx_runs_check_lengths(const lcx_run *runs, size_t n, lcx_err *err);
  *     percentile bootstrap of the mean over its samples;
  *   - a mean at a length: the bootstrap resampling samples within each task
  *     (stratified), the mean of the task means;
- *   - a delta against the reference run (cell or mean): the same bootstrap
- *     of the per-sample differences over the samples both runs share (same
- *     index and id); absent when a shared sample's id differs, and for a
- *     mean unless both runs hold the same tasks at that length.
+ *   - the overall score (lcx_run_overall): the bootstrap resampling samples
+ *     within each (task, length) cell of the reference's lengths, the mean
+ *     of the cell means;
+ *   - a delta against the reference run (cell, mean or overall): the same
+ *     bootstrap of the per-sample differences over the samples both runs
+ *     share (same index and id); absent when a shared sample's id differs,
+ *     and for a mean (overall: at any length) unless both runs hold the
+ *     same tasks at that length.
  * Bootstraps draw LCX_STATS_RESAMPLES resamples from a PRNG seeded with
- * LCX_STATS_SEED mixed with the task (or "mean") and length, so that the
+ * LCX_STATS_SEED mixed with the task (or "mean", "overall") and length (0
+ * for the overall score), so that the
  * figures do not depend on the order or number of runs. Intervals need the
  * runs' per-sample records; without them they are absent. */
 typedef struct lcx_interval {
@@ -229,7 +239,21 @@ typedef struct lcx_report_ci {
     lcx_interval *cell_delta; /* the same, runs after the first */
     lcx_interval *mean;       /* [run * n_lengths + length] */
     lcx_interval *mean_delta;
+    lcx_interval *overall;    /* [run]: the overall score's (lcx_run_overall) */
+    lcx_interval *overall_delta;
 } lcx_report_ci;
+
+/* A run's overall score over some lengths (the reference's, those shown):
+ * the plain mean of the scores of every (task, length) cell it holds there,
+ * rounded to 2 decimals as the means at one length are; with every task at
+ * every length, the mean of those means. */
+typedef struct lcx_overall {
+    double score;           /* 0..100; 0 without cells */
+    size_t cells;           /* cells averaged */
+    size_t samples, nulls;  /* over those cells */
+    int covers;             /* 1: the run holds every one of the lengths */
+} lcx_overall;
+lcx_overall lcx_run_overall(const lcx_run *r, const size_t *lengths, size_t nl);
 
 /* The intervals of runs (runs[0] the reference) over tasks[0..nt) and the
  * reference's lengths. */

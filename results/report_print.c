@@ -157,6 +157,31 @@ static report_value mean_value(const report_rows *rw, size_t i, size_t j)
     return v;
 }
 
+/* The interval of run i's overall score, or of its delta. */
+static lcx_interval overall_ci(const report_rows *rw, size_t i, int delta)
+{
+    if (!rw->have_ci || i >= rw->ci.n_runs)
+        return no_interval();
+    return (delta ? rw->ci.overall_delta : rw->ci.overall)[i];
+}
+
+/* Run i's overall score: the mean of its cells over the reference's
+ * lengths (lcx_run_overall); a delta when it holds every one of them. */
+static report_value overall_value(const report_rows *rw, size_t i)
+{
+    const lcx_run *ref = &rw->runs[0];
+    lcx_overall o = lcx_run_overall(&rw->runs[i], ref->lengths, ref->n_lengths);
+    report_value v = {1, o.score, o.samples, o.nulls, i > 0 && o.covers, 0, no_interval(),
+                      no_interval()};
+    if (v.has_delta) {
+        lcx_overall r = lcx_run_overall(ref, ref->lengths, ref->n_lengths);
+        v.delta = lcx_score_delta(o.score, r.score);
+        v.delta_ci = overall_ci(rw, i, 1);
+    }
+    v.ci = overall_ci(rw, i, 0);
+    return v;
+}
+
 /* Run i's wAvg (increasing or decreasing weights). */
 static report_value wavg_value(const report_rows *rw, size_t i, int increasing)
 {
@@ -225,7 +250,8 @@ static int any_interval(const report_rows *rw)
 #define INTERVAL_NOTE                                                                             \
     "95%% intervals: Wilson for a cell scored 0/1 per sample; bootstrap over samples for other\n" \
     "cells and the means (within each task), %d resamples, fixed seed; deltas: paired bootstrap\n" \
-    "over the n samples both runs share; *: the delta's interval excludes 0"
+    "over the n samples both runs share; *: the delta's interval excludes 0; all: the mean of\n"  \
+    "every task and length shown, bootstrap within each task and length"
 
 /* The texts of a value's intervals section row: its interval (a), its
  * delta marked with star when the delta's interval excludes 0 (b), that
@@ -244,30 +270,44 @@ static void interval_row_texts(const report_value *v, const char *star, char a[6
         snprintf(n, 32, "%zu", v->delta_ci.n);
 }
 
+/* An intervals section row's value: the mean (or task t's score) of run i
+ * at the j-th length, or after the lengths (j == nl) the run's overall
+ * score, "all"; its length as text into len. */
+static report_value interval_row_value(const report_rows *rw, int mean, size_t t, size_t i,
+                                       size_t j, char len[32])
+{
+    if (mean && j == rows_lengths(rw)) {
+        snprintf(len, 32, "all");
+        return overall_value(rw, i);
+    }
+    snprintf(len, 32, "%zu", rw->runs[0].lengths[j]);
+    return mean ? mean_value(rw, i, j) : score_value(rw, t, i, j);
+}
+
 /* The intervals section of the table: per run and length, the mean and its
- * delta; with cells, every task's too. */
+ * delta, then the overall score and its delta ("all"); with cells, every
+ * task's too. */
 static void print_intervals_table(FILE *fp, const report_rows *rw, int cells)
 {
     const lcx_run *runs = rw->runs;
     size_t nw = name_width(runs, rw->n, 3), nl = rows_lengths(rw);
-    char a[64], b[64], c[64], n[32];
+    char a[64], b[64], c[64], n[32], len[32];
     fprintf(fp, "\n" INTERVAL_NOTE "\n", LCX_STATS_RESAMPLES);
     fprintf(fp, "%-18s %-*s %8s %8s %-18s %9s %-18s %6s\n", "task", (int)nw, "run", "length", "score",
             "interval", "delta", "delta interval", "n");
     size_t ntask = cells ? rw->nt : 0;
     for (size_t t = 0; t <= ntask; t++)
         for (size_t i = 0; i < rw->n; i++)
-            for (size_t j = 0; j < nl; j++) {
+            for (size_t j = 0; j < nl + (t == ntask); j++) {
                 int mean = t == ntask;
-                report_value v = mean ? mean_value(rw, i, j) : score_value(rw, t, i, j);
+                report_value v = interval_row_value(rw, mean, t, i, j, len);
                 if (!v.present)
                     continue;
                 interval_row_texts(&v, "*", a, b, c, n);
                 char line[1024];
-                int w = snprintf(line, sizeof line, "%-18s %-*s %8zu %8.2f %-18s %9s %-18s %6s",
+                int w = snprintf(line, sizeof line, "%-18s %-*s %8s %8.2f %-18s %9s %-18s %6s",
                                  i == 0 && j == 0 ? (mean ? "mean" : rw->tasks[t]) : "", (int)nw,
-                                 j == 0 ? runs[i].name : "", runs[0].lengths[j], v.value, a, b, c,
-                                 n);
+                                 j == 0 ? runs[i].name : "", len, v.value, a, b, c, n);
                 size_t len = w < 0 ? 0 : (size_t)w < sizeof line ? (size_t)w : sizeof line - 1;
                 while (len > 0 && line[len - 1] == ' ')
                     len--;
@@ -279,7 +319,7 @@ static void print_intervals_markdown(FILE *fp, const report_rows *rw, int cells)
 {
     const lcx_run *runs = rw->runs;
     size_t nl = rows_lengths(rw);
-    char a[64], b[64], c[64], n[32];
+    char a[64], b[64], c[64], n[32], len[32];
     fprintf(fp, "\n" INTERVAL_NOTE ".\n", LCX_STATS_RESAMPLES);
     /* (markdown joins the note's lines into one paragraph) */
     fprintf(fp, "\n| task | run | length | score | interval | delta | delta interval | n |\n"
@@ -287,15 +327,14 @@ static void print_intervals_markdown(FILE *fp, const report_rows *rw, int cells)
     size_t ntask = cells ? rw->nt : 0;
     for (size_t t = 0; t <= ntask; t++)
         for (size_t i = 0; i < rw->n; i++)
-            for (size_t j = 0; j < nl; j++) {
+            for (size_t j = 0; j < nl + (t == ntask); j++) {
                 int mean = t == ntask;
-                report_value v = mean ? mean_value(rw, i, j) : score_value(rw, t, i, j);
+                report_value v = interval_row_value(rw, mean, t, i, j, len);
                 if (!v.present)
                     continue;
                 interval_row_texts(&v, "\\*", a, b, c, n);
-                fprintf(fp, "| %s | %s | %zu | %.2f | %s | %s | %s | %s |\n",
-                        mean ? "**mean**" : rw->tasks[t], runs[i].name, runs[0].lengths[j], v.value,
-                        a, b, c, n);
+                fprintf(fp, "| %s | %s | %s | %.2f | %s | %s | %s | %s |\n",
+                        mean ? "**mean**" : rw->tasks[t], runs[i].name, len, v.value, a, b, c, n);
             }
 }
 
@@ -555,7 +594,8 @@ static void csv_value_end(FILE *fp, const report_value *v)
     fputc('\n', fp);
 }
 
-/* One tidy table, run by run: run,metric,task,length,value,samples,nulls,delta,
+/* One tidy table, run by run (metric: score, mean, overall, effective_length,
+ * wavg_inc, wavg_dec, probe_...): run,metric,task,length,value,samples,nulls,delta,
  * then the 95% intervals: lo,hi,interval (the method),delta_lo,delta_hi,
  * delta_interval,delta_n. */
 static void print_csv(FILE *fp, const report_rows *rw)
@@ -581,6 +621,10 @@ static void print_csv(FILE *fp, const report_rows *rw)
             fprintf(fp, ",mean,,%zu,%.2f,%zu,%zu,", r->lengths[j], v.value, v.samples, v.nulls);
             csv_value_end(fp, &v);
         }
+        report_value ov = overall_value(rw, i);
+        lcx_report_csv_field(fp, r->name);
+        fprintf(fp, ",overall,,,%.2f,%zu,%zu,", ov.value, ov.samples, ov.nulls);
+        csv_value_end(fp, &ov);
         lcx_report_csv_field(fp, r->name);
         if (r->effective >= 0)
             fprintf(fp, ",effective_length,,,%zu,,,,,,,,,,\n", r->lengths[r->effective]);
@@ -676,6 +720,26 @@ static json_t *interval_json(const lcx_interval *v)
     return o;
 }
 
+/* Run i's "overall": score, cells, samples, interval; after the first run
+ * delta (null unless it holds every length of the reference) and
+ * delta_interval. */
+static json_t *overall_json(const report_rows *rw, size_t i)
+{
+    const lcx_run *ref = &rw->runs[0];
+    lcx_overall o = lcx_run_overall(&rw->runs[i], ref->lengths, ref->n_lengths);
+    report_value v = overall_value(rw, i);
+    json_t *j = json_object();
+    json_object_set_new(j, "score", json_real(v.value));
+    json_object_set_new(j, "cells", json_integer((json_int_t)o.cells));
+    json_object_set_new(j, "samples", json_integer((json_int_t)o.samples));
+    json_object_set_new(j, "interval", interval_json(&v.ci));
+    if (i > 0) {
+        json_object_set_new(j, "delta", v.has_delta ? json_real(v.delta) : json_null());
+        json_object_set_new(j, "delta_interval", interval_json(&v.delta_ci));
+    }
+    return j;
+}
+
 static size_t task_pos(const report_rows *rw, const char *task)
 {
     for (size_t t = 0; t < rw->nt; t++)
@@ -699,6 +763,8 @@ json_t *lcx_report_json(const lcx_run *runs, size_t n, double threshold)
     json_object_set_new(iv, "level", json_real(LCX_STATS_LEVEL));
     json_object_set_new(iv, "cell", json_string("wilson when every per-sample score is 0 or 1, else bootstrap"));
     json_object_set_new(iv, "mean", json_string("bootstrap, resampling samples within each task"));
+    json_object_set_new(iv, "overall",
+                        json_string("bootstrap, resampling samples within each task and length"));
     json_object_set_new(iv, "delta", json_string("paired-bootstrap over the samples both runs share"));
     json_object_set_new(iv, "resamples", json_integer(LCX_STATS_RESAMPLES));
     char seed[32];
@@ -795,6 +861,7 @@ json_t *lcx_report_json(const lcx_run *runs, size_t n, double threshold)
             json_object_set_new(o, "wavg_inc_delta", json_real(lcx_score_delta(r->wavg_inc, ref->wavg_inc)));
             json_object_set_new(o, "wavg_dec_delta", json_real(lcx_score_delta(r->wavg_dec, ref->wavg_dec)));
         }
+        json_object_set_new(o, "overall", overall_json(&rw, i));
         if (r->probe.present)
             json_object_set_new(o, "probe", probe_json(&r->probe));
         json_array_append_new(list, o);

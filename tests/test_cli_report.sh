@@ -26,7 +26,17 @@ has "95% intervals: Wilson for a cell scored 0/1 per sample; bootstrap over samp
 has "mean               base      1024    87.50 [62.50, 100.00]" "$tmp/t"
 has "                   gated     1024   100.00 [100.00, 100.00]      +12.50 [0.00, 37.50]           8" "$tmp/t"
 has "                             4096    62.50 [25.00, 87.50]       +50.00* [12.50, 87.50]          8" "$tmp/t"
+# the overall row, the mean of the six cells: base (100+75+25+75+50+0)/6 =
+# 54.17, gated (100+100+75+100+75+50)/6 = 83.33; 7 samples gained of 24,
+# none lost, so its paired interval excludes 0
+has "                              all    54.17 [41.67, 66.67]" "$tmp/t"
+has "                              all    83.33 [70.83, 95.83]       +29.16* [8.33, 50.00]          24" "$tmp/t"
 grep -q "^qa_1  *base  *1024" "$tmp/t" && fail "cell intervals without --intervals"
+# --lengths: the overall row covers the lengths shown, (100+75+75+50)/4 and
+# (100+100+100+75)/4
+$LCX report $F/base $F/gated --lengths 1024,2048 >"$tmp/tl" || fail "report --lengths"
+has "                              all    75.00 [56.25, 93.75]" "$tmp/tl"
+has "                              all    93.75 [81.25, 100.00]       +18.75 [-6.25, 43.75]         16" "$tmp/tl"
 # --intervals: every cell's (qa_1 at 4096 in gated: 2 of 4, Wilson 15.00-85.00)
 $LCX report $F/base $F/gated --intervals >"$tmp/ti" || fail "report --intervals"
 has "qa_1               base      1024    75.00 [30.06, 95.44]" "$tmp/ti"
@@ -57,6 +67,7 @@ has "| task | run | 1024 | 2048 | 4096 |" "$tmp/md"
 has "|  | gated | 100.00 (+25.00) | 75.00 (+25.00) | 50.00 (+50.00) |" "$tmp/md"
 has "| gated | 2048 | 77.08 (+35.41) | 89.58 (+22.91) |" "$tmp/md"
 has "| **mean** | gated | 4096 | 62.50 | [25.00, 87.50] | +50.00\\* | [12.50, 87.50] | 8 |" "$tmp/md"
+has "| **mean** | gated | all | 83.33 | [70.83, 95.83] | +29.16\\* | [8.33, 50.00] | 24 |" "$tmp/md"
 has "| gated | 2 | 10.00% | 20.00 | 0.300 | models/tiny-gated |" "$tmp/md"
 
 # ---- csv ----
@@ -65,6 +76,7 @@ $LCX report $F/base $F/gated --format csv >"$tmp/csv" || fail "report csv"
 has "gated,score,niah_single_1,4096,75.00,4,0,50.00,30.06,95.44,wilson,0.00,100.00,paired-bootstrap,4" "$tmp/csv"
 has "base,score,qa_1,4096,0.00,4,1,,0.00,48.99,wilson,,,," "$tmp/csv"
 has "base,mean,,4096,12.50,8,1,,0.00,37.50,bootstrap,,,," "$tmp/csv"
+has "gated,overall,,,83.33,24,0,29.16,70.83,95.83,bootstrap,8.33,50.00,paired-bootstrap,24" "$tmp/csv"
 has "gated,wavg_inc,,,77.08,,,35.41,,,,,,," "$tmp/csv"
 has "base,effective_length,,,1024,,,,,,,,,," "$tmp/csv"
 has "gated,probe_gate_mean,,,0.3000,,,,,,,,,," "$tmp/csv"
@@ -81,6 +93,10 @@ has '"method": "wilson"' "$tmp/j"
 has '"method": "paired-bootstrap"' "$tmp/j"
 has '"mean_delta_intervals": [' "$tmp/j"
 has '"ids_from": "outputs"' "$tmp/j"
+# each run's "overall"; the reference's has no delta
+tr -d ' \n' <"$tmp/j" >"$tmp/jc"
+has '"overall":{"score":54.17,"cells":6,"samples":24,"interval":{"lo":41.67,"hi":66.67,"method":"bootstrap","n":24}}' "$tmp/jc"
+has '"overall":{"score":83.33,"cells":6,"samples":24,"interval":{"lo":70.83,"hi":95.83,"method":"bootstrap","n":24},"delta":29.16,"delta_interval":{"lo":8.33,"hi":50.0,"method":"paired-bootstrap","n":24}}' "$tmp/jc"
 # a report JSON is accepted as a run list too
 $LCX report "$tmp/j" >"$tmp/t3" || fail "report of a report JSON"
 has "                   gated  100.00 (+12.50)   87.50 (+25.00)  62.50 (+50.00*)" "$tmp/t3"

@@ -501,6 +501,204 @@ TEST(intervals_of_the_fixtures)
     lcx_run_free(&runs[1]);
 }
 
+/* ---- the overall row, by hand ---------------------------------------------
+ * Crafted runs: niah_single_1 and qa_1 at 1024 and 2048, ten samples a cell.
+ * Cell c (0: niah_single_1 @ 1024, 1: qa_1 @ 1024, 2: niah_single_1 @ 2048,
+ * 3: qa_1 @ 2048) scores 1 on the samples marked '1' in right[c], 0 on the
+ * others; right[c] NULL leaves the cell out, bit c of bare leaves out its
+ * per_sample. Sample i of cell c has the id c * 100 + i + 1 in every run, so
+ * that the runs pair. */
+static json_t *crafted_run(const char *name, const char *const right[4], unsigned bare)
+{
+    static const char *const task[4] = {"niah_single_1", "qa_1", "niah_single_1", "qa_1"};
+    json_t *run = json_pack("{s:s, s:[i, i]}", "name", name, "lengths", 1024, 2048);
+    json_t *cells = json_array();
+    for (int c = 0; c < 4; c++) {
+        if (!right[c])
+            continue;
+        json_t *idx = json_array(), *score = json_array(), *ids = json_array();
+        int hits = 0;
+        for (int i = 0; i < 10; i++) {
+            char hex[17];
+            snprintf(hex, sizeof hex, "%016x", c * 100 + i + 1);
+            hits += right[c][i] == '1';
+            json_array_append_new(idx, json_integer(i));
+            json_array_append_new(score, json_integer(right[c][i] == '1'));
+            json_array_append_new(ids, json_string(hex));
+        }
+        json_t *cell = json_pack("{s:s, s:i, s:f, s:i, s:i}", "task", task[c], "length",
+                                 c < 2 ? 1024 : 2048, "score", 10.0 * hits, "samples", 10, "nulls", 0);
+        if (!(bare >> c & 1))
+            json_object_set_new(cell, "per_sample",
+                                json_pack("{s:s, s:o, s:o, s:o}", "ids_from", "input", "index", idx,
+                                          "score", score, "input_id", ids));
+        else
+            json_decref(idx), json_decref(score), json_decref(ids);
+        json_array_append_new(cells, cell);
+    }
+    json_object_set_new(run, "cells", cells);
+    return run;
+}
+
+/* The crafted runs as lcx report reads them (a report JSON of them all). */
+static int crafted_runs(json_t *list, lcx_run **runs, size_t *n)
+{
+    json_t *j = json_pack("{s:s, s:i, s:o}", "kind", "lcx-report", "version", 1, "runs", list);
+    char *text = json_dumps(j, 0);
+    json_decref(j);
+    lcx_err err = {0};
+    int rc = lcx_report_parse(text, strlen(text), "crafted.json", 85.6, runs, n, &err);
+    CHECK_MSG(rc == 0, "%s", err.msg);
+    free(text);
+    return rc;
+}
+
+static void free_runs(lcx_run *runs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        lcx_run_free(&runs[i]);
+    free(runs);
+}
+
+/* base: 80, 60 at 1024 and 50, 30 at 2048 (means 70, 40), overall
+ * (80 + 60 + 50 + 30) / 4 = 55. better: every cell gains 2, 3, 3, 4 samples
+ * and loses none: 100, 90, 80, 70, overall 85, delta +30. swapped: base
+ * with one sample lost and one won in two cells: the same scores, delta 0. */
+static const char *const crafted_base[4] = {"1111111100", "1111110000", "1111100000", "1110000000"};
+static const char *const crafted_better[4] = {"1111111111", "1111111110", "1111111100",
+                                              "1111111000"};
+static const char *const crafted_swapped[4] = {"0111111110", "1111110000", "1111100000",
+                                               "0111000000"};
+
+TEST(overall_by_hand)
+{
+    lcx_run *runs;
+    size_t n;
+    json_t *list = json_pack("[o, o, o]", crafted_run("base", crafted_base, 0),
+                             crafted_run("better", crafted_better, 0),
+                             crafted_run("swapped", crafted_swapped, 0));
+    if (crafted_runs(list, &runs, &n))
+        return;
+    CHECK_INT(n, 3);
+    CHECK_NEAR(runs[0].means[0], 70.0, 0);
+    CHECK_NEAR(runs[0].means[1], 40.0, 0);
+    size_t lengths[] = {1024, 2048};
+    lcx_overall o = lcx_run_overall(&runs[0], lengths, 2);
+    CHECK(o.score == 55.0);
+    CHECK_INT(o.cells, 4);
+    CHECK_INT(o.samples, 40);
+    CHECK(o.covers);
+    CHECK(lcx_run_overall(&runs[1], lengths, 2).score == 85.0);
+    CHECK(lcx_run_overall(&runs[2], lengths, 2).score == 55.0);
+    /* over the shorter length only (lcx report --lengths 1024): (80 + 60) / 2 */
+    CHECK(lcx_run_overall(&runs[0], lengths, 1).score == 70.0);
+
+    const char *tasks[] = {"niah_single_1", "qa_1"};
+    lcx_report_ci ci;
+    lcx_err err = {0};
+    CHECK_INT(lcx_report_ci_compute(runs, n, tasks, 2, &ci, &err), 0);
+    if (err.code) {
+        free_runs(runs, n);
+        return;
+    }
+    const lcx_interval *a = &ci.overall[0], *d = &ci.overall_delta[1], *z = &ci.overall_delta[2];
+    CHECK(a->present && a->lo < 55 && 55 < a->hi);
+    CHECK_STR(a->method, "bootstrap");
+    CHECK_INT(a->n, 40);
+    CHECK(!ci.overall_delta[0].present); /* the reference has no delta */
+    /* better - base: per cell 2, 3, 3, 4 of 10 differences are 1, the rest
+     * 0; the mean of the cell means is 0.30 with a standard error of
+     * sqrt(.2*.8 + 2*.3*.7 + .4*.6) / (4 sqrt(10)) = 0.072: about
+     * [16, 44] points. No resample can go below 0. */
+    CHECK(d->present);
+    CHECK_STR(d->method, "paired-bootstrap");
+    CHECK_INT(d->n, 40);
+    CHECK_MSG(d->lo > 10 && d->lo < 30 && d->hi > 30 && d->hi < 50, "[%g, %g]", d->lo, d->hi);
+    CHECK(lcx_interval_excludes_zero(d));
+    /* swapped - base: one +1 and one -1 in two cells, symmetric about 0 */
+    CHECK(z->present && z->n == 40);
+    CHECK_MSG(z->lo < 0 && z->hi > 0, "[%g, %g]", z->lo, z->hi);
+    CHECK(!lcx_interval_excludes_zero(z));
+    /* the seeds depend on neither the order nor the number of runs */
+    lcx_run pair[2] = {runs[0], runs[2]};
+    lcx_report_ci again;
+    CHECK_INT(lcx_report_ci_compute(pair, 2, tasks, 2, &again, &err), 0);
+    if (!err.code) {
+        CHECK(again.overall_delta[1].lo == z->lo && again.overall_delta[1].hi == z->hi);
+        CHECK(again.overall[0].lo == a->lo && again.overall[0].hi == a->hi);
+        lcx_report_ci_free(&again);
+    }
+    lcx_report_ci_free(&ci);
+
+    /* the report JSON's "overall" */
+    json_t *j = lcx_report_json(runs, n, 85.6);
+    json_t *ob = json_object_get(find_run(j, 0), "overall"),
+           *og = json_object_get(find_run(j, 1), "overall"),
+           *os = json_object_get(find_run(j, 2), "overall");
+    CHECK(json_real_value(json_object_get(ob, "score")) == 55.0);
+    CHECK_INT(json_integer_value(json_object_get(ob, "cells")), 4);
+    CHECK_INT(json_integer_value(json_object_get(ob, "samples")), 40);
+    CHECK(json_object_get(ob, "delta") == NULL);
+    CHECK(json_real_value(json_object_get(og, "score")) == 85.0);
+    CHECK(json_real_value(json_object_get(og, "delta")) == 30.0);
+    json_t *gi = json_object_get(og, "delta_interval");
+    CHECK_INT(json_integer_value(json_object_get(gi, "n")), 40);
+    CHECK(json_real_value(json_object_get(gi, "lo")) > 0);
+    CHECK(json_real_value(json_object_get(os, "delta")) == 0.0);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(ob, "interval"), "method")),
+              "bootstrap");
+    json_decref(j);
+    free_runs(runs, n);
+}
+
+TEST(overall_over_cells_and_when_absent)
+{
+    /* holes: base without qa_1 @ 2048. Its overall is the mean of its three
+     * cells, (80 + 60 + 50) / 3 = 63.33, as each per-length mean is of the
+     * cells present (70, 50), not the mean of those means (60). bare: base
+     * without per_sample at qa_1 @ 2048. */
+    const char *const holes[4] = {crafted_base[0], crafted_base[1], crafted_base[2], NULL};
+    lcx_run *runs;
+    size_t n;
+    json_t *list = json_pack("[o, o, o]", crafted_run("base", crafted_base, 0),
+                             crafted_run("holes", holes, 0), crafted_run("bare", crafted_base, 8));
+    if (crafted_runs(list, &runs, &n))
+        return;
+    size_t lengths[] = {1024, 2048};
+    CHECK_NEAR(runs[1].means[1], 50.0, 0);
+    lcx_overall o = lcx_run_overall(&runs[1], lengths, 2);
+    CHECK(o.score == 63.33);
+    CHECK_INT(o.cells, 3);
+    const char *tasks[] = {"niah_single_1", "qa_1"};
+    lcx_report_ci ci;
+    lcx_err err = {0};
+    CHECK_INT(lcx_report_ci_compute(runs, n, tasks, 2, &ci, &err), 0);
+    if (err.code) {
+        free_runs(runs, n);
+        return;
+    }
+    /* holes: its own interval (every cell it holds has samples); no paired
+     * delta, the runs hold different tasks at 2048, as the mean delta there */
+    CHECK(ci.overall[1].present && ci.overall[1].n == 30);
+    CHECK(!ci.overall_delta[1].present);
+    CHECK(ci.mean_delta[1 * 2 + 0].present && !ci.mean_delta[1 * 2 + 1].present);
+    /* bare: a cell without samples leaves out its overall interval and delta
+     * interval, as the mean's at 2048 (1024 keeps its) */
+    CHECK(!ci.overall[2].present && !ci.overall_delta[2].present);
+    CHECK(ci.mean[2 * 2 + 0].present && !ci.mean[2 * 2 + 1].present);
+    lcx_report_ci_free(&ci);
+    /* the deltas themselves stay: 63.33 - 55 and 0 */
+    json_t *j = lcx_report_json(runs, n, 85.6);
+    json_t *oh = json_object_get(find_run(j, 1), "overall"),
+           *ob = json_object_get(find_run(j, 2), "overall");
+    CHECK_NEAR(json_real_value(json_object_get(oh, "delta")), 8.33, 1e-9);
+    CHECK(json_is_null(json_object_get(oh, "delta_interval")));
+    CHECK(json_real_value(json_object_get(ob, "delta")) == 0.0);
+    CHECK(json_is_null(json_object_get(ob, "interval")));
+    json_decref(j);
+    free_runs(runs, n);
+}
+
 int main(void)
 {
     RUN(effective_length_strictly_exceeds);
@@ -518,5 +716,7 @@ int main(void)
     RUN(long_utf8_name_reads_back);
     RUN(repeated_lengths_refused);
     RUN(intervals_of_the_fixtures);
+    RUN(overall_by_hand);
+    RUN(overall_over_cells_and_when_absent);
     return check_summary();
 }
