@@ -466,67 +466,6 @@ static float dot_half(const uint16_t *w, const float *x, int n, int is_bf16)
     return s;
 }
 
-#if defined(LCX_KV_AMX)
-/* 16 BF16 patterns as floats */
-static inline __m512 amx_bf16_up(__m256i h)
-{
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-}
-
-/* One token against BF16 rows with AVX512-BF16 (the amx variant): x as
- * three BF16 terms (see the amx matmul below: together they hold x
- * exactly), each row dotted with all three by VDPBF16PS, which adds BF16
- * products (exact in F32) to F32 sums: the same numbers as dot_half, with
- * a third of its instructions (no conversion of the weights). xs holds
- * the terms, each n rounded up to 32 with zeros. */
-static void bf16x3_row(uint16_t *xs, const float *x, int n)
-{
-    int np = (n + 31) / 32 * 32;
-    uint16_t *h = xs, *m = xs + np, *l = xs + 2 * (size_t)np;
-    for (int k = 0; k < np; k += 16) {
-        int rem = n - k;
-        __m512 v = rem >= 16 ? _mm512_loadu_ps(x + k)
-                   : rem > 0 ? _mm512_maskz_loadu_ps((__mmask16)((1u << rem) - 1), x + k)
-                             : _mm512_setzero_ps();
-        __m256i a = (__m256i)_mm512_cvtneps_pbh(v);
-        v = _mm512_sub_ps(v, amx_bf16_up(a));
-        __m256i b = (__m256i)_mm512_cvtneps_pbh(v);
-        v = _mm512_sub_ps(v, amx_bf16_up(b));
-        _mm256_storeu_si256((__m256i *)(h + k), a);
-        _mm256_storeu_si256((__m256i *)(m + k), b);
-        _mm256_storeu_si256((__m256i *)(l + k), (__m256i)_mm512_cvtneps_pbh(v));
-    }
-}
-
-static float dot_bf16x3(const uint16_t *w, const uint16_t *xs, int n)
-{
-    int np = (n + 31) / 32 * 32;
-    const uint16_t *h = xs, *m = xs + np, *l = xs + 2 * (size_t)np;
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
-    int i = 0;
-    for (; i + 64 <= n; i += 64) {
-        __m512bh w0 = (__m512bh)_mm512_loadu_si512(w + i);
-        __m512bh w1 = (__m512bh)_mm512_loadu_si512(w + i + 32);
-        a0 = _mm512_dpbf16_ps(a0, w0, (__m512bh)_mm512_loadu_si512(h + i));
-        a1 = _mm512_dpbf16_ps(a1, w0, (__m512bh)_mm512_loadu_si512(m + i));
-        a2 = _mm512_dpbf16_ps(a2, w0, (__m512bh)_mm512_loadu_si512(l + i));
-        a3 = _mm512_dpbf16_ps(a3, w1, (__m512bh)_mm512_loadu_si512(h + i + 32));
-        a4 = _mm512_dpbf16_ps(a4, w1, (__m512bh)_mm512_loadu_si512(m + i + 32));
-        a5 = _mm512_dpbf16_ps(a5, w1, (__m512bh)_mm512_loadu_si512(l + i + 32));
-    }
-    for (; i < n; i += 32) { /* the terms are zero past n; the row must not be read */
-        int rem = n - i;
-        __mmask32 mk = rem >= 32 ? ~(__mmask32)0 : (__mmask32)((1u << rem) - 1);
-        __m512bh w0 = (__m512bh)_mm512_maskz_loadu_epi16(mk, w + i);
-        a0 = _mm512_dpbf16_ps(a0, w0, (__m512bh)_mm512_loadu_si512(h + i));
-        a1 = _mm512_dpbf16_ps(a1, w0, (__m512bh)_mm512_loadu_si512(m + i));
-        a2 = _mm512_dpbf16_ps(a2, w0, (__m512bh)_mm512_loadu_si512(l + i));
-    }
-    return vsum((vf)_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a3), _mm512_add_ps(a1, a4)),
-                                  _mm512_add_ps(a2, a5)));
-}
-#endif
-
 /* Few tokens (decode): one pass over the weights, rows converted in pieces
  * (one token: converted in registers, see dot_half). */
 static void matmul_gemv(float *y, const float *x, const lcx_weight *w, const float *bias, int n_tok,
@@ -537,14 +476,6 @@ static void matmul_gemv(float *y, const float *x, const lcx_weight *w, const flo
 #pragma omp parallel num_threads(ks->n_threads) if (par)
     {
         float seg[LCX_MM_KB] __attribute__((aligned(64)));
-#if defined(LCX_KV_AMX)
-        /* each thread splits the token into the three terms, in its scratch */
-        uint16_t *xs = (uint16_t *)(ks->mem + (size_t)omp_get_thread_num() * ks->stride);
-        int x3 = n_tok == 1 && w->dtype == LCX_DT_BF16 &&
-                 3 * (size_t)(n_in + 31) <= 2 * ks->stride;
-        if (x3)
-            bf16x3_row(xs, x, n_in);
-#endif
 #pragma omp for schedule(static)
         for (int n = 0; n < n_out; n++) {
             float acc[4] = {0, 0, 0, 0};
@@ -552,10 +483,6 @@ static void matmul_gemv(float *y, const float *x, const lcx_weight *w, const flo
                 const float *row = (const float *)w->data + (size_t)n * n_in;
                 for (int t = 0; t < n_tok; t++)
                     acc[t] = dot_f32(row, x + (size_t)t * n_in, n_in);
-#if defined(LCX_KV_AMX)
-            } else if (x3) {
-                acc[0] = dot_bf16x3((const uint16_t *)w->data + (size_t)n * n_in, xs, n_in);
-#endif
             } else if (n_tok == 1 && (w->dtype == LCX_DT_BF16 || w->dtype == LCX_DT_F16)) {
                 acc[0] = dot_half((const uint16_t *)w->data + (size_t)n * n_in, x, n_in,
                                   w->dtype == LCX_DT_BF16);
@@ -648,6 +575,12 @@ static void amx_pack(void *dst, const lcx_weight *w)
             }
         }
     }
+}
+
+/* 16 BF16 patterns as floats */
+static inline __m512 amx_bf16_up(__m256i h)
+{
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 
 /* xs = the three terms of x[0..nt)[0..kb), each [AMX_TB][kbp] BF16, zero
