@@ -13,8 +13,8 @@
 #define TRAIN_REAL float
 #define TRAIN_OP(name) name
 #define TRAIN_API static
-#include "train/ops.h"
 #endif
+#include "train/ops.h"
 #ifndef TRAIN_API
 #define TRAIN_API
 #endif
@@ -64,43 +64,70 @@ static inline real lanes_sum(vreal v)
     return t[0];
 }
 
-/* out[j] = scale * (a . rows[j*stride ..]) for j < count, four rows at a
- * time so that four accumulator chains overlap. Each dot sums its lanes,
- * then lanes_sum, then the tail: the same order for every j. */
-static void dots(real *out, const real *a, const real *rows, size_t stride, int count, int n,
-                 real scale)
+/* An integer vector of the lanes' width: what a vector comparison gives. */
+typedef __typeof__((vreal){0} < (vreal){0}) vmask;
+
+static inline vreal vsplat(real x)
 {
-    int j = 0, nv = n / VL * VL;
-    for (; j + 4 <= count; j += 4) {
-        const real *r0 = rows + j * stride, *r1 = r0 + stride, *r2 = r1 + stride, *r3 = r2 + stride;
-        vreal c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0};
-        for (int i = 0; i < nv; i += VL) {
-            vreal x = vload(a + i);
-            c0 += x * vload(r0 + i);
-            c1 += x * vload(r1 + i);
-            c2 += x * vload(r2 + i);
-            c3 += x * vload(r3 + i);
-        }
-        real s0 = lanes_sum(c0), s1 = lanes_sum(c1), s2 = lanes_sum(c2), s3 = lanes_sum(c3);
-        for (int i = nv; i < n; i++) {
-            s0 += a[i] * r0[i];
-            s1 += a[i] * r1[i];
-            s2 += a[i] * r2[i];
-            s3 += a[i] * r3[i];
-        }
-        out[j] = s0 * scale, out[j + 1] = s1 * scale, out[j + 2] = s2 * scale;
-        out[j + 3] = s3 * scale;
+    return x + (vreal){0};
+}
+
+/* m ? a : b lane by lane (m from a comparison: all ones or zeros) */
+static inline vreal vselect(vmask m, vreal a, vreal b)
+{
+    return (vreal)((m & (vmask)a) | (~m & (vmask)b));
+}
+
+static inline vreal vmax(vreal a, vreal b)
+{
+    return vselect(a > b, a, b);
+}
+
+static inline real lanes_max(vreal v)
+{
+    real t[VL];
+    vstore(t, v);
+    for (int w = VL / 2; w >= 1; w /= 2)
+        for (int l = 0; l < w; l++)
+            t[l] = t[l + w] > t[l] ? t[l + w] : t[l];
+    return t[0];
+}
+
+/* exp lane by lane. Float: Cephes' expf, vectorised: x = n ln2 + r with n
+ * rounded to nearest, a degree-6 polynomial for e^r (about 1 ulp), 2^n put
+ * into the exponent; below ln(FLT_MIN) the result is 0 (so exp(-inf) is 0),
+ * above 88 it is exp(88), NaN stays NaN. The double copy (the tests) calls
+ * libm per lane. */
+static inline vreal vexp(vreal x)
+{
+    if (sizeof(real) != sizeof(float)) {
+        real t[VL];
+        vstore(t, x);
+        for (int l = 0; l < VL; l++)
+            t[l] = exp(t[l]);
+        return vload(t);
     }
-    for (; j < count; j++) {
-        const real *r = rows + j * stride;
-        vreal c = {0};
-        for (int i = 0; i < nv; i += VL)
-            c += vload(a + i) * vload(r + i);
-        real sj = lanes_sum(c);
-        for (int i = nv; i < n; i++)
-            sj += a[i] * r[i];
-        out[j] = sj * scale;
-    }
+    const real lo = (real)-87.33654475, hi = (real)88.0, magic = (real)12582912.0; /* 1.5 * 2^23 */
+    vmask under = x < vsplat(lo);
+    x = vselect(x > vsplat(hi), vsplat(hi), x);
+    x = vselect(under, vsplat(lo), x);
+    vreal n = (x * (real)1.44269504088896341 + magic) - magic; /* round(x / ln2) */
+    vreal r = x - n * (real)0.693359375;
+    r = r + n * (real)2.12194440e-4; /* ln2 in two parts */
+    vreal y = vsplat((real)1.9875691500e-4);
+    y = y * r + (real)1.3981999507e-3;
+    y = y * r + (real)8.3334519073e-3;
+    y = y * r + (real)4.1665795894e-2;
+    y = y * r + (real)1.6666665459e-1;
+    y = y * r + (real)5.0000001201e-1;
+    y = y * r * r + r + 1;
+    vmask e = (__builtin_convertvector(n, vmask) + 127) << 23; /* 2^n, n in [-126, 127] */
+    return vselect(under, vsplat(0), y * (vreal)e);
+}
+
+static inline vreal vsigmoid(vreal x)
+{
+    return (real)1 / ((real)1 + vexp(-x));
 }
 
 /* y[0..n) += alpha * x[0..n) */
@@ -111,35 +138,6 @@ static inline void axpy(real *y, real alpha, const real *x, int n)
         vstore(y + i, vload(y + i) + alpha * vload(x + i));
     for (; i < n; i++)
         y[i] += alpha * x[i];
-}
-
-/* out[0..n) += sum_j w[j] * rows[j*stride + 0..n), j in [0, count), with
- * the sums in registers (no store/load chain through out per j). */
-static void weighted_rows(real *out, const real *w, const real *rows, size_t stride, int count,
-                          int n)
-{
-    int i = 0;
-    for (; i + 2 * VL <= n; i += 2 * VL) {
-        vreal a0 = {0}, a1 = {0};
-        for (int j = 0; j < count; j++) {
-            a0 += w[j] * vload(rows + j * stride + i);
-            a1 += w[j] * vload(rows + j * stride + i + VL);
-        }
-        vstore(out + i, vload(out + i) + a0);
-        vstore(out + i + VL, vload(out + i + VL) + a1);
-    }
-    for (; i + VL <= n; i += VL) {
-        vreal a0 = {0};
-        for (int j = 0; j < count; j++)
-            a0 += w[j] * vload(rows + j * stride + i);
-        vstore(out + i, vload(out + i) + a0);
-    }
-    for (; i < n; i++) {
-        real a = 0;
-        for (int j = 0; j < count; j++)
-            a += w[j] * rows[j * stride + i];
-        out[i] += a;
-    }
 }
 
 static inline real sigmoid(real x)
@@ -302,73 +300,239 @@ TRAIN_API void TRAIN_OP(qgate_split_backward)(real *dqg, const real *dq, const r
         }
 }
 
-/* ---- causal GQA attention ---- */
+/* ---- small tile products (attention) ---- */
 
-TRAIN_API void TRAIN_OP(attention_forward)(real *out, real *att, const real *q, const real *k,
-                                 const real *v, int B, int T, int H, int KV, int hd)
+/* C[m, n] (= or +=) A . B over kc steps, for the attention's tiles: A(r, p)
+ * = a[r*sa_i + p*sa_p] (any strides: rows of q, or the transpose of a block
+ * of probabilities), B(p, :) = b + p*ldb (contiguous columns), C row-major.
+ * Register tiles of TM rows x 2 vectors (12 accumulators: AVX2's 16 ymm
+ * registers hold them with the two B vectors and a broadcast); each C
+ * element sums p in increasing order, then is stored or added once. */
+enum { TM = 6 };
+
+static inline __attribute__((always_inline)) void tile_micro(real *c, size_t ldc, int add,
+                                                              const real *a, ptrdiff_t sa_i,
+                                                              ptrdiff_t sa_p, const real *b,
+                                                              size_t ldb, int mr, int kc, int nv)
 {
-    int G = H / KV;
-    real scale = (real)(1.0 / sqrt((double)hd));
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < B; b++)
-        for (int g = 0; g < KV; g++) /* one KV head and its G query heads */
-            for (int h = g * G; h < (g + 1) * G; h++)
-                for (int t = 0; t < T; t++) {
-                    const real *qt = q + (((size_t)b * T + t) * H + h) * hd;
-                    real *arow = att + (((size_t)b * H + h) * T + t) * T;
-                    dots(arow, qt, k + ((size_t)b * T * KV + g) * hd, (size_t)KV * hd, t + 1, hd,
-                         scale);
-                    real maxv = -INFINITY;
-                    for (int j = 0; j <= t; j++)
-                        maxv = arow[j] > maxv ? arow[j] : maxv;
-                    for (int j = 0; j <= t; j++)
-                        arow[j] = exp(arow[j] - maxv);
-                    double sum = 0;
-                    for (int j = 0; j <= t; j++)
-                        sum += arow[j];
-                    real inv = (real)(1.0 / sum);
-                    for (int j = 0; j <= t; j++)
-                        arow[j] *= inv;
-                    for (int j = t + 1; j < T; j++)
-                        arow[j] = 0;
-                    real *ot = out + (((size_t)b * T + t) * H + h) * hd;
-                    memset(ot, 0, (size_t)hd * sizeof(real));
-                    weighted_rows(ot, arow, v + ((size_t)b * T * KV + g) * hd, (size_t)KV * hd,
-                                  t + 1, hd);
-                }
+    vreal acc0[TM], acc1[TM];
+    const real *ar[TM];
+    for (int r = 0; r < TM; r++) {
+        acc0[r] = acc1[r] = vsplat(0);
+        ar[r] = a + (r < mr ? r : 0) * sa_i; /* spare rows recompute row 0 */
+    }
+    for (int p = 0; p < kc; p++) {
+        const real *bp = b + (size_t)p * ldb;
+        vreal b0 = vload(bp), b1 = nv == 2 ? vload(bp + VL) : b0;
+#pragma GCC unroll 6
+        for (int r = 0; r < TM; r++) {
+            real x = ar[r][p * sa_p];
+            acc0[r] += x * b0;
+            if (nv == 2)
+                acc1[r] += x * b1;
+        }
+    }
+    for (int r = 0; r < mr; r++) {
+        real *cr = c + (size_t)r * ldc;
+        vstore(cr, add ? vload(cr) + acc0[r] : acc0[r]);
+        if (nv == 2)
+            vstore(cr + VL, add ? vload(cr + VL) + acc1[r] : acc1[r]);
+    }
 }
 
-/* dp_j = dout . v_j; ds_j = p_j (dp_j - sum_i p_i dp_i) * scale;
- * dq += ds_j k_j, dk_j += ds_j q, dv_j += p_j dout. One task per (b, KV
- * head) owns its dk/dv rows. */
-TRAIN_API void TRAIN_OP(attention_backward)(real *dq, real *dk, real *dv, real *scratch, const real *dout,
-                                  const real *q, const real *k, const real *v, const real *att,
-                                  int B, int T, int H, int KV, int hd)
+static void tile_mm(real *c, size_t ldc, int add, const real *a, ptrdiff_t sa_i, ptrdiff_t sa_p,
+                    const real *b, size_t ldb, int m, int n, int kc)
 {
-    int G = H / KV;
+    for (int i = 0; i < m; i += TM) {
+        int mr = m - i < TM ? m - i : TM;
+        const real *ai = a + i * sa_i;
+        real *ci = c + (size_t)i * ldc;
+        int j = 0;
+        for (; j + 2 * VL <= n; j += 2 * VL)
+            tile_micro(ci + j, ldc, add, ai, sa_i, sa_p, b + j, ldb, mr, kc, 2);
+        for (; j + VL <= n; j += VL)
+            tile_micro(ci + j, ldc, add, ai, sa_i, sa_p, b + j, ldb, mr, kc, 1);
+        for (; j < n; j++) /* columns past the last whole vector */
+            for (int r = 0; r < mr; r++) {
+                real sum = 0;
+                for (int p = 0; p < kc; p++)
+                    sum += ai[r * sa_i + p * sa_p] * b[(size_t)p * ldb + j];
+                ci[(size_t)r * ldc + j] = add ? ci[(size_t)r * ldc + j] + sum : sum;
+            }
+    }
+}
+
+/* ---- causal GQA attention ---- */
+
+/* Flash-attention style: the T x T probabilities are never stored. Each task
+ * is one (batch, KV head) with its G query heads; it owns those heads' rows
+ * of out/dq and its KV head's rows of dk/dv, and its slice of scratch.
+ * Queries go in blocks of ATTN_ROWS rows (groups of TM rows each); for a
+ * group only the keys up to its last row are computed, with tile_mm, over K^T
+ * and V^T transposed once per task. The softmax of a row is vectorised (vexp)
+ * and the forward keeps its log-sum-exp, from which the backward recomputes
+ * the probabilities. Every sum runs in a fixed order within the task. */
+enum { ATTN_ROWS = LCX_TRAIN_ATTN_ROWS, ATTN_PAD = LCX_TRAIN_ATTN_PAD };
+
+/* dst[d*ld + j] = src[j*stride + d] for j < n, d < hd; 0 for j in [n, ld) */
+static void pack_transposed(real *dst, size_t ld, const real *src, size_t stride, int n, int hd)
+{
+    for (int d = 0; d < hd; d++) {
+        real *row = dst + (size_t)d * ld;
+        for (int j = 0; j < n; j++)
+            row[j] = src[(size_t)j * stride + d];
+        for (size_t j = (size_t)n; j < ld; j++)
+            row[j] = 0;
+    }
+}
+
+/* End (exclusive) of the keys that rows [r0, r0 + TM) of a block starting
+ * at query i0 with `rows` rows see: one past the group's last row. */
+static inline int group_keys(int i0, int r0, int rows)
+{
+    return i0 + (r0 + TM < rows ? r0 + TM : rows);
+}
+
+/* row[0..n) raw scores -> softmax(scale * row) in place, row[n..end) zeroed;
+ * returns the log-sum-exp of scale * row[0..n). Lanes past n (up to a whole
+ * vector, inside end rounded up to VL) hold -inf for the max and exp. */
+static real softmax_row(real *row, int n, int end, real scale)
+{
+    int nv = (n + VL - 1) / VL * VL;
+    for (int j = n; j < nv; j++)
+        row[j] = -INFINITY;
+    vreal vm = vsplat(-INFINITY);
+    for (int j = 0; j < nv; j += VL) {
+        vreal x = vload(row + j) * scale;
+        vstore(row + j, x);
+        vm = vmax(vm, x);
+    }
+    real maxv = lanes_max(vm);
+    vreal vs = vsplat(0);
+    for (int j = 0; j < nv; j += VL) {
+        vreal e = vexp(vload(row + j) - maxv);
+        vstore(row + j, e);
+        vs += e;
+    }
+    real sum = lanes_sum(vs), inv = 1 / sum;
+    for (int j = 0; j < nv; j += VL)
+        vstore(row + j, vload(row + j) * inv);
+    for (int j = nv; j < end; j++)
+        row[j] = 0;
+    return maxv + log(sum);
+}
+
+/* The backward of one row: p_j = exp(scale s_j - lse) (s -> p in place),
+ * D = sum_j p_j dp_j, ds_j = p_j (dp_j - D) scale (dp -> ds in place), for
+ * j < n; both rows zeroed on [n, end). */
+static void softmax_row_backward(real *s, real *dp, int n, int end, real lse, real scale)
+{
+    int nv = (n + VL - 1) / VL * VL;
+    for (int j = n; j < nv; j++)
+        s[j] = -INFINITY;
+    vreal vd = vsplat(0);
+    for (int j = 0; j < nv; j += VL) {
+        vreal p = vexp(vload(s + j) * scale - lse);
+        vstore(s + j, p);
+        vd += p * vload(dp + j);
+    }
+    real dsum = lanes_sum(vd);
+    for (int j = 0; j < nv; j += VL)
+        vstore(dp + j, vload(s + j) * (vload(dp + j) - dsum) * scale);
+    for (int j = nv; j < end; j++)
+        s[j] = dp[j] = 0;
+}
+
+/* out [B, T, H, hd], lse [B, H, T] */
+TRAIN_API void TRAIN_OP(attention_forward)(real *out, real *lse, real *scratch, const real *q,
+                                           const real *k, const real *v, int B, int T, int H,
+                                           int KV, int hd)
+{
+    int G = H / KV, Tp = (T + ATTN_PAD - 1) / ATTN_PAD * ATTN_PAD;
+    size_t ldq = (size_t)H * hd, ldk = (size_t)KV * hd;
+    size_t per_task = lcx_train_attention_scratch(1, T, 1, hd);
     real scale = (real)(1.0 / sqrt((double)hd));
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
-        for (int g = 0; g < KV; g++)
-            for (int h = g * G; h < (g + 1) * G; h++) {
-                real *dp = scratch + ((size_t)b * H + h) * T;
-                for (int t = 0; t < T; t++) {
-                    size_t qrow = (((size_t)b * T + t) * H + h) * hd;
-                    const real *gt = dout + qrow, *arow = att + (((size_t)b * H + h) * T + t) * T;
-                    dots(dp, gt, v + ((size_t)b * T * KV + g) * hd, (size_t)KV * hd, t + 1, hd, 1);
-                    double s = 0;
-                    for (int j = 0; j <= t; j++) {
-                        axpy(dv + (((size_t)b * T + j) * KV + g) * hd, arow[j], gt, hd);
-                        s += (double)arow[j] * dp[j];
+        for (int g = 0; g < KV; g++) { /* one KV head and its G query heads */
+            real *kt = scratch + ((size_t)b * KV + g) * per_task; /* K^T [hd, Tp] */
+            real *s = kt + 2 * (size_t)hd * Tp;                   /* scores [ATTN_ROWS, Tp] */
+            const real *kb = k + ((size_t)b * T * KV + g) * hd, *vb = v + ((size_t)b * T * KV + g) * hd;
+            pack_transposed(kt, Tp, kb, ldk, T, hd);
+            for (int h = g * G; h < (g + 1) * G; h++)
+                for (int i0 = 0; i0 < T; i0 += ATTN_ROWS) {
+                    int rows = T - i0 < ATTN_ROWS ? T - i0 : ATTN_ROWS;
+                    size_t qoff = (((size_t)b * T + i0) * H + h) * hd;
+                    for (int r0 = 0; r0 < rows; r0 += TM) { /* s = q . k^T */
+                        int keys = group_keys(i0, r0, rows);
+                        tile_mm(s + (size_t)r0 * Tp, Tp, 0, q + qoff + r0 * ldq, ldq, 1, kt, Tp,
+                                rows - r0 < TM ? rows - r0 : TM, (keys + VL - 1) / VL * VL, hd);
                     }
-                    for (int j = 0; j <= t; j++) { /* dp becomes ds */
-                        dp[j] = arow[j] * (dp[j] - (real)s) * scale;
-                        axpy(dk + (((size_t)b * T + j) * KV + g) * hd, dp[j], q + qrow, hd);
-                    }
-                    weighted_rows(dq + qrow, dp, k + ((size_t)b * T * KV + g) * hd,
-                                  (size_t)KV * hd, t + 1, hd);
+                    for (int r = 0; r < rows; r++)
+                        lse[((size_t)b * H + h) * T + i0 + r] =
+                            softmax_row(s + (size_t)r * Tp, i0 + r + 1, group_keys(i0, r / TM * TM, rows), scale);
+                    for (int r0 = 0; r0 < rows; r0 += TM) /* out = p . v */
+                        tile_mm(out + qoff + r0 * ldq, ldq, 0, s + (size_t)r0 * Tp, Tp, 1, vb, ldk,
+                                rows - r0 < TM ? rows - r0 : TM, hd, group_keys(i0, r0, rows));
                 }
-            }
+        }
+}
+
+/* With p the probabilities and dp_j = dout . v_j: ds_j = p_j (dp_j - sum_i
+ * p_i dp_i) * scale; dq += ds . k, dk += ds^T . q, dv += p^T . dout. */
+TRAIN_API void TRAIN_OP(attention_backward)(real *dq, real *dk, real *dv, real *scratch,
+                                            const real *dout, const real *q, const real *k,
+                                            const real *v, const real *lse, int B, int T, int H,
+                                            int KV, int hd)
+{
+    int G = H / KV, Tp = (T + ATTN_PAD - 1) / ATTN_PAD * ATTN_PAD;
+    size_t ldq = (size_t)H * hd, ldk = (size_t)KV * hd;
+    size_t per_task = lcx_train_attention_scratch(1, T, 1, hd);
+    real scale = (real)(1.0 / sqrt((double)hd));
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int g = 0; g < KV; g++) {
+            real *kt = scratch + ((size_t)b * KV + g) * per_task; /* K^T [hd, Tp] */
+            real *vt = kt + (size_t)hd * Tp;                      /* V^T [hd, Tp] */
+            real *s = vt + (size_t)hd * Tp;                       /* scores, p [ATTN_ROWS, Tp] */
+            real *ds = s + (size_t)ATTN_ROWS * Tp;                /* dp, ds [ATTN_ROWS, Tp] */
+            size_t koff = ((size_t)b * T * KV + g) * hd;
+            pack_transposed(kt, Tp, k + koff, ldk, T, hd);
+            pack_transposed(vt, Tp, v + koff, ldk, T, hd);
+            for (int h = g * G; h < (g + 1) * G; h++)
+                for (int i0 = 0; i0 < T; i0 += ATTN_ROWS) {
+                    int rows = T - i0 < ATTN_ROWS ? T - i0 : ATTN_ROWS;
+                    size_t qoff = (((size_t)b * T + i0) * H + h) * hd;
+                    for (int r0 = 0; r0 < rows; r0 += TM) { /* s = q . k^T, dp = dout . v^T */
+                        int mr = rows - r0 < TM ? rows - r0 : TM, keys = group_keys(i0, r0, rows);
+                        int nk = (keys + VL - 1) / VL * VL;
+                        tile_mm(s + (size_t)r0 * Tp, Tp, 0, q + qoff + r0 * ldq, ldq, 1, kt, Tp, mr,
+                                nk, hd);
+                        tile_mm(ds + (size_t)r0 * Tp, Tp, 0, dout + qoff + r0 * ldq, ldq, 1, vt, Tp,
+                                mr, nk, hd);
+                    }
+                    for (int r = 0; r < rows; r++)
+                        softmax_row_backward(s + (size_t)r * Tp, ds + (size_t)r * Tp, i0 + r + 1,
+                                             group_keys(i0, r / TM * TM, rows),
+                                             lse[((size_t)b * H + h) * T + i0 + r], scale);
+                    for (int r0 = 0; r0 < rows; r0 += TM) /* dq += ds . k */
+                        tile_mm(dq + qoff + r0 * ldq, ldq, 1, ds + (size_t)r0 * Tp, Tp, 1, k + koff,
+                                ldk, rows - r0 < TM ? rows - r0 : TM, hd, group_keys(i0, r0, rows));
+                    /* dk_j += sum_r ds[r][j] q_r, dv_j += sum_r p[r][j] dout_r, keys j in
+                     * groups of TM; a group starting at j0 >= i0 sees rows r >= j0 - i0
+                     * (ds and p of earlier rows are 0 there, and were zeroed up to their
+                     * group's keys, which reach j0 + TM). */
+                    for (int j0 = 0; j0 < i0 + rows; j0 += TM) {
+                        int mj = i0 + rows - j0 < TM ? i0 + rows - j0 : TM;
+                        int r0 = j0 > i0 ? j0 - i0 : 0;
+                        size_t off = (size_t)r0 * Tp + j0;
+                        tile_mm(dk + koff + j0 * ldk, ldk, 1, ds + off, 1, Tp, q + qoff + r0 * ldq,
+                                ldq, mj, hd, rows - r0);
+                        tile_mm(dv + koff + j0 * ldk, ldk, 1, s + off, 1, Tp, dout + qoff + r0 * ldq,
+                                ldq, mj, hd, rows - r0);
+                    }
+                }
+        }
 }
 
 /* ---- SDPA-output gate ---- */
