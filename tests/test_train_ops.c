@@ -574,6 +574,71 @@ static void float_attention_matches_double(const lcx_train_ops *O, int B, int T,
     free(scratchf), free(dqf), free(dkf), free(dvf);
 }
 
+/* The vectorised elementwise ops of one variant (vexp inside) against the
+ * double ones, on a length that leaves a tail past the last whole vector. */
+static void float_elementwise_matches_double(const lcx_train_ops *O)
+{
+    lcx_rng rng;
+    lcx_rng_seed(&rng, 14);
+    int N = 37, C = 45, V = 77, H = 3, hd = 15; /* C, V, N*H*hd: not multiples of 16 */
+    size_t nc = (size_t)N * C, nv = (size_t)N * V, ng = (size_t)N * H * hd;
+    double *x = rand_vec(&rng, nc, -6, 6), *u = rand_vec(&rng, nc, -2, 2);
+    double *g = rand_vec(&rng, nc, -1, 1), *w = rand_vec(&rng, C, 0.5, 1.5);
+    double *lg = rand_vec(&rng, nv, -30, 30), *gate = rand_vec(&rng, ng, -100, 100);
+    double *ga = rand_vec(&rng, ng, -1, 1), *gd = rand_vec(&rng, ng, -1, 1);
+    int32_t *tg = malloc(sizeof(int32_t) * N);
+    for (int n = 0; n < N; n++)
+        tg[n] = (int32_t)lcx_rng_below(&rng, (uint64_t)V);
+    float *xf = to_float(x, nc), *uf = to_float(u, nc), *gf = to_float(g, nc), *wf = to_float(w, C);
+    float *lgf = to_float(lg, nv), *gatef = to_float(gate, ng), *gaf = to_float(ga, ng);
+    float *gdf = to_float(gd, ng);
+    double e[10];
+    /* SwiGLU */
+    double *o = zeros(nc), *d1 = zeros(nc), *d2 = zeros(nc);
+    float *of = calloc(nc, 4), *d1f = calloc(nc, 4), *d2f = calloc(nc, 4);
+    swiglu_forward_f64(o, x, u, nc);
+    O->swiglu_forward(of, xf, uf, nc);
+    swiglu_backward_f64(d1, d2, g, x, u, nc);
+    O->swiglu_backward(d1f, d2f, gf, xf, uf, nc);
+    e[0] = max_rel(of, o, nc), e[1] = max_rel(d1f, d1, nc), e[2] = max_rel(d2f, d2, nc);
+    /* RMSNorm */
+    double *rs = zeros(N), *dw = zeros(C);
+    float *rsf = calloc(N, 4), *dwf = calloc(C, 4);
+    memset(d1, 0, nc * 8), memset(d1f, 0, nc * 4);
+    rmsnorm_forward_f64(o, rs, x, w, N, C, 1e-6);
+    O->rmsnorm_forward(of, rsf, xf, wf, N, C, 1e-6f);
+    rmsnorm_backward_f64(d1, dw, g, x, w, rs, N, C);
+    O->rmsnorm_backward(d1f, dwf, gf, xf, wf, rsf, N, C);
+    e[3] = max_rel(of, o, nc), e[4] = max_rel(d1f, d1, nc), e[5] = max_rel(dwf, dw, C);
+    /* elementwise gate, logits up to |100| */
+    double *go = zeros(ng), *gdi = zeros(ng), *gdg = zeros(ng);
+    float *gof = calloc(ng, 4), *gdif = calloc(ng, 4), *gdgf = calloc(ng, 4);
+    gate_forward_f64(go, ga, gate, N, H, hd, hd);
+    O->gate_forward(gof, gaf, gatef, N, H, hd, hd);
+    gate_backward_f64(gdi, gdg, gd, ga, gate, N, H, hd, hd);
+    O->gate_backward(gdif, gdgf, gdf, gaf, gatef, N, H, hd, hd);
+    e[6] = max_rel(gof, go, ng), e[7] = max_rel(gdif, gdi, ng), e[8] = max_rel(gdgf, gdg, ng);
+    /* cross-entropy, logits up to |30| */
+    double *pr = zeros(nv), *ls = zeros(N), *dl = zeros(nv);
+    float *prf = calloc(nv, 4), *lsf = calloc(N, 4), *dlf = calloc(nv, 4);
+    double l64 = crossentropy_forward_f64(ls, pr, lg, tg, NULL, N, V);
+    double l32 = O->crossentropy_forward(lsf, prf, lgf, tg, NULL, N, V);
+    crossentropy_backward_f64(dl, 1.0, pr, tg, NULL, N, V);
+    O->crossentropy_backward(dlf, 1.0, prf, tg, NULL, N, V);
+    e[9] = fmax(fabs(l32 - l64) / fabs(l64), max_rel(dlf, dl, nv));
+    printf("     %s float vs double: swiglu %.2e %.2e %.2e rmsnorm %.2e %.2e %.2e gate %.2e %.2e "
+           "%.2e crossentropy %.2e\n", lcx_isa_name(O->isa), e[0], e[1], e[2], e[3], e[4], e[5],
+           e[6], e[7], e[8], e[9]);
+    for (int i = 0; i < 10; i++)
+        CHECK_MSG(e[i] < 1e-5, "%s: elementwise check %d: rel err %.3g", lcx_isa_name(O->isa), i,
+                  e[i]);
+    free(x), free(u), free(g), free(w), free(lg), free(gate), free(ga), free(gd), free(tg);
+    free(xf), free(uf), free(gf), free(wf), free(lgf), free(gatef), free(gaf), free(gdf);
+    free(o), free(d1), free(d2), free(of), free(d1f), free(d2f), free(rs), free(dw), free(rsf);
+    free(dwf), free(go), free(gdi), free(gdg), free(gof), free(gdif), free(gdgf), free(pr);
+    free(ls), free(dl), free(prf), free(lsf), free(dlf);
+}
+
 /* The float library ops of one kernel variant against the double ones. */
 static void float_ops_match_double_for(const lcx_train_ops *O)
 {
@@ -604,6 +669,7 @@ static void float_ops_match_double_for(const lcx_train_ops *O)
 
     float_attention_matches_double(O, 2, 40, 4, 2, 16);
     float_attention_matches_double(O, 1, 100, 6, 2, 32);
+    float_elementwise_matches_double(O);
     free(x), free(w), free(dout), free(xf), free(wf), free(doutf), free(out), free(dx), free(dw);
     free(outf), free(dxf), free(dwf);
 }

@@ -140,6 +140,19 @@ static inline void axpy(real *y, real alpha, const real *x, int n)
         y[i] += alpha * x[i];
 }
 
+/* sum_i a[i] * b[i]: whole vectors (then lanes_sum), then the tail */
+static inline real dot(const real *a, const real *b, int n)
+{
+    vreal acc = vsplat(0);
+    int i = 0;
+    for (; i + VL <= n; i += VL)
+        acc += vload(a + i) * vload(b + i);
+    real s = lanes_sum(acc);
+    for (; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
 static inline real sigmoid(real x)
 {
     return (real)1 / ((real)1 + exp(-x));
@@ -168,11 +181,11 @@ TRAIN_API void TRAIN_OP(rmsnorm_forward)(real *out, real *rstd, const real *inp,
     for (int n = 0; n < N; n++) {
         const real *x = inp + (size_t)n * C;
         real *o = out + (size_t)n * C;
-        double ss = 0;
-        for (int i = 0; i < C; i++)
-            ss += (double)x[i] * x[i];
-        real s = (real)(1.0 / sqrt(ss / C + eps));
-        for (int i = 0; i < C; i++)
+        real s = (real)(1.0 / sqrt((double)dot(x, x, C) / C + eps));
+        int i = 0;
+        for (; i + VL <= C; i += VL)
+            vstore(o + i, vload(x + i) * s * vload(weight + i));
+        for (; i < C; i++)
             o[i] = x[i] * s * weight[i];
         rstd[n] = s;
     }
@@ -187,23 +200,38 @@ TRAIN_API void TRAIN_OP(rmsnorm_backward)(real *dinp, real *dweight, const real 
     for (int n = 0; n < N; n++) {
         const real *x = inp + (size_t)n * C, *g = dout + (size_t)n * C;
         real *dx = dinp + (size_t)n * C;
-        double gwx = 0;
-        for (int i = 0; i < C; i++)
-            gwx += (double)g[i] * weight[i] * x[i];
-        real r = rstd[n], coef = (real)(gwx / C) * r * r * r;
-        for (int i = 0; i < C; i++)
+        vreal acc = vsplat(0);
+        int i = 0;
+        for (; i + VL <= C; i += VL)
+            acc += vload(g + i) * vload(weight + i) * vload(x + i);
+        real gwx = lanes_sum(acc);
+        for (; i < C; i++)
+            gwx += g[i] * weight[i] * x[i];
+        real r = rstd[n], coef = gwx / C * r * r * r;
+        for (i = 0; i + VL <= C; i += VL)
+            vstore(dx + i, vload(dx + i) + vload(g + i) * vload(weight + i) * r - vload(x + i) * coef);
+        for (; i < C; i++)
             dx[i] += g[i] * weight[i] * r - x[i] * coef;
     }
-    /* weight gradient by column chunks: each column summed over n in order */
-    int chunks = (C + 15) / 16;
+    /* weight gradient by blocks of 4 vectors of columns, each column summed
+     * over n in order (in registers) */
+    int W = 4 * VL, blocks = (C + W - 1) / W;
 #pragma omp parallel for schedule(static) if ((size_t)N * C > (1u << 16))
-    for (int ch = 0; ch < chunks; ch++) {
-        int i0 = ch * 16, i1 = i0 + 16 < C ? i0 + 16 : C;
+    for (int bk = 0; bk < blocks; bk++) {
+        int i0 = bk * W, i1 = i0 + W < C ? i0 + W : C, nv = (i1 - i0) / VL;
+        vreal acc[4];
+        for (int v = 0; v < nv; v++)
+            acc[v] = vload(dweight + i0 + v * VL);
         for (int n = 0; n < N; n++) {
-            const real *x = inp + (size_t)n * C, *g = dout + (size_t)n * C;
-            for (int i = i0; i < i1; i++)
-                dweight[i] += g[i] * x[i] * rstd[n];
+            const real *x = inp + (size_t)n * C + i0, *g = dout + (size_t)n * C + i0;
+            for (int v = 0; v < nv; v++)
+                acc[v] += vload(g + v * VL) * vload(x + v * VL) * rstd[n];
         }
+        for (int v = 0; v < nv; v++)
+            vstore(dweight + i0 + v * VL, acc[v]);
+        for (int i = i0 + nv * VL; i < i1; i++) /* columns past the last whole vector */
+            for (int n = 0; n < N; n++)
+                dweight[i] += dout[(size_t)n * C + i] * inp[(size_t)n * C + i] * rstd[n];
     }
 }
 
@@ -540,28 +568,51 @@ TRAIN_API void TRAIN_OP(attention_backward)(real *dq, real *dk, real *dv, real *
 TRAIN_API void TRAIN_OP(gate_forward)(real *out, const real *inp, const real *gate, int N, int H, int hd,
                             int gw)
 {
+    if (gw == hd) { /* elementwise: gate has the layout of inp */
+        size_t n = (size_t)N * H * hd;
+#pragma omp parallel for schedule(static) if (n > (1u << 16))
+        for (size_t i = 0; i < n / VL * VL; i += VL)
+            vstore(out + i, vload(inp + i) * vsigmoid(vload(gate + i)));
+        for (size_t i = n / VL * VL; i < n; i++)
+            out[i] = inp[i] * sigmoid(gate[i]);
+        return;
+    }
 #pragma omp parallel for schedule(static) if ((size_t)N * H * hd > (1u << 16))
     for (int n = 0; n < N; n++)
-        for (int h = 0; h < H; h++) {
+        for (int h = 0; h < H; h++) { /* headwise: one scalar per head */
             size_t r = (size_t)n * H + h;
+            real s = sigmoid(gate[r]);
             for (int i = 0; i < hd; i++)
-                out[r * hd + i] = inp[r * hd + i] * sigmoid(gate[r * gw + (gw == 1 ? 0 : i)]);
+                out[r * hd + i] = inp[r * hd + i] * s;
         }
 }
 
 TRAIN_API void TRAIN_OP(gate_backward)(real *dinp, real *dgate, const real *dout, const real *inp,
                              const real *gate, int N, int H, int hd, int gw)
 {
+    if (gw == hd) {
+        size_t n = (size_t)N * H * hd;
+#pragma omp parallel for schedule(static) if (n > (1u << 16))
+        for (size_t i = 0; i < n / VL * VL; i += VL) {
+            vreal s = vsigmoid(vload(gate + i)), g = vload(dout + i);
+            vstore(dinp + i, vload(dinp + i) + g * s);
+            vstore(dgate + i, vload(dgate + i) + g * vload(inp + i) * s * (1 - s));
+        }
+        for (size_t i = n / VL * VL; i < n; i++) {
+            real s = sigmoid(gate[i]), g = dout[i];
+            dinp[i] += g * s;
+            dgate[i] += g * inp[i] * s * (1 - s);
+        }
+        return;
+    }
 #pragma omp parallel for schedule(static) if ((size_t)N * H * hd > (1u << 16))
     for (int n = 0; n < N; n++)
         for (int h = 0; h < H; h++) {
             size_t r = (size_t)n * H + h;
-            for (int i = 0; i < hd; i++) {
-                size_t gi = r * gw + (gw == 1 ? 0 : i);
-                real s = sigmoid(gate[gi]), g = dout[r * hd + i];
-                dinp[r * hd + i] += g * s;
-                dgate[gi] += g * inp[r * hd + i] * s * (1 - s);
-            }
+            real s = sigmoid(gate[r]);
+            for (int i = 0; i < hd; i++)
+                dinp[r * hd + i] += dout[r * hd + i] * s;
+            dgate[r] += dot(dout + r * hd, inp + r * hd, hd) * s * (1 - s);
         }
 }
 
@@ -570,15 +621,24 @@ TRAIN_API void TRAIN_OP(gate_backward)(real *dinp, real *dgate, const real *dout
 TRAIN_API void TRAIN_OP(swiglu_forward)(real *out, const real *gate, const real *up, size_t n)
 {
 #pragma omp parallel for schedule(static) if (n > (1u << 16))
-    for (size_t i = 0; i < n; i++)
-        out[i] = gate[i] / (1 + exp(-gate[i])) * up[i];
+    for (size_t i = 0; i < n / VL * VL; i += VL) {
+        vreal x = vload(gate + i);
+        vstore(out + i, x * vsigmoid(x) * vload(up + i));
+    }
+    for (size_t i = n / VL * VL; i < n; i++)
+        out[i] = gate[i] * sigmoid(gate[i]) * up[i];
 }
 
 TRAIN_API void TRAIN_OP(swiglu_backward)(real *dgate, real *dup, const real *dout, const real *gate,
                                const real *up, size_t n)
 {
 #pragma omp parallel for schedule(static) if (n > (1u << 16))
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n / VL * VL; i += VL) {
+        vreal x = vload(gate + i), s = vsigmoid(x), g = vload(dout + i);
+        vstore(dgate + i, vload(dgate + i) + g * vload(up + i) * s * (1 + x * (1 - s)));
+        vstore(dup + i, vload(dup + i) + g * x * s);
+    }
+    for (size_t i = n / VL * VL; i < n; i++) {
         real s = sigmoid(gate[i]), silu = gate[i] * s;
         dgate[i] += dout[i] * up[i] * s * (1 + gate[i] * (1 - s));
         dup[i] += dout[i] * silu;
@@ -718,13 +778,22 @@ TRAIN_API void TRAIN_OP(matmul_backward)(real *dinp, real *dweight, const real *
 
 TRAIN_API void TRAIN_OP(residual_forward)(real *out, const real *a, const real *b, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        vstore(out + i, vload(a + i) + vload(b + i));
+    for (; i < n; i++)
         out[i] = a[i] + b[i];
 }
 
 TRAIN_API void TRAIN_OP(residual_backward)(real *da, real *db, const real *dout, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    for (; i + VL <= n; i += VL) {
+        vreal g = vload(dout + i);
+        vstore(da + i, vload(da + i) + g);
+        vstore(db + i, vload(db + i) + g);
+    }
+    for (; i < n; i++) {
         da[i] += dout[i];
         db[i] += dout[i];
     }
@@ -735,23 +804,32 @@ TRAIN_API void TRAIN_OP(residual_backward)(real *da, real *db, const real *dout,
 TRAIN_API double TRAIN_OP(crossentropy_forward)(real *losses, real *probs, const real *logits,
                                       const int32_t *targets, const real *weights, int N, int V)
 {
+    int nv = V / VL * VL;
 #pragma omp parallel for schedule(static) if ((size_t)N * V > (1u << 16))
     for (int n = 0; n < N; n++) {
         const real *l = logits + (size_t)n * V;
         real *p = probs + (size_t)n * V;
-        real maxv = l[0];
-        for (int i = 1; i < V; i++)
-            if (l[i] > maxv)
-                maxv = l[i];
-        double sum = 0;
-        for (int i = 0; i < V; i++) {
-            p[i] = exp(l[i] - maxv);
-            sum += p[i];
+        vreal vm = vsplat(-INFINITY);
+        for (int i = 0; i < nv; i += VL)
+            vm = vmax(vm, vload(l + i));
+        real maxv = lanes_max(vm);
+        for (int i = nv; i < V; i++)
+            maxv = l[i] > maxv ? l[i] : maxv;
+        vreal vs = vsplat(0);
+        for (int i = 0; i < nv; i += VL) {
+            vreal e = vexp(vload(l + i) - maxv);
+            vstore(p + i, e);
+            vs += e;
         }
-        real inv = (real)(1.0 / sum);
-        for (int i = 0; i < V; i++)
+        real sum = lanes_sum(vs);
+        for (int i = nv; i < V; i++)
+            sum += (p[i] = exp(l[i] - maxv));
+        real inv = 1 / sum;
+        for (int i = 0; i < nv; i += VL)
+            vstore(p + i, vload(p + i) * inv);
+        for (int i = nv; i < V; i++)
             p[i] *= inv;
-        losses[n] = (real)(log(sum) - ((double)l[targets[n]] - maxv));
+        losses[n] = (real)(log((double)sum) - ((double)l[targets[n]] - maxv));
     }
     double total = 0, wsum = 0;
     for (int n = 0; n < N; n++) {
@@ -775,8 +853,12 @@ TRAIN_API void TRAIN_OP(crossentropy_backward)(real *dlogits, double dloss, cons
         real coef = (real)((weights ? weights[n] : 1.0) / wsum * dloss);
         const real *p = probs + (size_t)n * V;
         real *d = dlogits + (size_t)n * V;
-        for (int i = 0; i < V; i++)
-            d[i] += (p[i] - (i == targets[n] ? 1 : 0)) * coef;
+        int i = 0;
+        for (; i + VL <= V; i += VL)
+            vstore(d + i, vload(d + i) + vload(p + i) * coef);
+        for (; i < V; i++)
+            d[i] += p[i] * coef;
+        d[targets[n]] -= coef; /* the one-hot target */
     }
 }
 
