@@ -20,6 +20,7 @@
 #endif
 
 #include <math.h>
+#include <omp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -648,29 +649,39 @@ TRAIN_API void TRAIN_OP(swiglu_backward)(real *dgate, real *dup, const real *dou
 /* ---- matmul ---- */
 
 /* C[M, J] (=|+=) A . B with A(i, p) = a[i*sa_i + p*sa_p] and B(p, j) =
- * b[p*sb_p + j*sb_j]. For each block of KC inner indices, B is packed once
- * into panels of KC x NR (all threads packing), then tiles of MC rows x NR
- * columns are independent tasks, each an MR x NR register micro-kernel
- * down its rows. Every C element sums p in increasing order, whatever the
- * thread count: deterministic. (Packing per task instead, as before,
- * repacked each panel for every MC rows: a quarter of the time on AVX2.) */
-enum { MR = 6, NR = 2 * VL, KC = 256, MC = 384 };
+ * b[p*sb_p + j*sb_j], BLIS style. For each block of KC inner indices, B is
+ * packed once into panels of KC x NR (all threads packing); then each task
+ * (MC rows x a run of panels) packs its rows of A into panels of MR x KC and
+ * runs an MR x NR register micro-kernel over them. Both operands of the
+ * micro-kernel are read contiguously, whatever the strides (the weight
+ * gradient reads A = dout transposed: unpacked, a new page for every p).
+ * Every C element sums p in increasing order, whatever the thread count and
+ * the task split: deterministic. MR x NR: 6 x 2 vectors (12 accumulators,
+ * two B vectors and a broadcast fill AVX2's 16 ymm registers); 12 x 2 with
+ * AVX-512's 32. */
+#if defined(LCX_KV_AVX512)
+enum { MR = 12 };
+#else
+enum { MR = 6 };
+#endif
+enum { NR = 2 * VL, KC = 256, MC = 96 / MR * MR };
 
-static void gemm_micro(real *c, size_t ldc, int mr, int nr, int add, const real *a,
-                       ptrdiff_t sa_i, ptrdiff_t sa_p, const real *panel, int kc)
+static void gemm_micro(real *c, size_t ldc, int mr, int nr, int add, const real *ap,
+                       const real *bp, int kc)
 {
     vreal acc0[MR], acc1[MR];
-    const real *ar[MR];
     for (int r = 0; r < MR; r++) {
-        acc0[r] = (vreal){0};
-        acc1[r] = (vreal){0};
-        ar[r] = a + (r < mr ? r : 0) * sa_i; /* spare rows recompute row 0 */
+        acc0[r] = acc1[r] = vsplat(0);
+        if (add && r < mr) { /* C's tile is read at the end: fetch it meanwhile */
+            __builtin_prefetch(c + (size_t)r * ldc);
+            __builtin_prefetch(c + (size_t)r * ldc + NR - 1);
+        }
     }
     for (int p = 0; p < kc; p++) {
-        vreal b0 = vload(panel + (size_t)p * NR), b1 = vload(panel + (size_t)p * NR + VL);
-#pragma GCC unroll 6
+        vreal b0 = vload(bp + (size_t)p * NR), b1 = vload(bp + (size_t)p * NR + VL);
+#pragma GCC unroll 12
         for (int r = 0; r < MR; r++) {
-            real x = ar[r][p * sa_p];
+            real x = ap[(size_t)p * MR + r];
             acc0[r] += x * b0;
             acc1[r] += x * b1;
         }
@@ -693,19 +704,63 @@ static void gemm_micro(real *c, size_t ldc, int mr, int nr, int add, const real 
     }
 }
 
-/* panel[p][0..NR) = B(p0 + p, j0 ..), zero past J */
-static void gemm_pack(real *panel, const real *b, ptrdiff_t sb_p, ptrdiff_t sb_j, int p0, int kc,
-                      int j0, int nr)
+/* panel[p][0..NR) = B(p0 + p, j0 ..), zero past nr columns */
+static void gemm_pack_b(real *panel, const real *b, ptrdiff_t sb_p, ptrdiff_t sb_j, int p0,
+                        int kc, int j0, int nr)
 {
     const real *bp = b + p0 * sb_p + j0 * sb_j;
-    if (sb_p == 1) { /* read along p */
-        for (int j = 0; j < NR; j++)
+    if (nr < NR)
+        memset(panel, 0, (size_t)kc * NR * sizeof(real));
+    if (sb_j == 1 && nr == NR) { /* rows of B: whole vectors */
+        for (int p = 0; p < kc; p++) {
+            vstore(panel + p * NR, vload(bp + p * sb_p));
+            vstore(panel + p * NR + VL, vload(bp + p * sb_p + VL));
+        }
+    } else if (sb_p == 1) { /* read along p */
+        for (int j = 0; j < nr; j++)
             for (int p = 0; p < kc; p++)
-                panel[p * NR + j] = j < nr ? bp[p + j * sb_j] : 0;
+                panel[p * NR + j] = bp[p + j * sb_j];
     } else {
         for (int p = 0; p < kc; p++)
-            for (int j = 0; j < NR; j++)
-                panel[p * NR + j] = j < nr ? bp[p * sb_p + j * sb_j] : 0;
+            for (int j = 0; j < nr; j++)
+                panel[p * NR + j] = bp[p * sb_p + j * sb_j];
+    }
+}
+
+/* panel[p][0..MR) = A(i0 .., p0 + p), zero past mr rows */
+static void gemm_pack_a(real *panel, const real *a, ptrdiff_t sa_i, ptrdiff_t sa_p, int i0,
+                        int mr, int p0, int kc)
+{
+    const real *ap = a + i0 * sa_i + p0 * sa_p;
+    if (mr < MR)
+        memset(panel, 0, (size_t)kc * MR * sizeof(real));
+    if (sa_p == 1) { /* read along p */
+        for (int r = 0; r < mr; r++)
+            for (int p = 0; p < kc; p++)
+                panel[p * MR + r] = ap[r * sa_i + p];
+    } else if (sa_i == 1 && mr == MR) { /* columns of A: MR in a row */
+        for (int p = 0; p < kc; p++)
+            memcpy(panel + p * MR, ap + p * sa_p, MR * sizeof(real));
+    } else {
+        for (int p = 0; p < kc; p++)
+            for (int r = 0; r < mr; r++)
+                panel[p * MR + r] = ap[p * sa_p + r * sa_i];
+    }
+}
+
+/* Rows [i0, i0 + mi) x panels [jb0, jb1) of one K block: pack A, multiply. */
+static void gemm_block(real *c, size_t ldc, int add, const real *a, ptrdiff_t sa_i,
+                       ptrdiff_t sa_p, const real *bpacked, real *apacked, int i0, int mi,
+                       int jb0, int jb1, int J, int p0, int kc)
+{
+    for (int i = 0; i < mi; i += MR)
+        gemm_pack_a(apacked + (size_t)i * kc, a, sa_i, sa_p, i0 + i, mi - i < MR ? mi - i : MR, p0,
+                    kc);
+    for (int jb = jb0; jb < jb1; jb++) {
+        int j0 = jb * NR, nr = J - j0 < NR ? J - j0 : NR;
+        for (int i = 0; i < mi; i += MR)
+            gemm_micro(c + (size_t)(i0 + i) * ldc + j0, ldc, mi - i < MR ? mi - i : MR, nr, add,
+                       apacked + (size_t)i * kc, bpacked + (size_t)(jb - jb0) * KC * NR, kc);
     }
 }
 
@@ -718,42 +773,50 @@ static void gemm(real *c, size_t ldc, int accumulate, const real *a, ptrdiff_t s
                 memset(c + (size_t)i * ldc, 0, (size_t)J * sizeof(real));
         return;
     }
-    int ni = (M + MC - 1) / MC, nj = (J + NR - 1) / NR;
-    int par = (double)M * J * P > 2e5;
-    /* one K block of B, packed: nj panels of KC x NR */
-    real *packed = aligned_alloc(64, (size_t)nj * KC * NR * sizeof(real));
-    if (!packed) { /* no memory for it: pack per task, as slowly as before */
-#pragma omp parallel for schedule(dynamic, 1) if (par)
-        for (int task = 0; task < ni * nj; task++) {
-            real panel[KC * NR] __attribute__((aligned(64)));
-            int i0 = task / nj * MC, j0 = task % nj * NR;
-            int mi = M - i0 < MC ? M - i0 : MC, nr = J - j0 < NR ? J - j0 : NR;
-            for (int p0 = 0; p0 < P; p0 += KC) {
-                int kc = P - p0 < KC ? P - p0 : KC;
-                gemm_pack(panel, b, sb_p, sb_j, p0, kc, j0, nr);
-                for (int i = 0; i < mi; i += MR)
-                    gemm_micro(c + (size_t)(i0 + i) * ldc + j0, ldc, mi - i < MR ? mi - i : MR,
-                               nr, accumulate || p0 > 0, a + (i0 + i) * sa_i + p0 * sa_p, sa_i,
-                               sa_p, panel, kc);
+    int ni = (M + MC - 1) / MC, nj = (J + NR - 1) / NR, nk = (P + KC - 1) / KC;
+    int par = (double)M * J * P > 2e5, nthreads = par ? omp_get_max_threads() : 1;
+    /* with fewer row blocks than two per thread, split the panels too (each
+     * task packs its rows of A: the split costs repacking, not determinism) */
+    int nsplit = ni >= 2 * nthreads ? 1 : (2 * nthreads + ni - 1) / ni;
+    nsplit = nsplit < nj ? nsplit : nj;
+    int ntasks = ni * nsplit;
+    /* all of B packed (nk x nj panels of KC x NR), and a block of A per thread */
+    size_t bfloats = (size_t)nk * nj * KC * NR, afloats = (size_t)MC * KC;
+    real *packed = aligned_alloc(64, (bfloats + (size_t)nthreads * afloats) * sizeof(real));
+    if (!packed) { /* no memory for it: one panel at a time, serially, on the stack */
+        real bpanel[KC * NR] __attribute__((aligned(64)));
+        real apanel[MC * KC] __attribute__((aligned(64)));
+        for (int p0 = 0; p0 < P; p0 += KC) {
+            int kc = P - p0 < KC ? P - p0 : KC;
+            for (int jb = 0; jb < nj; jb++) {
+                gemm_pack_b(bpanel, b, sb_p, sb_j, p0, kc, jb * NR, J - jb * NR < NR ? J - jb * NR : NR);
+                for (int i0 = 0; i0 < M; i0 += MC)
+                    gemm_block(c, ldc, accumulate || p0 > 0, a, sa_i, sa_p, bpanel, apanel, i0,
+                               M - i0 < MC ? M - i0 : MC, jb, jb + 1, J, p0, kc);
             }
         }
         return;
     }
 #pragma omp parallel if (par)
-    for (int p0 = 0; p0 < P; p0 += KC) {
-        int kc = P - p0 < KC ? P - p0 : KC;
+    {
+        real *apacked = packed + bfloats + (size_t)omp_get_thread_num() * afloats;
 #pragma omp for schedule(static)
-        for (int jb = 0; jb < nj; jb++)
-            gemm_pack(packed + (size_t)jb * KC * NR, b, sb_p, sb_j, p0, kc, jb * NR,
-                      J - jb * NR < NR ? J - jb * NR : NR);
+        for (int kj = 0; kj < nk * nj; kj++) {
+            int p0 = kj / nj * KC, jb = kj % nj;
+            gemm_pack_b(packed + (size_t)kj * KC * NR, b, sb_p, sb_j, p0, P - p0 < KC ? P - p0 : KC,
+                        jb * NR, J - jb * NR < NR ? J - jb * NR : NR);
+        }
+        /* each task: its rows x panels, all K blocks in order, C's block staying in cache */
 #pragma omp for schedule(dynamic, 1)
-        for (int task = 0; task < ni * nj; task++) {
-            int i0 = task / nj * MC, jb = task % nj, j0 = jb * NR;
-            int mi = M - i0 < MC ? M - i0 : MC, nr = J - j0 < NR ? J - j0 : NR;
-            for (int i = 0; i < mi; i += MR)
-                gemm_micro(c + (size_t)(i0 + i) * ldc + j0, ldc, mi - i < MR ? mi - i : MR, nr,
-                           accumulate || p0 > 0, a + (i0 + i) * sa_i + p0 * sa_p, sa_i, sa_p,
-                           packed + (size_t)jb * KC * NR, kc);
+        for (int task = 0; task < ntasks; task++) {
+            int i0 = task / nsplit * MC, s = task % nsplit;
+            int jb0 = (int)((long)nj * s / nsplit), jb1 = (int)((long)nj * (s + 1) / nsplit);
+            for (int kb = 0; kb < nk; kb++) {
+                int p0 = kb * KC;
+                gemm_block(c, ldc, accumulate || kb > 0, a, sa_i, sa_p,
+                           packed + ((size_t)kb * nj + jb0) * KC * NR, apacked, i0,
+                           M - i0 < MC ? M - i0 : MC, jb0, jb1, J, p0, P - p0 < KC ? P - p0 : KC);
+            }
         }
     }
     free(packed);
