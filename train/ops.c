@@ -26,6 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <tgmath.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 typedef TRAIN_REAL real;
 
@@ -79,9 +82,45 @@ static inline vreal vselect(vmask m, vreal a, vreal b)
     return (vreal)((m & (vmask)a) | (~m & (vmask)b));
 }
 
+/* a > b ? a : b and a < b ? a : b lane by lane (b when either is NaN): one
+ * max/min instruction on x86, where the select above is a compare and a
+ * two-uop blend. */
 static inline vreal vmax(vreal a, vreal b)
 {
+#if defined(__AVX512F__) && VBYTES == 64
+    if (sizeof(real) == 4)
+        return (vreal)_mm512_max_ps((__m512)a, (__m512)b);
+    return (vreal)_mm512_max_pd((__m512d)a, (__m512d)b);
+#elif defined(__AVX__) && VBYTES == 32
+    if (sizeof(real) == 4)
+        return (vreal)_mm256_max_ps((__m256)a, (__m256)b);
+    return (vreal)_mm256_max_pd((__m256d)a, (__m256d)b);
+#elif defined(__SSE2__) && VBYTES == 16
+    if (sizeof(real) == 4)
+        return (vreal)_mm_max_ps((__m128)a, (__m128)b);
+    return (vreal)_mm_max_pd((__m128d)a, (__m128d)b);
+#else
     return vselect(a > b, a, b);
+#endif
+}
+
+static inline vreal vmin(vreal a, vreal b)
+{
+#if defined(__AVX512F__) && VBYTES == 64
+    if (sizeof(real) == 4)
+        return (vreal)_mm512_min_ps((__m512)a, (__m512)b);
+    return (vreal)_mm512_min_pd((__m512d)a, (__m512d)b);
+#elif defined(__AVX__) && VBYTES == 32
+    if (sizeof(real) == 4)
+        return (vreal)_mm256_min_ps((__m256)a, (__m256)b);
+    return (vreal)_mm256_min_pd((__m256d)a, (__m256d)b);
+#elif defined(__SSE2__) && VBYTES == 16
+    if (sizeof(real) == 4)
+        return (vreal)_mm_min_ps((__m128)a, (__m128)b);
+    return (vreal)_mm_min_pd((__m128d)a, (__m128d)b);
+#else
+    return vselect(a < b, a, b);
+#endif
 }
 
 static inline real lanes_max(vreal v)
@@ -110,8 +149,7 @@ static inline vreal vexp(vreal x)
     }
     const real lo = (real)-87.33654475, hi = (real)88.0, magic = (real)12582912.0; /* 1.5 * 2^23 */
     vmask under = x < vsplat(lo);
-    x = vselect(x > vsplat(hi), vsplat(hi), x);
-    x = vselect(under, vsplat(lo), x);
+    x = vmax(vsplat(lo), vmin(vsplat(hi), x)); /* NaN passes through */
     vreal n = (x * (real)1.44269504088896341 + magic) - magic; /* round(x / ln2) */
     vreal r = x - n * (real)0.693359375;
     r = r + n * (real)2.12194440e-4; /* ln2 in two parts */
@@ -123,7 +161,7 @@ static inline vreal vexp(vreal x)
     y = y * r + (real)5.0000001201e-1;
     y = y * r * r + r + 1;
     vmask e = (__builtin_convertvector(n, vmask) + 127) << 23; /* 2^n, n in [-126, 127] */
-    return vselect(under, vsplat(0), y * (vreal)e);
+    return (vreal)(~under & (vmask)(y * (vreal)e));
 }
 
 static inline vreal vsigmoid(vreal x)
@@ -331,64 +369,98 @@ TRAIN_API void TRAIN_OP(qgate_split_backward)(real *dqg, const real *dq, const r
 
 /* ---- small tile products (attention) ---- */
 
-/* C[m, n] (= or +=) A . B over kc steps, for the attention's tiles: A(r, p)
- * = a[r*sa_i + p*sa_p] (any strides: rows of q, or the transpose of a block
- * of probabilities), B(p, :) = b + p*ldb (contiguous columns), C row-major.
- * Register tiles of TM rows x 2 vectors (12 accumulators: AVX2's 16 ymm
- * registers hold them with the two B vectors and a broadcast); each C
+/* C[m, n] (= or +=) A . B over kc steps, for the attention's tiles, with A
+ * either by rows, A(r, p) = a[r*lda + p] (rows of q, of probabilities), or
+ * by columns, A(r, p) = a[p*lda + r] (a block of probabilities transposed);
+ * B by rows of contiguous columns, B(p, j) = b[p*ldb + j], or in panels of
+ * TN columns, B(p, j) = b[(j / TN)*ldb*TN + p*TN + j % TN] (k^T and v^T,
+ * packed so that a tile's steps read one contiguous block); C row-major.
+ * Register tiles of TM rows x TN = 2 vectors (12 accumulators: AVX2's 16
+ * ymm registers hold them with the two B vectors and a broadcast); each C
  * element sums p in increasing order, then is stored or added once. */
-enum { TM = 6 };
+enum { TM = 6, TN = 2 * VL };
 
 static inline __attribute__((always_inline)) void tile_micro(real *c, size_t ldc, int add,
-                                                              const real *a, ptrdiff_t sa_i,
-                                                              ptrdiff_t sa_p, const real *b,
+                                                              const real *a, size_t lda,
+                                                              int by_rows, const real *b,
                                                               size_t ldb, int mr, int kc, int nv)
 {
     vreal acc0[TM], acc1[TM];
     const real *ar[TM];
+#pragma GCC unroll 6
     for (int r = 0; r < TM; r++) {
         acc0[r] = acc1[r] = vsplat(0);
-        ar[r] = a + (r < mr ? r : 0) * sa_i; /* spare rows recompute row 0 */
+        ar[r] = a + (r < mr ? r : 0) * (by_rows ? lda : 1); /* spare rows recompute row 0 */
     }
     for (int p = 0; p < kc; p++) {
         const real *bp = b + (size_t)p * ldb;
         vreal b0 = vload(bp), b1 = nv == 2 ? vload(bp + VL) : b0;
 #pragma GCC unroll 6
         for (int r = 0; r < TM; r++) {
-            real x = ar[r][p * sa_p];
+            real x = by_rows ? ar[r][p] : ar[r][(size_t)p * lda];
             acc0[r] += x * b0;
             if (nv == 2)
                 acc1[r] += x * b1;
         }
     }
-    for (int r = 0; r < mr; r++) {
+#pragma GCC unroll 6
+    for (int r = 0; r < TM; r++) { /* unrolled: the accumulators stay registers */
         real *cr = c + (size_t)r * ldc;
-        vstore(cr, add ? vload(cr) + acc0[r] : acc0[r]);
-        if (nv == 2)
-            vstore(cr + VL, add ? vload(cr + VL) + acc1[r] : acc1[r]);
+        if (r < mr) {
+            vstore(cr, add ? vload(cr) + acc0[r] : acc0[r]);
+            if (nv == 2)
+                vstore(cr + VL, add ? vload(cr + VL) + acc1[r] : acc1[r]);
+        }
     }
 }
 
-static void tile_mm(real *c, size_t ldc, int add, const real *a, ptrdiff_t sa_i, ptrdiff_t sa_p,
-                    const real *b, size_t ldb, int m, int n, int kc)
+static inline __attribute__((always_inline)) void tile_mm_any(real *c, size_t ldc, int add,
+                                                               const real *a, size_t lda,
+                                                               int by_rows, const real *b,
+                                                               size_t ldb, int b_panels, int m,
+                                                               int n, int kc)
 {
+    size_t sa_i = by_rows ? lda : 1, sa_p = by_rows ? 1 : lda;
+    size_t b_ld = b_panels ? TN : ldb, b_step = b_panels ? ldb * TN : TN; /* rows, tiles */
     for (int i = 0; i < m; i += TM) {
         int mr = m - i < TM ? m - i : TM;
         const real *ai = a + i * sa_i;
         real *ci = c + (size_t)i * ldc;
         int j = 0;
-        for (; j + 2 * VL <= n; j += 2 * VL)
-            tile_micro(ci + j, ldc, add, ai, sa_i, sa_p, b + j, ldb, mr, kc, 2);
+        for (; j + TN <= n; j += TN)
+            tile_micro(ci + j, ldc, add, ai, lda, by_rows, b + j / TN * b_step, b_ld, mr, kc, 2);
         for (; j + VL <= n; j += VL)
-            tile_micro(ci + j, ldc, add, ai, sa_i, sa_p, b + j, ldb, mr, kc, 1);
+            tile_micro(ci + j, ldc, add, ai, lda, by_rows, b + j / TN * b_step + j % TN, b_ld, mr,
+                       kc, 1);
         for (; j < n; j++) /* columns past the last whole vector */
             for (int r = 0; r < mr; r++) {
                 real sum = 0;
                 for (int p = 0; p < kc; p++)
-                    sum += ai[r * sa_i + p * sa_p] * b[(size_t)p * ldb + j];
+                    sum += ai[r * sa_i + p * sa_p] * b[j / TN * b_step + p * b_ld + j % TN];
                 ci[(size_t)r * ldc + j] = add ? ci[(size_t)r * ldc + j] + sum : sum;
             }
     }
+}
+
+/* A by rows, B by rows */
+static void tile_mm(real *c, size_t ldc, int add, const real *a, size_t lda, const real *b,
+                    size_t ldb, int m, int n, int kc)
+{
+    tile_mm_any(c, ldc, add, a, lda, 1, b, ldb, 0, m, n, kc);
+}
+
+/* A by columns, B by rows */
+static void tile_mm_t(real *c, size_t ldc, int add, const real *a, size_t lda, const real *b,
+                      size_t ldb, int m, int n, int kc)
+{
+    tile_mm_any(c, ldc, add, a, lda, 0, b, ldb, 0, m, n, kc);
+}
+
+/* A by rows, B in panels of kc x TN */
+static void tile_mm_panels(real *c, size_t ldc, const real *a, size_t lda, const real *b, int m,
+                           int n, int kc)
+{
+    tile_mm_any(c, ldc, 0, a, lda, 1, b, (size_t)kc, 1, m, n, kc);
 }
 
 /* ---- causal GQA attention ---- */
@@ -401,17 +473,17 @@ static void tile_mm(real *c, size_t ldc, int add, const real *a, ptrdiff_t sa_i,
  * and V^T transposed once per task. The softmax of a row is vectorised (vexp)
  * and the forward keeps its log-sum-exp, from which the backward recomputes
  * the probabilities. Every sum runs in a fixed order within the task. */
-enum { ATTN_ROWS = LCX_TRAIN_ATTN_ROWS, ATTN_PAD = LCX_TRAIN_ATTN_PAD };
+enum { ATTN_ROWS = LCX_TRAIN_ATTN_ROWS };
 
-/* dst[d*ld + j] = src[j*stride + d] for j < n, d < hd; 0 for j in [n, ld) */
-static void pack_transposed(real *dst, size_t ld, const real *src, size_t stride, int n, int hd)
+/* The transpose of src's rows j < n (src[j*stride + d], d < hd) in panels of
+ * TN columns: dst[(j / TN)*hd*TN + d*TN + j % TN], 0 for j in [n, width);
+ * width a multiple of TN (at most lcx_train_attention_ld(T)). */
+static void pack_panels(real *dst, int width, const real *src, size_t stride, int n, int hd)
 {
-    for (int d = 0; d < hd; d++) {
-        real *row = dst + (size_t)d * ld;
-        for (int j = 0; j < n; j++)
-            row[j] = src[(size_t)j * stride + d];
-        for (size_t j = (size_t)n; j < ld; j++)
-            row[j] = 0;
+    for (int j = 0; j < width; j++) {
+        real *col = dst + (size_t)(j / TN) * hd * TN + j % TN;
+        for (int d = 0; d < hd; d++)
+            col[(size_t)d * TN] = j < n ? src[(size_t)j * stride + d] : 0;
     }
 }
 
@@ -422,33 +494,31 @@ static inline int group_keys(int i0, int r0, int rows)
     return i0 + (r0 + TM < rows ? r0 + TM : rows);
 }
 
-/* row[0..n) raw scores -> softmax(scale * row) in place, row[n..end) zeroed;
- * returns the log-sum-exp of scale * row[0..n). Lanes past n (up to a whole
- * vector, inside end rounded up to VL) hold -inf for the max and exp. */
-static real softmax_row(real *row, int n, int end, real scale)
+/* row[0..n) raw scores -> e_j = exp(scale (row_j - max)) in place, row[n..end)
+ * zeroed; returns the sum of the e_j, and the log-sum-exp of scale * row[0..n)
+ * in *lse. The caller divides by the sum after the product with v (hd
+ * values a row instead of n). Lanes past n (up to a whole vector, inside end
+ * rounded up to VL) hold -inf for the max and exp. */
+static real softmax_row(real *row, int n, int end, real scale, real *lse)
 {
     int nv = (n + VL - 1) / VL * VL;
     for (int j = n; j < nv; j++)
         row[j] = -INFINITY;
     vreal vm = vsplat(-INFINITY);
-    for (int j = 0; j < nv; j += VL) {
-        vreal x = vload(row + j) * scale;
-        vstore(row + j, x);
-        vm = vmax(vm, x);
-    }
-    real maxv = lanes_max(vm);
+    for (int j = 0; j < nv; j += VL)
+        vm = vmax(vm, vload(row + j));
+    real maxv = lanes_max(vm) * scale; /* scale > 0 */
     vreal vs = vsplat(0);
     for (int j = 0; j < nv; j += VL) {
-        vreal e = vexp(vload(row + j) - maxv);
+        vreal e = vexp(vload(row + j) * scale - maxv);
         vstore(row + j, e);
         vs += e;
     }
-    real sum = lanes_sum(vs), inv = 1 / sum;
-    for (int j = 0; j < nv; j += VL)
-        vstore(row + j, vload(row + j) * inv);
     for (int j = nv; j < end; j++)
         row[j] = 0;
-    return maxv + log(sum);
+    real sum = lanes_sum(vs);
+    *lse = maxv + log(sum);
+    return sum;
 }
 
 /* The backward of one row: p_j = exp(scale s_j - lse) (s -> p in place),
@@ -477,32 +547,40 @@ TRAIN_API void TRAIN_OP(attention_forward)(real *out, real *lse, real *scratch, 
                                            const real *k, const real *v, int B, int T, int H,
                                            int KV, int hd)
 {
-    int G = H / KV, Tp = (T + ATTN_PAD - 1) / ATTN_PAD * ATTN_PAD;
+    int G = H / KV, Tp = (int)lcx_train_attention_ld(T);
     size_t ldq = (size_t)H * hd, ldk = (size_t)KV * hd;
     size_t per_task = lcx_train_attention_scratch(1, T, 1, hd);
     real scale = (real)(1.0 / sqrt((double)hd));
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
         for (int g = 0; g < KV; g++) { /* one KV head and its G query heads */
-            real *kt = scratch + ((size_t)b * KV + g) * per_task; /* K^T [hd, Tp] */
+            real *kt = scratch + ((size_t)b * KV + g) * per_task; /* K^T, panels */
             real *s = kt + 2 * (size_t)hd * Tp;                   /* scores [ATTN_ROWS, Tp] */
             const real *kb = k + ((size_t)b * T * KV + g) * hd, *vb = v + ((size_t)b * T * KV + g) * hd;
-            pack_transposed(kt, Tp, kb, ldk, T, hd);
+            pack_panels(kt, (T + TN - 1) / TN * TN, kb, ldk, T, hd);
             for (int h = g * G; h < (g + 1) * G; h++)
                 for (int i0 = 0; i0 < T; i0 += ATTN_ROWS) {
                     int rows = T - i0 < ATTN_ROWS ? T - i0 : ATTN_ROWS;
                     size_t qoff = (((size_t)b * T + i0) * H + h) * hd;
                     for (int r0 = 0; r0 < rows; r0 += TM) { /* s = q . k^T */
                         int keys = group_keys(i0, r0, rows);
-                        tile_mm(s + (size_t)r0 * Tp, Tp, 0, q + qoff + r0 * ldq, ldq, 1, kt, Tp,
-                                rows - r0 < TM ? rows - r0 : TM, (keys + VL - 1) / VL * VL, hd);
+                        tile_mm_panels(s + (size_t)r0 * Tp, Tp, q + qoff + r0 * ldq, ldq, kt,
+                                       rows - r0 < TM ? rows - r0 : TM, (keys + VL - 1) / VL * VL,
+                                       hd);
                     }
+                    real inv[ATTN_ROWS];
                     for (int r = 0; r < rows; r++)
-                        lse[((size_t)b * H + h) * T + i0 + r] =
-                            softmax_row(s + (size_t)r * Tp, i0 + r + 1, group_keys(i0, r / TM * TM, rows), scale);
-                    for (int r0 = 0; r0 < rows; r0 += TM) /* out = p . v */
-                        tile_mm(out + qoff + r0 * ldq, ldq, 0, s + (size_t)r0 * Tp, Tp, 1, vb, ldk,
+                        inv[r] = 1 / softmax_row(s + (size_t)r * Tp, i0 + r + 1,
+                                                 group_keys(i0, r / TM * TM, rows), scale,
+                                                 lse + ((size_t)b * H + h) * T + i0 + r);
+                    for (int r0 = 0; r0 < rows; r0 += TM) /* out = e . v, then / sum */
+                        tile_mm(out + qoff + r0 * ldq, ldq, 0, s + (size_t)r0 * Tp, Tp, vb, ldk,
                                 rows - r0 < TM ? rows - r0 : TM, hd, group_keys(i0, r0, rows));
+                    for (int r = 0; r < rows; r++) {
+                        real *o = out + qoff + r * ldq;
+                        for (int i = 0; i < hd; i++)
+                            o[i] *= inv[r];
+                    }
                 }
         }
 }
@@ -514,20 +592,20 @@ TRAIN_API void TRAIN_OP(attention_backward)(real *dq, real *dk, real *dv, real *
                                             const real *v, const real *lse, int B, int T, int H,
                                             int KV, int hd)
 {
-    int G = H / KV, Tp = (T + ATTN_PAD - 1) / ATTN_PAD * ATTN_PAD;
+    int G = H / KV, Tp = (int)lcx_train_attention_ld(T);
     size_t ldq = (size_t)H * hd, ldk = (size_t)KV * hd;
     size_t per_task = lcx_train_attention_scratch(1, T, 1, hd);
     real scale = (real)(1.0 / sqrt((double)hd));
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
         for (int g = 0; g < KV; g++) {
-            real *kt = scratch + ((size_t)b * KV + g) * per_task; /* K^T [hd, Tp] */
-            real *vt = kt + (size_t)hd * Tp;                      /* V^T [hd, Tp] */
+            real *kt = scratch + ((size_t)b * KV + g) * per_task; /* K^T, panels */
+            real *vt = kt + (size_t)hd * Tp;                      /* V^T, panels */
             real *s = vt + (size_t)hd * Tp;                       /* scores, p [ATTN_ROWS, Tp] */
             real *ds = s + (size_t)ATTN_ROWS * Tp;                /* dp, ds [ATTN_ROWS, Tp] */
             size_t koff = ((size_t)b * T * KV + g) * hd;
-            pack_transposed(kt, Tp, k + koff, ldk, T, hd);
-            pack_transposed(vt, Tp, v + koff, ldk, T, hd);
+            pack_panels(kt, (T + TN - 1) / TN * TN, k + koff, ldk, T, hd);
+            pack_panels(vt, (T + TN - 1) / TN * TN, v + koff, ldk, T, hd);
             for (int h = g * G; h < (g + 1) * G; h++)
                 for (int i0 = 0; i0 < T; i0 += ATTN_ROWS) {
                     int rows = T - i0 < ATTN_ROWS ? T - i0 : ATTN_ROWS;
@@ -535,17 +613,17 @@ TRAIN_API void TRAIN_OP(attention_backward)(real *dq, real *dk, real *dv, real *
                     for (int r0 = 0; r0 < rows; r0 += TM) { /* s = q . k^T, dp = dout . v^T */
                         int mr = rows - r0 < TM ? rows - r0 : TM, keys = group_keys(i0, r0, rows);
                         int nk = (keys + VL - 1) / VL * VL;
-                        tile_mm(s + (size_t)r0 * Tp, Tp, 0, q + qoff + r0 * ldq, ldq, 1, kt, Tp, mr,
-                                nk, hd);
-                        tile_mm(ds + (size_t)r0 * Tp, Tp, 0, dout + qoff + r0 * ldq, ldq, 1, vt, Tp,
-                                mr, nk, hd);
+                        tile_mm_panels(s + (size_t)r0 * Tp, Tp, q + qoff + r0 * ldq, ldq, kt, mr,
+                                       nk, hd);
+                        tile_mm_panels(ds + (size_t)r0 * Tp, Tp, dout + qoff + r0 * ldq, ldq, vt,
+                                       mr, nk, hd);
                     }
                     for (int r = 0; r < rows; r++)
                         softmax_row_backward(s + (size_t)r * Tp, ds + (size_t)r * Tp, i0 + r + 1,
                                              group_keys(i0, r / TM * TM, rows),
                                              lse[((size_t)b * H + h) * T + i0 + r], scale);
                     for (int r0 = 0; r0 < rows; r0 += TM) /* dq += ds . k */
-                        tile_mm(dq + qoff + r0 * ldq, ldq, 1, ds + (size_t)r0 * Tp, Tp, 1, k + koff,
+                        tile_mm(dq + qoff + r0 * ldq, ldq, 1, ds + (size_t)r0 * Tp, Tp, k + koff,
                                 ldk, rows - r0 < TM ? rows - r0 : TM, hd, group_keys(i0, r0, rows));
                     /* dk_j += sum_r ds[r][j] q_r, dv_j += sum_r p[r][j] dout_r, keys j in
                      * groups of TM; a group starting at j0 >= i0 sees rows r >= j0 - i0
@@ -555,9 +633,9 @@ TRAIN_API void TRAIN_OP(attention_backward)(real *dq, real *dk, real *dv, real *
                         int mj = i0 + rows - j0 < TM ? i0 + rows - j0 : TM;
                         int r0 = j0 > i0 ? j0 - i0 : 0;
                         size_t off = (size_t)r0 * Tp + j0;
-                        tile_mm(dk + koff + j0 * ldk, ldk, 1, ds + off, 1, Tp, q + qoff + r0 * ldq,
+                        tile_mm_t(dk + koff + j0 * ldk, ldk, 1, ds + off, Tp, q + qoff + r0 * ldq,
                                 ldq, mj, hd, rows - r0);
-                        tile_mm(dv + koff + j0 * ldk, ldk, 1, s + off, 1, Tp, dout + qoff + r0 * ldq,
+                        tile_mm_t(dv + koff + j0 * ldk, ldk, 1, s + off, Tp, dout + qoff + r0 * ldq,
                                 ldq, mj, hd, rows - r0);
                     }
                 }
@@ -666,12 +744,15 @@ enum { MR = 6 };
 #endif
 enum { NR = 2 * VL, KC = 256, MC = 96 / MR * MR };
 
-static void gemm_micro(real *c, size_t ldc, int mr, int nr, int add, const real *ap,
-                       const real *bp, int kc)
+static void gemm_micro(real *c, size_t ldc, int mr, int nr, int add, const real *a,
+                       ptrdiff_t a_r, ptrdiff_t a_p, const real *bp, int kc)
 {
     vreal acc0[MR], acc1[MR];
+    const real *ar[MR];
+#pragma GCC unroll 12
     for (int r = 0; r < MR; r++) {
         acc0[r] = acc1[r] = vsplat(0);
+        ar[r] = a + (r < mr ? r : 0) * a_r; /* spare rows recompute row 0 */
         if (add && r < mr) { /* C's tile is read at the end: fetch it meanwhile */
             __builtin_prefetch(c + (size_t)r * ldc);
             __builtin_prefetch(c + (size_t)r * ldc + NR - 1);
@@ -681,16 +762,19 @@ static void gemm_micro(real *c, size_t ldc, int mr, int nr, int add, const real 
         vreal b0 = vload(bp + (size_t)p * NR), b1 = vload(bp + (size_t)p * NR + VL);
 #pragma GCC unroll 12
         for (int r = 0; r < MR; r++) {
-            real x = ap[(size_t)p * MR + r];
+            real x = ar[r][p * a_p];
             acc0[r] += x * b0;
             acc1[r] += x * b1;
         }
     }
     if (nr == NR) { /* whole vectors (a scalar loop here cost a third of the time) */
-        for (int r = 0; r < mr; r++) {
+#pragma GCC unroll 12
+        for (int r = 0; r < MR; r++) { /* unrolled: the accumulators stay registers */
             real *cr = c + (size_t)r * ldc;
-            vstore(cr, add ? vload(cr) + acc0[r] : acc0[r]);
-            vstore(cr + VL, add ? vload(cr + VL) + acc1[r] : acc1[r]);
+            if (r < mr) {
+                vstore(cr, add ? vload(cr) + acc0[r] : acc0[r]);
+                vstore(cr + VL, add ? vload(cr + VL) + acc1[r] : acc1[r]);
+            }
         }
         return;
     }
@@ -727,18 +811,15 @@ static void gemm_pack_b(real *panel, const real *b, ptrdiff_t sb_p, ptrdiff_t sb
     }
 }
 
-/* panel[p][0..MR) = A(i0 .., p0 + p), zero past mr rows */
+/* panel[p][0..MR) = A(i0 .., p0 + p), zero past mr rows; for an A whose
+ * rows are not contiguous (dout transposed, in the weight gradient) */
 static void gemm_pack_a(real *panel, const real *a, ptrdiff_t sa_i, ptrdiff_t sa_p, int i0,
                         int mr, int p0, int kc)
 {
     const real *ap = a + i0 * sa_i + p0 * sa_p;
     if (mr < MR)
         memset(panel, 0, (size_t)kc * MR * sizeof(real));
-    if (sa_p == 1) { /* read along p */
-        for (int r = 0; r < mr; r++)
-            for (int p = 0; p < kc; p++)
-                panel[p * MR + r] = ap[r * sa_i + p];
-    } else if (sa_i == 1 && mr == MR) { /* columns of A: MR in a row */
+    if (sa_i == 1 && mr == MR) { /* MR in a row */
         for (int p = 0; p < kc; p++)
             memcpy(panel + p * MR, ap + p * sa_p, MR * sizeof(real));
     } else {
@@ -748,19 +829,29 @@ static void gemm_pack_a(real *panel, const real *a, ptrdiff_t sa_i, ptrdiff_t sa
     }
 }
 
-/* Rows [i0, i0 + mi) x panels [jb0, jb1) of one K block: pack A, multiply. */
+/* Rows [i0, i0 + mi) x panels [jb0, jb1) of one K block. Rows of A that are
+ * contiguous (sa_p 1) are read in place, six streams the prefetchers follow;
+ * any other A is packed first. */
 static void gemm_block(real *c, size_t ldc, int add, const real *a, ptrdiff_t sa_i,
                        ptrdiff_t sa_p, const real *bpacked, real *apacked, int i0, int mi,
                        int jb0, int jb1, int J, int p0, int kc)
 {
-    for (int i = 0; i < mi; i += MR)
-        gemm_pack_a(apacked + (size_t)i * kc, a, sa_i, sa_p, i0 + i, mi - i < MR ? mi - i : MR, p0,
-                    kc);
+    int in_place = sa_p == 1;
+    if (!in_place)
+        for (int i = 0; i < mi; i += MR)
+            gemm_pack_a(apacked + (size_t)i * kc, a, sa_i, sa_p, i0 + i,
+                        mi - i < MR ? mi - i : MR, p0, kc);
     for (int jb = jb0; jb < jb1; jb++) {
         int j0 = jb * NR, nr = J - j0 < NR ? J - j0 : NR;
-        for (int i = 0; i < mi; i += MR)
-            gemm_micro(c + (size_t)(i0 + i) * ldc + j0, ldc, mi - i < MR ? mi - i : MR, nr, add,
-                       apacked + (size_t)i * kc, bpacked + (size_t)(jb - jb0) * KC * NR, kc);
+        for (int i = 0; i < mi; i += MR) {
+            real *ci = c + (size_t)(i0 + i) * ldc + j0;
+            int mr = mi - i < MR ? mi - i : MR;
+            const real *bp = bpacked + (size_t)(jb - jb0) * KC * NR;
+            if (in_place)
+                gemm_micro(ci, ldc, mr, nr, add, a + (i0 + i) * sa_i + p0, sa_i, 1, bp, kc);
+            else
+                gemm_micro(ci, ldc, mr, nr, add, apacked + (size_t)i * kc, 1, MR, bp, kc);
+        }
     }
 }
 

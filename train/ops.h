@@ -112,13 +112,20 @@ typedef struct lcx_train_ops {
  * register tile), and the padding of the key count. */
 enum { LCX_TRAIN_ATTN_ROWS = 48, LCX_TRAIN_ATTN_PAD = 16 };
 
+/* Row length of the attention's blocks: T rounded up to LCX_TRAIN_ATTN_PAD,
+ * plus one more LCX_TRAIN_ATTN_PAD so that rows are not a multiple of 4 KiB
+ * apart (loads then falsely wait on stores to other rows). */
+static inline size_t lcx_train_attention_ld(int T)
+{
+    return ((size_t)T + 2 * LCX_TRAIN_ATTN_PAD - 1) / LCX_TRAIN_ATTN_PAD * LCX_TRAIN_ATTN_PAD;
+}
+
 /* Scratch (in elements) of attention_forward/backward: per (batch, KV head)
- * task, K^T and V^T [hd, Tp] and two blocks of rows [LCX_TRAIN_ATTN_ROWS, Tp],
- * Tp = T rounded up to LCX_TRAIN_ATTN_PAD. */
+ * task, K^T and V^T (hd x ld each) and two blocks of rows [LCX_TRAIN_ATTN_ROWS, ld],
+ * ld = lcx_train_attention_ld(T). */
 static inline size_t lcx_train_attention_scratch(int B, int T, int KV, int hd)
 {
-    size_t Tp = ((size_t)T + LCX_TRAIN_ATTN_PAD - 1) / LCX_TRAIN_ATTN_PAD * LCX_TRAIN_ATTN_PAD;
-    return (size_t)B * KV * (2 * (size_t)hd + 2 * LCX_TRAIN_ATTN_ROWS) * Tp;
+    return (size_t)B * KV * (2 * (size_t)hd + 2 * LCX_TRAIN_ATTN_ROWS) * lcx_train_attention_ld(T);
 }
 
 /* The table of a variant, NULL when this build does not contain it. */
