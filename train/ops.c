@@ -758,6 +758,7 @@ static void gemm_micro(real *c, size_t ldc, int mr, int nr, int add, const real 
             __builtin_prefetch(c + (size_t)r * ldc + NR - 1);
         }
     }
+#pragma GCC unroll 2
     for (int p = 0; p < kc; p++) {
         vreal b0 = vload(bp + (size_t)p * NR), b1 = vload(bp + (size_t)p * NR + VL);
 #pragma GCC unroll 12
@@ -811,21 +812,27 @@ static void gemm_pack_b(real *panel, const real *b, ptrdiff_t sb_p, ptrdiff_t sb
     }
 }
 
-/* panel[p][0..MR) = A(i0 .., p0 + p), zero past mr rows; for an A whose
- * rows are not contiguous (dout transposed, in the weight gradient) */
-static void gemm_pack_a(real *panel, const real *a, ptrdiff_t sa_i, ptrdiff_t sa_p, int i0,
-                        int mr, int p0, int kc)
+/* The rows [i0, i0 + mi) of A in panels of MR x kc, panel[i / MR][p][i % MR]
+ * = A(i0 + i, p0 + p), zero past mi; for an A whose rows are not contiguous
+ * (dout transposed, in the weight gradient). Walks p outermost, so that each
+ * step reads mi contiguous values when sa_i is 1. */
+static void gemm_pack_a(real *packed, const real *a, ptrdiff_t sa_i, ptrdiff_t sa_p, int i0,
+                        int mi, int p0, int kc)
 {
     const real *ap = a + i0 * sa_i + p0 * sa_p;
-    if (mr < MR)
-        memset(panel, 0, (size_t)kc * MR * sizeof(real));
-    if (sa_i == 1 && mr == MR) { /* MR in a row */
-        for (int p = 0; p < kc; p++)
-            memcpy(panel + p * MR, ap + p * sa_p, MR * sizeof(real));
-    } else {
-        for (int p = 0; p < kc; p++)
-            for (int r = 0; r < mr; r++)
-                panel[p * MR + r] = ap[p * sa_p + r * sa_i];
+    int full = mi / MR * MR;
+    if (full < mi) /* the last panel, part empty */
+        memset(packed + (size_t)full * kc, 0, (size_t)kc * MR * sizeof(real));
+    for (int p = 0; p < kc; p++) {
+        const real *src = ap + p * sa_p;
+        if (sa_i == 1)
+            for (int i = 0; i < full; i += MR)
+                memcpy(packed + (size_t)i * kc + (size_t)p * MR, src + i, MR * sizeof(real));
+        else
+            for (int i = 0; i < full; i++)
+                packed[(size_t)(i / MR * MR) * kc + (size_t)p * MR + i % MR] = src[i * sa_i];
+        for (int i = full; i < mi; i++)
+            packed[(size_t)full * kc + (size_t)p * MR + (i - full)] = src[i * sa_i];
     }
 }
 
@@ -838,9 +845,7 @@ static void gemm_block(real *c, size_t ldc, int add, const real *a, ptrdiff_t sa
 {
     int in_place = sa_p == 1;
     if (!in_place)
-        for (int i = 0; i < mi; i += MR)
-            gemm_pack_a(apacked + (size_t)i * kc, a, sa_i, sa_p, i0 + i,
-                        mi - i < MR ? mi - i : MR, p0, kc);
+        gemm_pack_a(apacked, a, sa_i, sa_p, i0, mi, p0, kc);
     for (int jb = jb0; jb < jb1; jb++) {
         int j0 = jb * NR, nr = J - j0 < NR ? J - j0 : NR;
         for (int i = 0; i < mi; i += MR) {
