@@ -420,7 +420,7 @@ int train_backward(train_model *m, lcx_err *err)
         layer_floats += m->grad_act_sizes[i];
     memset(d->dresidual, 0, m->grad_act_sizes[0] * sizeof(float));
     memset(d->dlogits, 0, m->grad_act_sizes[1] * sizeof(float));
-    memset(d->dln, 0, layer_floats * sizeof(float));
+    memset(d->dln, 0, m->grad_act_sizes[3] * sizeof(float)); /* the head's; layers zero the rest */
 
     /* loss, head, final norm */
     O->crossentropy_backward(d->dlogits, 1.0, a->probs, m->targets, m->weights, N, V);
