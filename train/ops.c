@@ -76,15 +76,9 @@ static inline vreal vsplat(real x)
     return x + (vreal){0};
 }
 
-/* m ? a : b lane by lane (m from a comparison: all ones or zeros) */
-static inline vreal vselect(vmask m, vreal a, vreal b)
-{
-    return (vreal)((m & (vmask)a) | (~m & (vmask)b));
-}
-
 /* a > b ? a : b and a < b ? a : b lane by lane (b when either is NaN): one
- * max/min instruction on x86, where the select above is a compare and a
- * two-uop blend. */
+ * max/min instruction on x86, where a select (compare, and, or) is a
+ * compare and a two-uop blend. */
 static inline vreal vmax(vreal a, vreal b)
 {
 #if defined(__AVX512F__) && VBYTES == 64
@@ -100,7 +94,8 @@ static inline vreal vmax(vreal a, vreal b)
         return (vreal)_mm_max_ps((__m128)a, (__m128)b);
     return (vreal)_mm_max_pd((__m128d)a, (__m128d)b);
 #else
-    return vselect(a > b, a, b);
+    vmask m = a > b;
+    return (vreal)((m & (vmask)a) | (~m & (vmask)b));
 #endif
 }
 
@@ -119,7 +114,8 @@ static inline vreal vmin(vreal a, vreal b)
         return (vreal)_mm_min_ps((__m128)a, (__m128)b);
     return (vreal)_mm_min_pd((__m128d)a, (__m128d)b);
 #else
-    return vselect(a < b, a, b);
+    vmask m = a < b;
+    return (vreal)((m & (vmask)a) | (~m & (vmask)b));
 #endif
 }
 
@@ -469,8 +465,10 @@ static void tile_mm_panels(real *c, size_t ldc, const real *a, size_t lda, const
  * is one (batch, KV head) with its G query heads; it owns those heads' rows
  * of out/dq and its KV head's rows of dk/dv, and its slice of scratch.
  * Queries go in blocks of ATTN_ROWS rows (groups of TM rows each); for a
- * group only the keys up to its last row are computed, with tile_mm, over K^T
- * and V^T transposed once per task. The softmax of a row is vectorised (vexp)
+ * group only the keys up to its last row are computed, with the tile
+ * kernels, over k^T and v^T packed into panels once per task (scores and
+ * probabilities of a block live in scratch rows of lcx_train_attention_ld(T)
+ * values). The softmax of a row is vectorised (vexp)
  * and the forward keeps its log-sum-exp, from which the backward recomputes
  * the probabilities. Every sum runs in a fixed order within the task. */
 enum { ATTN_ROWS = LCX_TRAIN_ATTN_ROWS };
