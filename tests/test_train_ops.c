@@ -240,28 +240,32 @@ TEST(qgate_split_layout_and_grad)
 
 typedef struct {
     int B, T, H, KV, hd;
-    double *q, *k, *v, *out, *att, *r;
+    double *q, *k, *v, *out, *lse, *scratch, *r;
 } attn_ctx;
 
 static double attn_loss(void *p)
 {
     attn_ctx *c = p;
-    attention_forward_f64(c->out, c->att, c->q, c->k, c->v, c->B, c->T, c->H, c->KV, c->hd);
+    attention_forward_f64(c->out, c->lse, c->scratch, c->q, c->k, c->v, c->B, c->T, c->H, c->KV,
+                          c->hd);
     return sum_prod(c->out, c->r, (size_t)c->B * c->T * c->H * c->hd);
 }
 
-TEST(attention_gqa_causal_grad)
+/* Gradients of one shape; with reference, also one output against a direct
+ * computation (b 1, t 3, head 3 of the shape B 2, T 5, H 4, KV 2, hd 4). */
+static void check_attention(int B, int T, int H, int KV, int hd, int reference)
 {
     lcx_rng rng;
     lcx_rng_seed(&rng, 6);
-    attn_ctx c = {2, 5, 4, 2, 4, NULL, NULL, NULL, NULL, NULL, NULL}; /* G = 2 */
+    attn_ctx c = {B, T, H, KV, hd, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     size_t nq = (size_t)c.B * c.T * c.H * c.hd, nk = (size_t)c.B * c.T * c.KV * c.hd;
     c.q = rand_vec(&rng, nq, -1.5, 1.5), c.k = rand_vec(&rng, nk, -1.5, 1.5);
     c.v = rand_vec(&rng, nk, -1, 1), c.out = zeros(nq);
-    c.att = zeros((size_t)c.B * c.H * c.T * c.T), c.r = rand_vec(&rng, nq, -1, 1);
+    c.lse = zeros((size_t)c.B * c.H * c.T), c.r = rand_vec(&rng, nq, -1, 1);
+    c.scratch = zeros(lcx_train_attention_scratch(c.B, c.T, c.KV, c.hd));
     attn_loss(&c);
-    /* reference for one query: b 1, t 3, head 3 (KV head 1) */
-    {
+    printf("     shape B %d, T %d, H %d, KV %d, hd %d\n", B, T, H, KV, hd);
+    if (reference) { /* one query: b 1, t 3, head 3 (KV head 1) */
         int b = 1, t = 3, h = 3, g = 1;
         double s[5], mx = -1e300, sum = 0, o[4] = {0};
         for (int j = 0; j <= t; j++) {
@@ -301,15 +305,22 @@ TEST(attention_gqa_causal_grad)
             }
     CHECK(same && changed);
     double *dq = zeros(nq), *dk = zeros(nk), *dv = zeros(nk);
-    double *scratch = zeros((size_t)c.B * c.H * c.T);
     attn_loss(&c);
-    attention_backward_f64(dq, dk, dv, scratch, c.r, c.q, c.k, c.v, c.att, c.B, c.T, c.H, c.KV,
+    attention_backward_f64(dq, dk, dv, c.scratch, c.r, c.q, c.k, c.v, c.lse, c.B, c.T, c.H, c.KV,
                            c.hd);
     grad_check("attention dq", attn_loss, &c, c.q, dq, nq, 1);
     grad_check("attention dk (GQA, shared)", attn_loss, &c, c.k, dk, nk, 1);
     grad_check("attention dv (GQA, shared)", attn_loss, &c, c.v, dv, nk, 1);
-    free(before), free(dq), free(dk), free(dv), free(scratch);
-    free(c.q), free(c.k), free(c.v), free(c.out), free(c.att), free(c.r);
+    free(before), free(dq), free(dk), free(dv), free(c.scratch);
+    free(c.q), free(c.k), free(c.v), free(c.out), free(c.lse), free(c.r);
+}
+
+TEST(attention_gqa_causal_grad)
+{
+    check_attention(2, 5, 4, 2, 4, 1); /* G = 2 */
+    /* more query rows than a block (48), a part block, and a head_dim that is
+     * not a whole number of register tiles (3 vectors of 2 doubles) */
+    check_attention(1, 53, 3, 1, 6, 0);
 }
 
 /* ---- SDPA-output gate ---- */
@@ -525,6 +536,109 @@ static double max_rel(const float *a, const double *b, size_t n)
     return md / (mb > 0 ? mb : 1);
 }
 
+static float *to_float(const double *x, size_t n)
+{
+    float *f = malloc((n ? n : 1) * sizeof(float));
+    for (size_t i = 0; i < n; i++)
+        f[i] = (float)x[i];
+    return f;
+}
+
+/* The attention forward and backward of one variant against the double ones. */
+static void float_attention_matches_double(const lcx_train_ops *O, int B, int T, int H, int KV,
+                                           int hd)
+{
+    lcx_rng rng;
+    lcx_rng_seed(&rng, 13);
+    size_t nq = (size_t)B * T * H * hd, nk = (size_t)B * T * KV * hd, nl = (size_t)B * H * T;
+    size_t ns = lcx_train_attention_scratch(B, T, KV, hd);
+    double *q = rand_vec(&rng, nq, -1, 1), *k = rand_vec(&rng, nk, -1, 1);
+    double *v = rand_vec(&rng, nk, -1, 1), *dout = rand_vec(&rng, nq, -1, 1);
+    double *out = zeros(nq), *lse = zeros(nl), *scratch = zeros(ns);
+    double *dq = zeros(nq), *dk = zeros(nk), *dv = zeros(nk);
+    float *qf = to_float(q, nq), *kf = to_float(k, nk), *vf = to_float(v, nk);
+    float *doutf = to_float(dout, nq), *outf = calloc(nq, 4), *lsef = calloc(nl, 4);
+    float *scratchf = calloc(ns, 4), *dqf = calloc(nq, 4), *dkf = calloc(nk, 4);
+    float *dvf = calloc(nk, 4);
+    attention_forward_f64(out, lse, scratch, q, k, v, B, T, H, KV, hd);
+    O->attention_forward(outf, lsef, scratchf, qf, kf, vf, B, T, H, KV, hd);
+    attention_backward_f64(dq, dk, dv, scratch, dout, q, k, v, lse, B, T, H, KV, hd);
+    O->attention_backward(dqf, dkf, dvf, scratchf, doutf, qf, kf, vf, lsef, B, T, H, KV, hd);
+    double e1 = max_rel(outf, out, nq), e2 = max_rel(lsef, lse, nl), e3 = max_rel(dqf, dq, nq);
+    double e4 = max_rel(dkf, dk, nk), e5 = max_rel(dvf, dv, nk);
+    printf("     %s float vs double attention T %d hd %d: out %.2e lse %.2e dq %.2e dk %.2e "
+           "dv %.2e\n", lcx_isa_name(O->isa), T, hd, e1, e2, e3, e4, e5);
+    CHECK(e1 < 1e-5 && e2 < 1e-5 && e3 < 1e-5 && e4 < 1e-5 && e5 < 1e-5);
+    free(q), free(k), free(v), free(dout), free(out), free(lse), free(scratch), free(dq);
+    free(dk), free(dv), free(qf), free(kf), free(vf), free(doutf), free(outf), free(lsef);
+    free(scratchf), free(dqf), free(dkf), free(dvf);
+}
+
+/* The vectorised elementwise ops of one variant (vexp inside) against the
+ * double ones, on a length that leaves a tail past the last whole vector. */
+static void float_elementwise_matches_double(const lcx_train_ops *O)
+{
+    lcx_rng rng;
+    lcx_rng_seed(&rng, 14);
+    int N = 37, C = 45, V = 77, H = 3, hd = 15; /* C, V, N*H*hd: not multiples of 16 */
+    size_t nc = (size_t)N * C, nv = (size_t)N * V, ng = (size_t)N * H * hd;
+    double *x = rand_vec(&rng, nc, -6, 6), *u = rand_vec(&rng, nc, -2, 2);
+    double *g = rand_vec(&rng, nc, -1, 1), *w = rand_vec(&rng, C, 0.5, 1.5);
+    double *lg = rand_vec(&rng, nv, -30, 30), *gate = rand_vec(&rng, ng, -100, 100);
+    double *ga = rand_vec(&rng, ng, -1, 1), *gd = rand_vec(&rng, ng, -1, 1);
+    int32_t *tg = malloc(sizeof(int32_t) * N);
+    for (int n = 0; n < N; n++)
+        tg[n] = (int32_t)lcx_rng_below(&rng, (uint64_t)V);
+    float *xf = to_float(x, nc), *uf = to_float(u, nc), *gf = to_float(g, nc), *wf = to_float(w, C);
+    float *lgf = to_float(lg, nv), *gatef = to_float(gate, ng), *gaf = to_float(ga, ng);
+    float *gdf = to_float(gd, ng);
+    double e[10];
+    /* SwiGLU */
+    double *o = zeros(nc), *d1 = zeros(nc), *d2 = zeros(nc);
+    float *of = calloc(nc, 4), *d1f = calloc(nc, 4), *d2f = calloc(nc, 4);
+    swiglu_forward_f64(o, x, u, nc);
+    O->swiglu_forward(of, xf, uf, nc);
+    swiglu_backward_f64(d1, d2, g, x, u, nc);
+    O->swiglu_backward(d1f, d2f, gf, xf, uf, nc);
+    e[0] = max_rel(of, o, nc), e[1] = max_rel(d1f, d1, nc), e[2] = max_rel(d2f, d2, nc);
+    /* RMSNorm */
+    double *rs = zeros(N), *dw = zeros(C);
+    float *rsf = calloc(N, 4), *dwf = calloc(C, 4);
+    memset(d1, 0, nc * 8), memset(d1f, 0, nc * 4);
+    rmsnorm_forward_f64(o, rs, x, w, N, C, 1e-6);
+    O->rmsnorm_forward(of, rsf, xf, wf, N, C, 1e-6f);
+    rmsnorm_backward_f64(d1, dw, g, x, w, rs, N, C);
+    O->rmsnorm_backward(d1f, dwf, gf, xf, wf, rsf, N, C);
+    e[3] = max_rel(of, o, nc), e[4] = max_rel(d1f, d1, nc), e[5] = max_rel(dwf, dw, C);
+    /* elementwise gate, logits up to |100| */
+    double *go = zeros(ng), *gdi = zeros(ng), *gdg = zeros(ng);
+    float *gof = calloc(ng, 4), *gdif = calloc(ng, 4), *gdgf = calloc(ng, 4);
+    gate_forward_f64(go, ga, gate, N, H, hd, hd);
+    O->gate_forward(gof, gaf, gatef, N, H, hd, hd);
+    gate_backward_f64(gdi, gdg, gd, ga, gate, N, H, hd, hd);
+    O->gate_backward(gdif, gdgf, gdf, gaf, gatef, N, H, hd, hd);
+    e[6] = max_rel(gof, go, ng), e[7] = max_rel(gdif, gdi, ng), e[8] = max_rel(gdgf, gdg, ng);
+    /* cross-entropy, logits up to |30| */
+    double *pr = zeros(nv), *ls = zeros(N), *dl = zeros(nv);
+    float *prf = calloc(nv, 4), *lsf = calloc(N, 4), *dlf = calloc(nv, 4);
+    double l64 = crossentropy_forward_f64(ls, pr, lg, tg, NULL, N, V);
+    double l32 = O->crossentropy_forward(lsf, prf, lgf, tg, NULL, N, V);
+    crossentropy_backward_f64(dl, 1.0, pr, tg, NULL, N, V);
+    O->crossentropy_backward(dlf, 1.0, prf, tg, NULL, N, V);
+    e[9] = fmax(fabs(l32 - l64) / fabs(l64), max_rel(dlf, dl, nv));
+    printf("     %s float vs double: swiglu %.2e %.2e %.2e rmsnorm %.2e %.2e %.2e gate %.2e %.2e "
+           "%.2e crossentropy %.2e\n", lcx_isa_name(O->isa), e[0], e[1], e[2], e[3], e[4], e[5],
+           e[6], e[7], e[8], e[9]);
+    for (int i = 0; i < 10; i++)
+        CHECK_MSG(e[i] < 1e-5, "%s: elementwise check %d: rel err %.3g", lcx_isa_name(O->isa), i,
+                  e[i]);
+    free(x), free(u), free(g), free(w), free(lg), free(gate), free(ga), free(gd), free(tg);
+    free(xf), free(uf), free(gf), free(wf), free(lgf), free(gatef), free(gaf), free(gdf);
+    free(o), free(d1), free(d2), free(of), free(d1f), free(d2f), free(rs), free(dw), free(rsf);
+    free(dwf), free(go), free(gdi), free(gdg), free(gof), free(gdif), free(gdgf), free(pr);
+    free(ls), free(dl), free(prf), free(lsf), free(dlf);
+}
+
 /* The float library ops of one kernel variant against the double ones. */
 static void float_ops_match_double_for(const lcx_train_ops *O)
 {
@@ -553,25 +667,11 @@ static void float_ops_match_double_for(const lcx_train_ops *O)
     printf("     %s float vs double matmul: fwd %.2e dinp %.2e dweight %.2e\n", lcx_isa_name(O->isa), e1, e2, e3);
     CHECK(e1 < 1e-5 && e2 < 1e-5 && e3 < 1e-5);
 
-    /* attention, B 2, T 40, H 4, KV 2, hd 16 */
-    int B = 2, T = 40, H = 4, KV = 2, hd = 16;
-    size_t nq = (size_t)B * T * H * hd, nk = (size_t)B * T * KV * hd, na = (size_t)B * H * T * T;
-    double *q = rand_vec(&rng, nq, -1, 1), *k = rand_vec(&rng, nk, -1, 1);
-    double *v = rand_vec(&rng, nk, -1, 1), *ao = zeros(nq), *att = zeros(na);
-    float *qf = malloc(nq * 4), *kf = malloc(nk * 4), *vf = malloc(nk * 4), *aof = malloc(nq * 4);
-    float *attf = malloc(na * 4);
-    for (size_t i = 0; i < nq; i++)
-        qf[i] = (float)q[i];
-    for (size_t i = 0; i < nk; i++)
-        kf[i] = (float)k[i], vf[i] = (float)v[i];
-    attention_forward_f64(ao, att, q, k, v, B, T, H, KV, hd);
-    O->attention_forward(aof, attf, qf, kf, vf, B, T, H, KV, hd);
-    double e4 = max_rel(aof, ao, nq);
-    printf("     %s float vs double attention fwd: %.2e\n", lcx_isa_name(O->isa), e4);
-    CHECK(e4 < 1e-5);
+    float_attention_matches_double(O, 2, 40, 4, 2, 16);
+    float_attention_matches_double(O, 1, 100, 6, 2, 32);
+    float_elementwise_matches_double(O);
     free(x), free(w), free(dout), free(xf), free(wf), free(doutf), free(out), free(dx), free(dw);
-    free(outf), free(dxf), free(dwf), free(q), free(k), free(v), free(ao), free(att);
-    free(qf), free(kf), free(vf), free(aof), free(attf);
+    free(outf), free(dxf), free(dwf);
 }
 
 /* Every variant this build has and this CPU runs (the others are named as

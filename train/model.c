@@ -104,7 +104,7 @@ static void train_act_sizes(size_t *s, const train_config *c, int B, int T)
     s[9] = L * N * KV;                /* k_rstd */
     s[10] = L * N * KV * hd;          /* k */
     s[11] = L * N * KV * hd;          /* v */
-    s[12] = L * B * H * T * (size_t)T; /* att */
+    s[12] = L * B * H * (size_t)T;    /* lse */
     s[13] = L * N * H * hd;           /* atty */
     s[14] = gw ? L * N * H * hd : 0;  /* gated */
     s[15] = L * N * C;                /* attproj */
@@ -128,23 +128,23 @@ static void train_grad_act_sizes(size_t *s, const train_config *c, int B, int T)
     size_t N = (size_t)B * T, V = c->vocab_size, C = c->dim, F = c->hidden_dim;
     size_t H = c->n_heads, KV = c->n_kv_heads, hd = c->head_dim, gw = train_gate_width(c);
     s[0] = N * C;              /* dresidual */
-    s[1] = N * C;              /* dln */
-    s[2] = N * train_q_rows(c); /* dqg */
-    s[3] = N * H * hd;         /* dq_pre */
-    s[4] = N * H * hd;         /* dq_normed */
-    s[5] = N * H * hd;         /* dq */
-    s[6] = N * H * gw;         /* dgate */
-    s[7] = N * KV * hd;        /* dk_pre */
-    s[8] = N * KV * hd;        /* dk_normed */
-    s[9] = N * KV * hd;        /* dk */
-    s[10] = N * KV * hd;       /* dv */
-    s[11] = N * H * hd;        /* datty */
-    s[12] = N * H * hd;        /* dgated */
-    s[13] = N * F;             /* dfc_gate */
-    s[14] = N * F;             /* dfc_up */
-    s[15] = N * F;             /* dswiglu */
-    s[16] = N * V;             /* dlogits */
-    s[17] = (size_t)B * H * T; /* scratch */
+    s[1] = N * V;              /* dlogits */
+    s[2] = lcx_train_attention_scratch(B, T, (int)KV, (int)hd); /* attn_scratch */
+    s[3] = N * C;              /* dln */
+    s[4] = N * train_q_rows(c); /* dqg */
+    s[5] = N * H * hd;         /* dq_pre */
+    s[6] = N * H * hd;         /* dq_normed */
+    s[7] = N * H * hd;         /* dq */
+    s[8] = N * H * gw;         /* dgate */
+    s[9] = N * KV * hd;        /* dk_pre */
+    s[10] = N * KV * hd;       /* dk_normed */
+    s[11] = N * KV * hd;       /* dk */
+    s[12] = N * KV * hd;       /* dv */
+    s[13] = N * H * hd;        /* datty */
+    s[14] = N * H * hd;        /* dgated */
+    s[15] = N * F;             /* dfc_gate */
+    s[16] = N * F;             /* dfc_up */
+    s[17] = N * F;             /* dswiglu */
 }
 
 /* Point each named pointer into one block; a size-0 tensor gets NULL. */
@@ -182,7 +182,7 @@ static float *alloc_acts(train_acts *a, const size_t *sizes, size_t *total)
     float **ptrs[TRAIN_NUM_ACTS] = {
         &a->encoded, &a->ln1,      &a->ln1_rstd, &a->qg,      &a->q_pre,     &a->q_rstd,
         &a->q,       &a->gate_pre, &a->k_pre,    &a->k_rstd,  &a->k,         &a->v,
-        &a->att,     &a->atty,     &a->gated,    &a->attproj, &a->residual2, &a->ln2,
+        &a->lse,     &a->atty,     &a->gated,    &a->attproj, &a->residual2, &a->ln2,
         &a->ln2_rstd, &a->fc_gate, &a->fc_up,    &a->swiglu,  &a->fcproj,    &a->residual3,
         &a->lnf,     &a->lnf_rstd, &a->logits,   &a->probs,   &a->losses};
     return alloc_and_point(ptrs, sizes, TRAIN_NUM_ACTS, total);
@@ -191,9 +191,9 @@ static float *alloc_acts(train_acts *a, const size_t *sizes, size_t *total)
 static float *alloc_grad_acts(train_grad_acts *g, const size_t *sizes)
 {
     float **ptrs[TRAIN_NUM_GRAD_ACTS] = {
-        &g->dresidual, &g->dln,   &g->dqg,      &g->dq_pre,   &g->dq_normed, &g->dq,
-        &g->dgate,     &g->dk_pre, &g->dk_normed, &g->dk,     &g->dv,        &g->datty,
-        &g->dgated,    &g->dfc_gate, &g->dfc_up, &g->dswiglu, &g->dlogits,   &g->scratch};
+        &g->dresidual, &g->dlogits, &g->attn_scratch, &g->dln,   &g->dqg,      &g->dq_pre,
+        &g->dq_normed, &g->dq,      &g->dgate,        &g->dk_pre, &g->dk_normed, &g->dk,
+        &g->dv,        &g->datty,   &g->dgated,       &g->dfc_gate, &g->dfc_up,  &g->dswiglu};
     return alloc_and_point(ptrs, sizes, TRAIN_NUM_GRAD_ACTS, NULL);
 }
 
@@ -345,7 +345,7 @@ int train_forward(train_model *m, const int32_t *tokens, const int32_t *targets,
         float *l_gate_pre = a->gate_pre ? a->gate_pre + (size_t)l * N * H * gw : NULL;
         float *l_k_pre = a->k_pre + (size_t)l * N * KVD, *l_k_rstd = a->k_rstd + (size_t)l * N * KV;
         float *l_k = a->k + (size_t)l * N * KVD, *l_v = a->v + (size_t)l * N * KVD;
-        float *l_att = a->att + (size_t)l * B * H * T * T, *l_atty = a->atty + (size_t)l * N * HD;
+        float *l_lse = a->lse + (size_t)l * B * H * T, *l_atty = a->atty + (size_t)l * N * HD;
         float *l_gated = a->gated ? a->gated + (size_t)l * N * HD : NULL;
         float *l_attproj = a->attproj + (size_t)l * N * C;
         float *l_residual2 = a->residual2 + (size_t)l * N * C, *l_ln2 = a->ln2 + (size_t)l * N * C;
@@ -365,7 +365,8 @@ int train_forward(train_model *m, const int32_t *tokens, const int32_t *targets,
         O->head_rmsnorm_forward(l_k, l_k_rstd, l_k_pre, l_knorm, N, KV, hd, eps);
         O->rope_forward(l_q, l_q, m->rope_cos, m->rope_sin, N, T, H, hd);
         O->rope_forward(l_k, l_k, m->rope_cos, m->rope_sin, N, T, KV, hd);
-        O->attention_forward(l_atty, l_att, l_q, l_k, l_v, B, T, H, KV, hd);
+        O->attention_forward(l_atty, l_lse, m->grad_acts.attn_scratch, l_q, l_k, l_v, B, T, H, KV,
+                             hd);
         /* gated attention (G1): out *= sigmoid(gate), before o_proj */
         const float *attn_out = l_atty;
         if (gw) {
@@ -414,10 +415,12 @@ int train_backward(train_model *m, lcx_err *err)
     const train_params *p = &m->params, *g = &m->grads;
     const train_acts *a = &m->acts;
     const train_grad_acts *d = &m->grad_acts;
-    size_t layer_floats = 0; /* everything after dresidual */
-    for (int i = 1; i < TRAIN_NUM_GRAD_ACTS; i++)
+    size_t layer_floats = 0; /* dln and everything after it */
+    for (int i = 3; i < TRAIN_NUM_GRAD_ACTS; i++)
         layer_floats += m->grad_act_sizes[i];
-    memset(m->grad_acts_memory, 0, (m->grad_act_sizes[0] + layer_floats) * sizeof(float));
+    memset(d->dresidual, 0, m->grad_act_sizes[0] * sizeof(float));
+    memset(d->dlogits, 0, m->grad_act_sizes[1] * sizeof(float));
+    memset(d->dln, 0, m->grad_act_sizes[3] * sizeof(float)); /* the head's; layers zero the rest */
 
     /* loss, head, final norm */
     O->crossentropy_backward(d->dlogits, 1.0, a->probs, m->targets, m->weights, N, V);
@@ -448,7 +451,7 @@ int train_backward(train_model *m, lcx_err *err)
         const float *l_k_pre = a->k_pre + (size_t)l * N * KVD;
         const float *l_k_rstd = a->k_rstd + (size_t)l * N * KV;
         const float *l_k = a->k + (size_t)l * N * KVD, *l_v = a->v + (size_t)l * N * KVD;
-        const float *l_att = a->att + (size_t)l * B * H * T * T;
+        const float *l_lse = a->lse + (size_t)l * B * H * T;
         const float *l_atty = a->atty + (size_t)l * N * HD;
         const float *l_gated = a->gated ? a->gated + (size_t)l * N * HD : NULL;
         const float *l_residual2 = a->residual2 + (size_t)l * N * C;
@@ -470,8 +473,8 @@ int train_backward(train_model *m, lcx_err *err)
         O->matmul_backward(d_attn_out, dl_wo, d->dresidual, gw ? l_gated : l_atty, l_wo, N, HD, C);
         if (gw)
             O->gate_backward(d->datty, d->dgate, d->dgated, l_atty, l_gate_pre, N, H, hd, gw);
-        O->attention_backward(d->dq, d->dk, d->dv, d->scratch, d->datty, l_q, l_k, l_v, l_att, B, T,
-                           H, KV, hd);
+        O->attention_backward(d->dq, d->dk, d->dv, d->attn_scratch, d->datty, l_q, l_k, l_v, l_lse, B,
+                              T, H, KV, hd);
         O->rope_backward(d->dq_normed, d->dq, m->rope_cos, m->rope_sin, N, T, H, hd);
         O->rope_backward(d->dk_normed, d->dk, m->rope_cos, m->rope_sin, N, T, KV, hd);
         O->head_rmsnorm_backward(d->dq_pre, dl_qnorm, d->dq_normed, l_q_pre, l_qnorm, l_q_rstd, N, H,

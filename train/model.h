@@ -83,7 +83,7 @@ typedef struct train_acts {
     float *k_rstd;    /* [L, N, KV] */
     float *k;         /* [L, N, KV, hd] after k_norm and RoPE */
     float *v;         /* [L, N, KV, hd] */
-    float *att;       /* [L, B, H, T, T] softmax probabilities */
+    float *lse;       /* [L, B, H, T] log-sum-exp of each query row's scaled scores */
     float *atty;      /* [L, N, H*hd] SDPA output */
     float *gated;     /* [L, N, H*hd] atty * sigmoid(gate) (unused without a gate) */
     float *attproj;   /* [L, N, C] o_proj output */
@@ -102,10 +102,13 @@ typedef struct train_acts {
     float *losses;    /* [N] per-token cross-entropy */
 } train_acts;
 
-/* Gradients of activations, sized for ONE layer and reused layer by layer. */
+/* Gradients of activations, sized for ONE layer and reused layer by layer
+ * (from dln on, zeroed before each layer), and the attention's workspace. */
 #define TRAIN_NUM_GRAD_ACTS 18
 typedef struct train_grad_acts {
     float *dresidual; /* [N, C] gradient of the residual stream */
+    float *dlogits;   /* [N, V] */
+    float *attn_scratch; /* lcx_train_attention_scratch(B, T, KV, hd): forward and backward */
     float *dln;       /* [N, C] */
     float *dqg;       /* [N, QR] */
     float *dq_pre;    /* [N, H, hd] */
@@ -121,8 +124,6 @@ typedef struct train_grad_acts {
     float *dfc_gate;  /* [N, F] */
     float *dfc_up;    /* [N, F] */
     float *dswiglu;   /* [N, F] */
-    float *dlogits;   /* [N, V] */
-    float *scratch;   /* [B*H, T] attention backward */
 } train_grad_acts;
 
 typedef struct train_model {

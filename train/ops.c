@@ -13,18 +13,22 @@
 #define TRAIN_REAL float
 #define TRAIN_OP(name) name
 #define TRAIN_API static
-#include "train/ops.h"
 #endif
+#include "train/ops.h"
 #ifndef TRAIN_API
 #define TRAIN_API
 #endif
 
 #include <math.h>
+#include <omp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <tgmath.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 typedef TRAIN_REAL real;
 
@@ -64,43 +68,101 @@ static inline real lanes_sum(vreal v)
     return t[0];
 }
 
-/* out[j] = scale * (a . rows[j*stride ..]) for j < count, four rows at a
- * time so that four accumulator chains overlap. Each dot sums its lanes,
- * then lanes_sum, then the tail: the same order for every j. */
-static void dots(real *out, const real *a, const real *rows, size_t stride, int count, int n,
-                 real scale)
+/* An integer vector of the lanes' width: what a vector comparison gives. */
+typedef __typeof__((vreal){0} < (vreal){0}) vmask;
+
+static inline vreal vsplat(real x)
 {
-    int j = 0, nv = n / VL * VL;
-    for (; j + 4 <= count; j += 4) {
-        const real *r0 = rows + j * stride, *r1 = r0 + stride, *r2 = r1 + stride, *r3 = r2 + stride;
-        vreal c0 = {0}, c1 = {0}, c2 = {0}, c3 = {0};
-        for (int i = 0; i < nv; i += VL) {
-            vreal x = vload(a + i);
-            c0 += x * vload(r0 + i);
-            c1 += x * vload(r1 + i);
-            c2 += x * vload(r2 + i);
-            c3 += x * vload(r3 + i);
-        }
-        real s0 = lanes_sum(c0), s1 = lanes_sum(c1), s2 = lanes_sum(c2), s3 = lanes_sum(c3);
-        for (int i = nv; i < n; i++) {
-            s0 += a[i] * r0[i];
-            s1 += a[i] * r1[i];
-            s2 += a[i] * r2[i];
-            s3 += a[i] * r3[i];
-        }
-        out[j] = s0 * scale, out[j + 1] = s1 * scale, out[j + 2] = s2 * scale;
-        out[j + 3] = s3 * scale;
+    return x + (vreal){0};
+}
+
+/* a > b ? a : b and a < b ? a : b lane by lane (b when either is NaN): one
+ * max/min instruction on x86, where a select (compare, and, or) is a
+ * compare and a two-uop blend. */
+static inline vreal vmax(vreal a, vreal b)
+{
+#if defined(__AVX512F__) && VBYTES == 64
+    if (sizeof(real) == 4)
+        return (vreal)_mm512_max_ps((__m512)a, (__m512)b);
+    return (vreal)_mm512_max_pd((__m512d)a, (__m512d)b);
+#elif defined(__AVX__) && VBYTES == 32
+    if (sizeof(real) == 4)
+        return (vreal)_mm256_max_ps((__m256)a, (__m256)b);
+    return (vreal)_mm256_max_pd((__m256d)a, (__m256d)b);
+#elif defined(__SSE2__) && VBYTES == 16
+    if (sizeof(real) == 4)
+        return (vreal)_mm_max_ps((__m128)a, (__m128)b);
+    return (vreal)_mm_max_pd((__m128d)a, (__m128d)b);
+#else
+    vmask m = a > b;
+    return (vreal)((m & (vmask)a) | (~m & (vmask)b));
+#endif
+}
+
+static inline vreal vmin(vreal a, vreal b)
+{
+#if defined(__AVX512F__) && VBYTES == 64
+    if (sizeof(real) == 4)
+        return (vreal)_mm512_min_ps((__m512)a, (__m512)b);
+    return (vreal)_mm512_min_pd((__m512d)a, (__m512d)b);
+#elif defined(__AVX__) && VBYTES == 32
+    if (sizeof(real) == 4)
+        return (vreal)_mm256_min_ps((__m256)a, (__m256)b);
+    return (vreal)_mm256_min_pd((__m256d)a, (__m256d)b);
+#elif defined(__SSE2__) && VBYTES == 16
+    if (sizeof(real) == 4)
+        return (vreal)_mm_min_ps((__m128)a, (__m128)b);
+    return (vreal)_mm_min_pd((__m128d)a, (__m128d)b);
+#else
+    vmask m = a < b;
+    return (vreal)((m & (vmask)a) | (~m & (vmask)b));
+#endif
+}
+
+static inline real lanes_max(vreal v)
+{
+    real t[VL];
+    vstore(t, v);
+    for (int w = VL / 2; w >= 1; w /= 2)
+        for (int l = 0; l < w; l++)
+            t[l] = t[l + w] > t[l] ? t[l + w] : t[l];
+    return t[0];
+}
+
+/* exp lane by lane. Float: Cephes' expf, vectorised: x = n ln2 + r with n
+ * rounded to nearest, a degree-6 polynomial for e^r (about 1 ulp), 2^n put
+ * into the exponent; below ln(FLT_MIN) the result is 0 (so exp(-inf) is 0),
+ * above 88 it is exp(88), NaN stays NaN. The double copy (the tests) calls
+ * libm per lane. */
+static inline vreal vexp(vreal x)
+{
+    if (sizeof(real) != sizeof(float)) {
+        real t[VL];
+        vstore(t, x);
+        for (int l = 0; l < VL; l++)
+            t[l] = exp(t[l]);
+        return vload(t);
     }
-    for (; j < count; j++) {
-        const real *r = rows + j * stride;
-        vreal c = {0};
-        for (int i = 0; i < nv; i += VL)
-            c += vload(a + i) * vload(r + i);
-        real sj = lanes_sum(c);
-        for (int i = nv; i < n; i++)
-            sj += a[i] * r[i];
-        out[j] = sj * scale;
-    }
+    const real lo = (real)-87.33654475, hi = (real)88.0, magic = (real)12582912.0; /* 1.5 * 2^23 */
+    vmask under = x < vsplat(lo);
+    x = vmax(vsplat(lo), vmin(vsplat(hi), x)); /* NaN passes through */
+    vreal n = (x * (real)1.44269504088896341 + magic) - magic; /* round(x / ln2) */
+    vreal r = x - n * (real)0.693359375;
+    r = r + n * (real)2.12194440e-4; /* ln2 in two parts */
+    vreal y = vsplat((real)1.9875691500e-4);
+    y = y * r + (real)1.3981999507e-3;
+    y = y * r + (real)8.3334519073e-3;
+    y = y * r + (real)4.1665795894e-2;
+    y = y * r + (real)1.6666665459e-1;
+    y = y * r + (real)5.0000001201e-1;
+    y = y * r * r + r + 1;
+    vmask e = (__builtin_convertvector(n, vmask) + 127) << 23; /* 2^n, n in [-126, 127] */
+    return (vreal)(~under & (vmask)(y * (vreal)e));
+}
+
+static inline vreal vsigmoid(vreal x)
+{
+    return (real)1 / ((real)1 + vexp(-x));
 }
 
 /* y[0..n) += alpha * x[0..n) */
@@ -113,33 +175,17 @@ static inline void axpy(real *y, real alpha, const real *x, int n)
         y[i] += alpha * x[i];
 }
 
-/* out[0..n) += sum_j w[j] * rows[j*stride + 0..n), j in [0, count), with
- * the sums in registers (no store/load chain through out per j). */
-static void weighted_rows(real *out, const real *w, const real *rows, size_t stride, int count,
-                          int n)
+/* sum_i a[i] * b[i]: whole vectors (then lanes_sum), then the tail */
+static inline real dot(const real *a, const real *b, int n)
 {
+    vreal acc = vsplat(0);
     int i = 0;
-    for (; i + 2 * VL <= n; i += 2 * VL) {
-        vreal a0 = {0}, a1 = {0};
-        for (int j = 0; j < count; j++) {
-            a0 += w[j] * vload(rows + j * stride + i);
-            a1 += w[j] * vload(rows + j * stride + i + VL);
-        }
-        vstore(out + i, vload(out + i) + a0);
-        vstore(out + i + VL, vload(out + i + VL) + a1);
-    }
-    for (; i + VL <= n; i += VL) {
-        vreal a0 = {0};
-        for (int j = 0; j < count; j++)
-            a0 += w[j] * vload(rows + j * stride + i);
-        vstore(out + i, vload(out + i) + a0);
-    }
-    for (; i < n; i++) {
-        real a = 0;
-        for (int j = 0; j < count; j++)
-            a += w[j] * rows[j * stride + i];
-        out[i] += a;
-    }
+    for (; i + VL <= n; i += VL)
+        acc += vload(a + i) * vload(b + i);
+    real s = lanes_sum(acc);
+    for (; i < n; i++)
+        s += a[i] * b[i];
+    return s;
 }
 
 static inline real sigmoid(real x)
@@ -170,11 +216,11 @@ TRAIN_API void TRAIN_OP(rmsnorm_forward)(real *out, real *rstd, const real *inp,
     for (int n = 0; n < N; n++) {
         const real *x = inp + (size_t)n * C;
         real *o = out + (size_t)n * C;
-        double ss = 0;
-        for (int i = 0; i < C; i++)
-            ss += (double)x[i] * x[i];
-        real s = (real)(1.0 / sqrt(ss / C + eps));
-        for (int i = 0; i < C; i++)
+        real s = (real)(1.0 / sqrt((double)dot(x, x, C) / C + eps));
+        int i = 0;
+        for (; i + VL <= C; i += VL)
+            vstore(o + i, vload(x + i) * s * vload(weight + i));
+        for (; i < C; i++)
             o[i] = x[i] * s * weight[i];
         rstd[n] = s;
     }
@@ -189,23 +235,38 @@ TRAIN_API void TRAIN_OP(rmsnorm_backward)(real *dinp, real *dweight, const real 
     for (int n = 0; n < N; n++) {
         const real *x = inp + (size_t)n * C, *g = dout + (size_t)n * C;
         real *dx = dinp + (size_t)n * C;
-        double gwx = 0;
-        for (int i = 0; i < C; i++)
-            gwx += (double)g[i] * weight[i] * x[i];
-        real r = rstd[n], coef = (real)(gwx / C) * r * r * r;
-        for (int i = 0; i < C; i++)
+        vreal acc = vsplat(0);
+        int i = 0;
+        for (; i + VL <= C; i += VL)
+            acc += vload(g + i) * vload(weight + i) * vload(x + i);
+        real gwx = lanes_sum(acc);
+        for (; i < C; i++)
+            gwx += g[i] * weight[i] * x[i];
+        real r = rstd[n], coef = gwx / C * r * r * r;
+        for (i = 0; i + VL <= C; i += VL)
+            vstore(dx + i, vload(dx + i) + vload(g + i) * vload(weight + i) * r - vload(x + i) * coef);
+        for (; i < C; i++)
             dx[i] += g[i] * weight[i] * r - x[i] * coef;
     }
-    /* weight gradient by column chunks: each column summed over n in order */
-    int chunks = (C + 15) / 16;
+    /* weight gradient by blocks of 4 vectors of columns, each column summed
+     * over n in order (in registers) */
+    int W = 4 * VL, blocks = (C + W - 1) / W;
 #pragma omp parallel for schedule(static) if ((size_t)N * C > (1u << 16))
-    for (int ch = 0; ch < chunks; ch++) {
-        int i0 = ch * 16, i1 = i0 + 16 < C ? i0 + 16 : C;
+    for (int bk = 0; bk < blocks; bk++) {
+        int i0 = bk * W, i1 = i0 + W < C ? i0 + W : C, nv = (i1 - i0) / VL;
+        vreal acc[4];
+        for (int v = 0; v < nv; v++)
+            acc[v] = vload(dweight + i0 + v * VL);
         for (int n = 0; n < N; n++) {
-            const real *x = inp + (size_t)n * C, *g = dout + (size_t)n * C;
-            for (int i = i0; i < i1; i++)
-                dweight[i] += g[i] * x[i] * rstd[n];
+            const real *x = inp + (size_t)n * C + i0, *g = dout + (size_t)n * C + i0;
+            for (int v = 0; v < nv; v++)
+                acc[v] += vload(g + v * VL) * vload(x + v * VL) * rstd[n];
         }
+        for (int v = 0; v < nv; v++)
+            vstore(dweight + i0 + v * VL, acc[v]);
+        for (int i = i0 + nv * VL; i < i1; i++) /* columns past the last whole vector */
+            for (int n = 0; n < N; n++)
+                dweight[i] += dout[(size_t)n * C + i] * inp[(size_t)n * C + i] * rstd[n];
     }
 }
 
@@ -302,73 +363,281 @@ TRAIN_API void TRAIN_OP(qgate_split_backward)(real *dqg, const real *dq, const r
         }
 }
 
-/* ---- causal GQA attention ---- */
+/* ---- small tile products (attention) ---- */
 
-TRAIN_API void TRAIN_OP(attention_forward)(real *out, real *att, const real *q, const real *k,
-                                 const real *v, int B, int T, int H, int KV, int hd)
+/* C[m, n] (= or +=) A . B over kc steps, for the attention's tiles, with A
+ * either by rows, A(r, p) = a[r*lda + p] (rows of q, of probabilities), or
+ * by columns, A(r, p) = a[p*lda + r] (a block of probabilities transposed);
+ * B by rows of contiguous columns, B(p, j) = b[p*ldb + j], or in panels of
+ * TN columns, B(p, j) = b[(j / TN)*ldb*TN + p*TN + j % TN] (k^T and v^T,
+ * packed so that a tile's steps read one contiguous block); C row-major.
+ * Register tiles of TM rows x TN = 2 vectors (12 accumulators: AVX2's 16
+ * ymm registers hold them with the two B vectors and a broadcast); each C
+ * element sums p in increasing order, then is stored or added once. */
+enum { TM = 6, TN = 2 * VL };
+
+static inline __attribute__((always_inline)) void tile_micro(real *c, size_t ldc, int add,
+                                                              const real *a, size_t lda,
+                                                              int by_rows, const real *b,
+                                                              size_t ldb, int mr, int kc, int nv)
 {
-    int G = H / KV;
-    real scale = (real)(1.0 / sqrt((double)hd));
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < B; b++)
-        for (int g = 0; g < KV; g++) /* one KV head and its G query heads */
-            for (int h = g * G; h < (g + 1) * G; h++)
-                for (int t = 0; t < T; t++) {
-                    const real *qt = q + (((size_t)b * T + t) * H + h) * hd;
-                    real *arow = att + (((size_t)b * H + h) * T + t) * T;
-                    dots(arow, qt, k + ((size_t)b * T * KV + g) * hd, (size_t)KV * hd, t + 1, hd,
-                         scale);
-                    real maxv = -INFINITY;
-                    for (int j = 0; j <= t; j++)
-                        maxv = arow[j] > maxv ? arow[j] : maxv;
-                    for (int j = 0; j <= t; j++)
-                        arow[j] = exp(arow[j] - maxv);
-                    double sum = 0;
-                    for (int j = 0; j <= t; j++)
-                        sum += arow[j];
-                    real inv = (real)(1.0 / sum);
-                    for (int j = 0; j <= t; j++)
-                        arow[j] *= inv;
-                    for (int j = t + 1; j < T; j++)
-                        arow[j] = 0;
-                    real *ot = out + (((size_t)b * T + t) * H + h) * hd;
-                    memset(ot, 0, (size_t)hd * sizeof(real));
-                    weighted_rows(ot, arow, v + ((size_t)b * T * KV + g) * hd, (size_t)KV * hd,
-                                  t + 1, hd);
-                }
+    vreal acc0[TM], acc1[TM];
+    const real *ar[TM];
+#pragma GCC unroll 6
+    for (int r = 0; r < TM; r++) {
+        acc0[r] = acc1[r] = vsplat(0);
+        ar[r] = a + (r < mr ? r : 0) * (by_rows ? lda : 1); /* spare rows recompute row 0 */
+    }
+    for (int p = 0; p < kc; p++) {
+        const real *bp = b + (size_t)p * ldb;
+        vreal b0 = vload(bp), b1 = nv == 2 ? vload(bp + VL) : b0;
+#pragma GCC unroll 6
+        for (int r = 0; r < TM; r++) {
+            real x = by_rows ? ar[r][p] : ar[r][(size_t)p * lda];
+            acc0[r] += x * b0;
+            if (nv == 2)
+                acc1[r] += x * b1;
+        }
+    }
+#pragma GCC unroll 6
+    for (int r = 0; r < TM; r++) { /* unrolled: the accumulators stay registers */
+        real *cr = c + (size_t)r * ldc;
+        if (r < mr) {
+            vstore(cr, add ? vload(cr) + acc0[r] : acc0[r]);
+            if (nv == 2)
+                vstore(cr + VL, add ? vload(cr + VL) + acc1[r] : acc1[r]);
+        }
+    }
 }
 
-/* dp_j = dout . v_j; ds_j = p_j (dp_j - sum_i p_i dp_i) * scale;
- * dq += ds_j k_j, dk_j += ds_j q, dv_j += p_j dout. One task per (b, KV
- * head) owns its dk/dv rows. */
-TRAIN_API void TRAIN_OP(attention_backward)(real *dq, real *dk, real *dv, real *scratch, const real *dout,
-                                  const real *q, const real *k, const real *v, const real *att,
-                                  int B, int T, int H, int KV, int hd)
+static inline __attribute__((always_inline)) void tile_mm_any(real *c, size_t ldc, int add,
+                                                               const real *a, size_t lda,
+                                                               int by_rows, const real *b,
+                                                               size_t ldb, int b_panels, int m,
+                                                               int n, int kc)
 {
-    int G = H / KV;
+    size_t sa_i = by_rows ? lda : 1, sa_p = by_rows ? 1 : lda;
+    size_t b_ld = b_panels ? TN : ldb, b_step = b_panels ? ldb * TN : TN; /* rows, tiles */
+    for (int i = 0; i < m; i += TM) {
+        int mr = m - i < TM ? m - i : TM;
+        const real *ai = a + i * sa_i;
+        real *ci = c + (size_t)i * ldc;
+        int j = 0;
+        for (; j + TN <= n; j += TN)
+            tile_micro(ci + j, ldc, add, ai, lda, by_rows, b + j / TN * b_step, b_ld, mr, kc, 2);
+        for (; j + VL <= n; j += VL)
+            tile_micro(ci + j, ldc, add, ai, lda, by_rows, b + j / TN * b_step + j % TN, b_ld, mr,
+                       kc, 1);
+        for (; j < n; j++) /* columns past the last whole vector */
+            for (int r = 0; r < mr; r++) {
+                real sum = 0;
+                for (int p = 0; p < kc; p++)
+                    sum += ai[r * sa_i + p * sa_p] * b[j / TN * b_step + p * b_ld + j % TN];
+                ci[(size_t)r * ldc + j] = add ? ci[(size_t)r * ldc + j] + sum : sum;
+            }
+    }
+}
+
+/* A by rows, B by rows */
+static void tile_mm(real *c, size_t ldc, int add, const real *a, size_t lda, const real *b,
+                    size_t ldb, int m, int n, int kc)
+{
+    tile_mm_any(c, ldc, add, a, lda, 1, b, ldb, 0, m, n, kc);
+}
+
+/* A by columns, B by rows */
+static void tile_mm_t(real *c, size_t ldc, int add, const real *a, size_t lda, const real *b,
+                      size_t ldb, int m, int n, int kc)
+{
+    tile_mm_any(c, ldc, add, a, lda, 0, b, ldb, 0, m, n, kc);
+}
+
+/* A by rows, B in panels of kc x TN */
+static void tile_mm_panels(real *c, size_t ldc, const real *a, size_t lda, const real *b, int m,
+                           int n, int kc)
+{
+    tile_mm_any(c, ldc, 0, a, lda, 1, b, (size_t)kc, 1, m, n, kc);
+}
+
+/* ---- causal GQA attention ---- */
+
+/* Flash-attention style: the T x T probabilities are never stored. Each task
+ * is one (batch, KV head) with its G query heads; it owns those heads' rows
+ * of out/dq and its KV head's rows of dk/dv, and its slice of scratch.
+ * Queries go in blocks of ATTN_ROWS rows (groups of TM rows each); for a
+ * group only the keys up to its last row are computed, with the tile
+ * kernels, over k^T and v^T packed into panels once per task (scores and
+ * probabilities of a block live in scratch rows of lcx_train_attention_ld(T)
+ * values). The softmax of a row is vectorised (vexp)
+ * and the forward keeps its log-sum-exp, from which the backward recomputes
+ * the probabilities. Every sum runs in a fixed order within the task. */
+enum { ATTN_ROWS = LCX_TRAIN_ATTN_ROWS };
+
+/* The transpose of src's rows j < n (src[j*stride + d], d < hd) in panels of
+ * TN columns: dst[(j / TN)*hd*TN + d*TN + j % TN], 0 for j in [n, width);
+ * width a multiple of TN (at most lcx_train_attention_ld(T)). */
+static void pack_panels(real *dst, int width, const real *src, size_t stride, int n, int hd)
+{
+    for (int j = 0; j < width; j++) {
+        real *col = dst + (size_t)(j / TN) * hd * TN + j % TN;
+        for (int d = 0; d < hd; d++)
+            col[(size_t)d * TN] = j < n ? src[(size_t)j * stride + d] : 0;
+    }
+}
+
+/* End (exclusive) of the keys that rows [r0, r0 + TM) of a block starting
+ * at query i0 with `rows` rows see: one past the group's last row. */
+static inline int group_keys(int i0, int r0, int rows)
+{
+    return i0 + (r0 + TM < rows ? r0 + TM : rows);
+}
+
+/* row[0..n) raw scores -> e_j = exp(scale (row_j - max)) in place, row[n..end)
+ * zeroed; returns the sum of the e_j, and the log-sum-exp of scale * row[0..n)
+ * in *lse. The caller divides by the sum after the product with v (hd
+ * values a row instead of n). Lanes past n (up to a whole vector, inside end
+ * rounded up to VL) hold -inf for the max and exp. */
+static real softmax_row(real *row, int n, int end, real scale, real *lse)
+{
+    int nv = (n + VL - 1) / VL * VL;
+    for (int j = n; j < nv; j++)
+        row[j] = -INFINITY;
+    vreal vm = vsplat(-INFINITY);
+    for (int j = 0; j < nv; j += VL)
+        vm = vmax(vm, vload(row + j));
+    real maxv = lanes_max(vm) * scale; /* scale > 0 */
+    vreal vs = vsplat(0);
+    for (int j = 0; j < nv; j += VL) {
+        vreal e = vexp(vload(row + j) * scale - maxv);
+        vstore(row + j, e);
+        vs += e;
+    }
+    for (int j = nv; j < end; j++)
+        row[j] = 0;
+    real sum = lanes_sum(vs);
+    *lse = maxv + log(sum);
+    return sum;
+}
+
+/* The backward of one row: p_j = exp(scale s_j - lse) (s -> p in place),
+ * D = sum_j p_j dp_j, ds_j = p_j (dp_j - D) scale (dp -> ds in place), for
+ * j < n; both rows zeroed on [n, end). */
+static void softmax_row_backward(real *s, real *dp, int n, int end, real lse, real scale)
+{
+    int nv = (n + VL - 1) / VL * VL;
+    for (int j = n; j < nv; j++)
+        s[j] = -INFINITY;
+    vreal vd = vsplat(0);
+    for (int j = 0; j < nv; j += VL) {
+        vreal p = vexp(vload(s + j) * scale - lse);
+        vstore(s + j, p);
+        vd += p * vload(dp + j);
+    }
+    real dsum = lanes_sum(vd);
+    for (int j = 0; j < nv; j += VL)
+        vstore(dp + j, vload(s + j) * (vload(dp + j) - dsum) * scale);
+    for (int j = nv; j < end; j++)
+        s[j] = dp[j] = 0;
+}
+
+/* out [B, T, H, hd], lse [B, H, T] */
+TRAIN_API void TRAIN_OP(attention_forward)(real *out, real *lse, real *scratch, const real *q,
+                                           const real *k, const real *v, int B, int T, int H,
+                                           int KV, int hd)
+{
+    int G = H / KV, Tp = (int)lcx_train_attention_ld(T);
+    size_t ldq = (size_t)H * hd, ldk = (size_t)KV * hd;
+    size_t per_task = lcx_train_attention_scratch(1, T, 1, hd);
     real scale = (real)(1.0 / sqrt((double)hd));
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
-        for (int g = 0; g < KV; g++)
-            for (int h = g * G; h < (g + 1) * G; h++) {
-                real *dp = scratch + ((size_t)b * H + h) * T;
-                for (int t = 0; t < T; t++) {
-                    size_t qrow = (((size_t)b * T + t) * H + h) * hd;
-                    const real *gt = dout + qrow, *arow = att + (((size_t)b * H + h) * T + t) * T;
-                    dots(dp, gt, v + ((size_t)b * T * KV + g) * hd, (size_t)KV * hd, t + 1, hd, 1);
-                    double s = 0;
-                    for (int j = 0; j <= t; j++) {
-                        axpy(dv + (((size_t)b * T + j) * KV + g) * hd, arow[j], gt, hd);
-                        s += (double)arow[j] * dp[j];
+        for (int g = 0; g < KV; g++) { /* one KV head and its G query heads */
+            real *kt = scratch + ((size_t)b * KV + g) * per_task; /* K^T, panels */
+            real *s = kt + 2 * (size_t)hd * Tp;                   /* scores [ATTN_ROWS, Tp] */
+            const real *kb = k + ((size_t)b * T * KV + g) * hd, *vb = v + ((size_t)b * T * KV + g) * hd;
+            pack_panels(kt, (T + TN - 1) / TN * TN, kb, ldk, T, hd);
+            for (int h = g * G; h < (g + 1) * G; h++)
+                for (int i0 = 0; i0 < T; i0 += ATTN_ROWS) {
+                    int rows = T - i0 < ATTN_ROWS ? T - i0 : ATTN_ROWS;
+                    size_t qoff = (((size_t)b * T + i0) * H + h) * hd;
+                    for (int r0 = 0; r0 < rows; r0 += TM) { /* s = q . k^T */
+                        int keys = group_keys(i0, r0, rows);
+                        tile_mm_panels(s + (size_t)r0 * Tp, Tp, q + qoff + r0 * ldq, ldq, kt,
+                                       rows - r0 < TM ? rows - r0 : TM, (keys + VL - 1) / VL * VL,
+                                       hd);
                     }
-                    for (int j = 0; j <= t; j++) { /* dp becomes ds */
-                        dp[j] = arow[j] * (dp[j] - (real)s) * scale;
-                        axpy(dk + (((size_t)b * T + j) * KV + g) * hd, dp[j], q + qrow, hd);
+                    real inv[ATTN_ROWS];
+                    for (int r = 0; r < rows; r++)
+                        inv[r] = 1 / softmax_row(s + (size_t)r * Tp, i0 + r + 1,
+                                                 group_keys(i0, r / TM * TM, rows), scale,
+                                                 lse + ((size_t)b * H + h) * T + i0 + r);
+                    for (int r0 = 0; r0 < rows; r0 += TM) /* out = e . v, then / sum */
+                        tile_mm(out + qoff + r0 * ldq, ldq, 0, s + (size_t)r0 * Tp, Tp, vb, ldk,
+                                rows - r0 < TM ? rows - r0 : TM, hd, group_keys(i0, r0, rows));
+                    for (int r = 0; r < rows; r++) {
+                        real *o = out + qoff + r * ldq;
+                        for (int i = 0; i < hd; i++)
+                            o[i] *= inv[r];
                     }
-                    weighted_rows(dq + qrow, dp, k + ((size_t)b * T * KV + g) * hd,
-                                  (size_t)KV * hd, t + 1, hd);
                 }
-            }
+        }
+}
+
+/* With p the probabilities and dp_j = dout . v_j: ds_j = p_j (dp_j - sum_i
+ * p_i dp_i) * scale; dq += ds . k, dk += ds^T . q, dv += p^T . dout. */
+TRAIN_API void TRAIN_OP(attention_backward)(real *dq, real *dk, real *dv, real *scratch,
+                                            const real *dout, const real *q, const real *k,
+                                            const real *v, const real *lse, int B, int T, int H,
+                                            int KV, int hd)
+{
+    int G = H / KV, Tp = (int)lcx_train_attention_ld(T);
+    size_t ldq = (size_t)H * hd, ldk = (size_t)KV * hd;
+    size_t per_task = lcx_train_attention_scratch(1, T, 1, hd);
+    real scale = (real)(1.0 / sqrt((double)hd));
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int g = 0; g < KV; g++) {
+            real *kt = scratch + ((size_t)b * KV + g) * per_task; /* K^T, panels */
+            real *vt = kt + (size_t)hd * Tp;                      /* V^T, panels */
+            real *s = vt + (size_t)hd * Tp;                       /* scores, p [ATTN_ROWS, Tp] */
+            real *ds = s + (size_t)ATTN_ROWS * Tp;                /* dp, ds [ATTN_ROWS, Tp] */
+            size_t koff = ((size_t)b * T * KV + g) * hd;
+            pack_panels(kt, (T + TN - 1) / TN * TN, k + koff, ldk, T, hd);
+            pack_panels(vt, (T + TN - 1) / TN * TN, v + koff, ldk, T, hd);
+            for (int h = g * G; h < (g + 1) * G; h++)
+                for (int i0 = 0; i0 < T; i0 += ATTN_ROWS) {
+                    int rows = T - i0 < ATTN_ROWS ? T - i0 : ATTN_ROWS;
+                    size_t qoff = (((size_t)b * T + i0) * H + h) * hd;
+                    for (int r0 = 0; r0 < rows; r0 += TM) { /* s = q . k^T, dp = dout . v^T */
+                        int mr = rows - r0 < TM ? rows - r0 : TM, keys = group_keys(i0, r0, rows);
+                        int nk = (keys + VL - 1) / VL * VL;
+                        tile_mm_panels(s + (size_t)r0 * Tp, Tp, q + qoff + r0 * ldq, ldq, kt, mr,
+                                       nk, hd);
+                        tile_mm_panels(ds + (size_t)r0 * Tp, Tp, dout + qoff + r0 * ldq, ldq, vt,
+                                       mr, nk, hd);
+                    }
+                    for (int r = 0; r < rows; r++)
+                        softmax_row_backward(s + (size_t)r * Tp, ds + (size_t)r * Tp, i0 + r + 1,
+                                             group_keys(i0, r / TM * TM, rows),
+                                             lse[((size_t)b * H + h) * T + i0 + r], scale);
+                    for (int r0 = 0; r0 < rows; r0 += TM) /* dq += ds . k */
+                        tile_mm(dq + qoff + r0 * ldq, ldq, 1, ds + (size_t)r0 * Tp, Tp, k + koff,
+                                ldk, rows - r0 < TM ? rows - r0 : TM, hd, group_keys(i0, r0, rows));
+                    /* dk_j += sum_r ds[r][j] q_r, dv_j += sum_r p[r][j] dout_r, keys j in
+                     * groups of TM; a group starting at j0 >= i0 sees rows r >= j0 - i0
+                     * (ds and p of earlier rows are 0 there, and were zeroed up to their
+                     * group's keys, which reach j0 + TM). */
+                    for (int j0 = 0; j0 < i0 + rows; j0 += TM) {
+                        int mj = i0 + rows - j0 < TM ? i0 + rows - j0 : TM;
+                        int r0 = j0 > i0 ? j0 - i0 : 0;
+                        size_t off = (size_t)r0 * Tp + j0;
+                        tile_mm_t(dk + koff + j0 * ldk, ldk, 1, ds + off, Tp, q + qoff + r0 * ldq,
+                                ldq, mj, hd, rows - r0);
+                        tile_mm_t(dv + koff + j0 * ldk, ldk, 1, s + off, Tp, dout + qoff + r0 * ldq,
+                                ldq, mj, hd, rows - r0);
+                    }
+                }
+        }
 }
 
 /* ---- SDPA-output gate ---- */
@@ -376,28 +645,51 @@ TRAIN_API void TRAIN_OP(attention_backward)(real *dq, real *dk, real *dv, real *
 TRAIN_API void TRAIN_OP(gate_forward)(real *out, const real *inp, const real *gate, int N, int H, int hd,
                             int gw)
 {
+    if (gw == hd) { /* elementwise: gate has the layout of inp */
+        size_t n = (size_t)N * H * hd;
+#pragma omp parallel for schedule(static) if (n > (1u << 16))
+        for (size_t i = 0; i < n / VL * VL; i += VL)
+            vstore(out + i, vload(inp + i) * vsigmoid(vload(gate + i)));
+        for (size_t i = n / VL * VL; i < n; i++)
+            out[i] = inp[i] * sigmoid(gate[i]);
+        return;
+    }
 #pragma omp parallel for schedule(static) if ((size_t)N * H * hd > (1u << 16))
     for (int n = 0; n < N; n++)
-        for (int h = 0; h < H; h++) {
+        for (int h = 0; h < H; h++) { /* headwise: one scalar per head */
             size_t r = (size_t)n * H + h;
+            real s = sigmoid(gate[r]);
             for (int i = 0; i < hd; i++)
-                out[r * hd + i] = inp[r * hd + i] * sigmoid(gate[r * gw + (gw == 1 ? 0 : i)]);
+                out[r * hd + i] = inp[r * hd + i] * s;
         }
 }
 
 TRAIN_API void TRAIN_OP(gate_backward)(real *dinp, real *dgate, const real *dout, const real *inp,
                              const real *gate, int N, int H, int hd, int gw)
 {
+    if (gw == hd) {
+        size_t n = (size_t)N * H * hd;
+#pragma omp parallel for schedule(static) if (n > (1u << 16))
+        for (size_t i = 0; i < n / VL * VL; i += VL) {
+            vreal s = vsigmoid(vload(gate + i)), g = vload(dout + i);
+            vstore(dinp + i, vload(dinp + i) + g * s);
+            vstore(dgate + i, vload(dgate + i) + g * vload(inp + i) * s * (1 - s));
+        }
+        for (size_t i = n / VL * VL; i < n; i++) {
+            real s = sigmoid(gate[i]), g = dout[i];
+            dinp[i] += g * s;
+            dgate[i] += g * inp[i] * s * (1 - s);
+        }
+        return;
+    }
 #pragma omp parallel for schedule(static) if ((size_t)N * H * hd > (1u << 16))
     for (int n = 0; n < N; n++)
         for (int h = 0; h < H; h++) {
             size_t r = (size_t)n * H + h;
-            for (int i = 0; i < hd; i++) {
-                size_t gi = r * gw + (gw == 1 ? 0 : i);
-                real s = sigmoid(gate[gi]), g = dout[r * hd + i];
-                dinp[r * hd + i] += g * s;
-                dgate[gi] += g * inp[r * hd + i] * s * (1 - s);
-            }
+            real s = sigmoid(gate[r]);
+            for (int i = 0; i < hd; i++)
+                dinp[r * hd + i] += dout[r * hd + i] * s;
+            dgate[r] += dot(dout + r * hd, inp + r * hd, hd) * s * (1 - s);
         }
 }
 
@@ -406,15 +698,24 @@ TRAIN_API void TRAIN_OP(gate_backward)(real *dinp, real *dgate, const real *dout
 TRAIN_API void TRAIN_OP(swiglu_forward)(real *out, const real *gate, const real *up, size_t n)
 {
 #pragma omp parallel for schedule(static) if (n > (1u << 16))
-    for (size_t i = 0; i < n; i++)
-        out[i] = gate[i] / (1 + exp(-gate[i])) * up[i];
+    for (size_t i = 0; i < n / VL * VL; i += VL) {
+        vreal x = vload(gate + i);
+        vstore(out + i, x * vsigmoid(x) * vload(up + i));
+    }
+    for (size_t i = n / VL * VL; i < n; i++)
+        out[i] = gate[i] * sigmoid(gate[i]) * up[i];
 }
 
 TRAIN_API void TRAIN_OP(swiglu_backward)(real *dgate, real *dup, const real *dout, const real *gate,
                                const real *up, size_t n)
 {
 #pragma omp parallel for schedule(static) if (n > (1u << 16))
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n / VL * VL; i += VL) {
+        vreal x = vload(gate + i), s = vsigmoid(x), g = vload(dout + i);
+        vstore(dgate + i, vload(dgate + i) + g * vload(up + i) * s * (1 + x * (1 - s)));
+        vstore(dup + i, vload(dup + i) + g * x * s);
+    }
+    for (size_t i = n / VL * VL; i < n; i++) {
         real s = sigmoid(gate[i]), silu = gate[i] * s;
         dgate[i] += dout[i] * up[i] * s * (1 + gate[i] * (1 - s));
         dup[i] += dout[i] * silu;
@@ -424,38 +725,55 @@ TRAIN_API void TRAIN_OP(swiglu_backward)(real *dgate, real *dup, const real *dou
 /* ---- matmul ---- */
 
 /* C[M, J] (=|+=) A . B with A(i, p) = a[i*sa_i + p*sa_p] and B(p, j) =
- * b[p*sb_p + j*sb_j]. For each block of KC inner indices, B is packed once
- * into panels of KC x NR (all threads packing), then tiles of MC rows x NR
- * columns are independent tasks, each an MR x NR register micro-kernel
- * down its rows. Every C element sums p in increasing order, whatever the
- * thread count: deterministic. (Packing per task instead, as before,
- * repacked each panel for every MC rows: a quarter of the time on AVX2.) */
-enum { MR = 6, NR = 2 * VL, KC = 256, MC = 384 };
+ * b[p*sb_p + j*sb_j], BLIS style. For each block of KC inner indices, B is
+ * packed once into panels of KC x NR (all threads packing); then each task
+ * (MC rows x a run of panels) packs its rows of A into panels of MR x KC and
+ * runs an MR x NR register micro-kernel over them. Both operands of the
+ * micro-kernel are read contiguously, whatever the strides (the weight
+ * gradient reads A = dout transposed: unpacked, a new page for every p).
+ * Every C element sums p in increasing order, whatever the thread count and
+ * the task split: deterministic. MR x NR: 6 x 2 vectors (12 accumulators,
+ * two B vectors and a broadcast fill AVX2's 16 ymm registers); 12 x 2 with
+ * AVX-512's 32. */
+#if defined(LCX_KV_AVX512)
+enum { MR = 12 };
+#else
+enum { MR = 6 };
+#endif
+enum { NR = 2 * VL, KC = 256, MC = 96 / MR * MR };
 
 static void gemm_micro(real *c, size_t ldc, int mr, int nr, int add, const real *a,
-                       ptrdiff_t sa_i, ptrdiff_t sa_p, const real *panel, int kc)
+                       ptrdiff_t a_r, ptrdiff_t a_p, const real *bp, int kc)
 {
     vreal acc0[MR], acc1[MR];
     const real *ar[MR];
+#pragma GCC unroll 12
     for (int r = 0; r < MR; r++) {
-        acc0[r] = (vreal){0};
-        acc1[r] = (vreal){0};
-        ar[r] = a + (r < mr ? r : 0) * sa_i; /* spare rows recompute row 0 */
+        acc0[r] = acc1[r] = vsplat(0);
+        ar[r] = a + (r < mr ? r : 0) * a_r; /* spare rows recompute row 0 */
+        if (add && r < mr) { /* C's tile is read at the end: fetch it meanwhile */
+            __builtin_prefetch(c + (size_t)r * ldc);
+            __builtin_prefetch(c + (size_t)r * ldc + NR - 1);
+        }
     }
+#pragma GCC unroll 2
     for (int p = 0; p < kc; p++) {
-        vreal b0 = vload(panel + (size_t)p * NR), b1 = vload(panel + (size_t)p * NR + VL);
-#pragma GCC unroll 6
+        vreal b0 = vload(bp + (size_t)p * NR), b1 = vload(bp + (size_t)p * NR + VL);
+#pragma GCC unroll 12
         for (int r = 0; r < MR; r++) {
-            real x = ar[r][p * sa_p];
+            real x = ar[r][p * a_p];
             acc0[r] += x * b0;
             acc1[r] += x * b1;
         }
     }
     if (nr == NR) { /* whole vectors (a scalar loop here cost a third of the time) */
-        for (int r = 0; r < mr; r++) {
+#pragma GCC unroll 12
+        for (int r = 0; r < MR; r++) { /* unrolled: the accumulators stay registers */
             real *cr = c + (size_t)r * ldc;
-            vstore(cr, add ? vload(cr) + acc0[r] : acc0[r]);
-            vstore(cr + VL, add ? vload(cr + VL) + acc1[r] : acc1[r]);
+            if (r < mr) {
+                vstore(cr, add ? vload(cr) + acc0[r] : acc0[r]);
+                vstore(cr + VL, add ? vload(cr + VL) + acc1[r] : acc1[r]);
+            }
         }
         return;
     }
@@ -469,19 +787,74 @@ static void gemm_micro(real *c, size_t ldc, int mr, int nr, int add, const real 
     }
 }
 
-/* panel[p][0..NR) = B(p0 + p, j0 ..), zero past J */
-static void gemm_pack(real *panel, const real *b, ptrdiff_t sb_p, ptrdiff_t sb_j, int p0, int kc,
-                      int j0, int nr)
+/* panel[p][0..NR) = B(p0 + p, j0 ..), zero past nr columns */
+static void gemm_pack_b(real *panel, const real *b, ptrdiff_t sb_p, ptrdiff_t sb_j, int p0,
+                        int kc, int j0, int nr)
 {
     const real *bp = b + p0 * sb_p + j0 * sb_j;
-    if (sb_p == 1) { /* read along p */
-        for (int j = 0; j < NR; j++)
+    if (nr < NR)
+        memset(panel, 0, (size_t)kc * NR * sizeof(real));
+    if (sb_j == 1 && nr == NR) { /* rows of B: whole vectors */
+        for (int p = 0; p < kc; p++) {
+            vstore(panel + p * NR, vload(bp + p * sb_p));
+            vstore(panel + p * NR + VL, vload(bp + p * sb_p + VL));
+        }
+    } else if (sb_p == 1) { /* read along p */
+        for (int j = 0; j < nr; j++)
             for (int p = 0; p < kc; p++)
-                panel[p * NR + j] = j < nr ? bp[p + j * sb_j] : 0;
+                panel[p * NR + j] = bp[p + j * sb_j];
     } else {
         for (int p = 0; p < kc; p++)
-            for (int j = 0; j < NR; j++)
-                panel[p * NR + j] = j < nr ? bp[p * sb_p + j * sb_j] : 0;
+            for (int j = 0; j < nr; j++)
+                panel[p * NR + j] = bp[p * sb_p + j * sb_j];
+    }
+}
+
+/* The rows [i0, i0 + mi) of A in panels of MR x kc, panel[i / MR][p][i % MR]
+ * = A(i0 + i, p0 + p), zero past mi; for an A whose rows are not contiguous
+ * (dout transposed, in the weight gradient). Walks p outermost, so that each
+ * step reads mi contiguous values when sa_i is 1. */
+static void gemm_pack_a(real *packed, const real *a, ptrdiff_t sa_i, ptrdiff_t sa_p, int i0,
+                        int mi, int p0, int kc)
+{
+    const real *ap = a + i0 * sa_i + p0 * sa_p;
+    int full = mi / MR * MR;
+    if (full < mi) /* the last panel, part empty */
+        memset(packed + (size_t)full * kc, 0, (size_t)kc * MR * sizeof(real));
+    for (int p = 0; p < kc; p++) {
+        const real *src = ap + p * sa_p;
+        if (sa_i == 1)
+            for (int i = 0; i < full; i += MR)
+                memcpy(packed + (size_t)i * kc + (size_t)p * MR, src + i, MR * sizeof(real));
+        else
+            for (int i = 0; i < full; i++)
+                packed[(size_t)(i / MR * MR) * kc + (size_t)p * MR + i % MR] = src[i * sa_i];
+        for (int i = full; i < mi; i++)
+            packed[(size_t)full * kc + (size_t)p * MR + (i - full)] = src[i * sa_i];
+    }
+}
+
+/* Rows [i0, i0 + mi) x panels [jb0, jb1) of one K block. Rows of A that are
+ * contiguous (sa_p 1) are read in place, six streams the prefetchers follow;
+ * any other A is packed first. */
+static void gemm_block(real *c, size_t ldc, int add, const real *a, ptrdiff_t sa_i,
+                       ptrdiff_t sa_p, const real *bpacked, real *apacked, int i0, int mi,
+                       int jb0, int jb1, int J, int p0, int kc)
+{
+    int in_place = sa_p == 1;
+    if (!in_place)
+        gemm_pack_a(apacked, a, sa_i, sa_p, i0, mi, p0, kc);
+    for (int jb = jb0; jb < jb1; jb++) {
+        int j0 = jb * NR, nr = J - j0 < NR ? J - j0 : NR;
+        for (int i = 0; i < mi; i += MR) {
+            real *ci = c + (size_t)(i0 + i) * ldc + j0;
+            int mr = mi - i < MR ? mi - i : MR;
+            const real *bp = bpacked + (size_t)(jb - jb0) * KC * NR;
+            if (in_place)
+                gemm_micro(ci, ldc, mr, nr, add, a + (i0 + i) * sa_i + p0, sa_i, 1, bp, kc);
+            else
+                gemm_micro(ci, ldc, mr, nr, add, apacked + (size_t)i * kc, 1, MR, bp, kc);
+        }
     }
 }
 
@@ -494,42 +867,50 @@ static void gemm(real *c, size_t ldc, int accumulate, const real *a, ptrdiff_t s
                 memset(c + (size_t)i * ldc, 0, (size_t)J * sizeof(real));
         return;
     }
-    int ni = (M + MC - 1) / MC, nj = (J + NR - 1) / NR;
-    int par = (double)M * J * P > 2e5;
-    /* one K block of B, packed: nj panels of KC x NR */
-    real *packed = aligned_alloc(64, (size_t)nj * KC * NR * sizeof(real));
-    if (!packed) { /* no memory for it: pack per task, as slowly as before */
-#pragma omp parallel for schedule(dynamic, 1) if (par)
-        for (int task = 0; task < ni * nj; task++) {
-            real panel[KC * NR] __attribute__((aligned(64)));
-            int i0 = task / nj * MC, j0 = task % nj * NR;
-            int mi = M - i0 < MC ? M - i0 : MC, nr = J - j0 < NR ? J - j0 : NR;
-            for (int p0 = 0; p0 < P; p0 += KC) {
-                int kc = P - p0 < KC ? P - p0 : KC;
-                gemm_pack(panel, b, sb_p, sb_j, p0, kc, j0, nr);
-                for (int i = 0; i < mi; i += MR)
-                    gemm_micro(c + (size_t)(i0 + i) * ldc + j0, ldc, mi - i < MR ? mi - i : MR,
-                               nr, accumulate || p0 > 0, a + (i0 + i) * sa_i + p0 * sa_p, sa_i,
-                               sa_p, panel, kc);
+    int ni = (M + MC - 1) / MC, nj = (J + NR - 1) / NR, nk = (P + KC - 1) / KC;
+    int par = (double)M * J * P > 2e5, nthreads = par ? omp_get_max_threads() : 1;
+    /* with fewer row blocks than two per thread, split the panels too (each
+     * task packs its rows of A: the split costs repacking, not determinism) */
+    int nsplit = ni >= 2 * nthreads ? 1 : (2 * nthreads + ni - 1) / ni;
+    nsplit = nsplit < nj ? nsplit : nj;
+    int ntasks = ni * nsplit;
+    /* all of B packed (nk x nj panels of KC x NR), and a block of A per thread */
+    size_t bfloats = (size_t)nk * nj * KC * NR, afloats = (size_t)MC * KC;
+    real *packed = aligned_alloc(64, (bfloats + (size_t)nthreads * afloats) * sizeof(real));
+    if (!packed) { /* no memory for it: one panel at a time, serially, on the stack */
+        real bpanel[KC * NR] __attribute__((aligned(64)));
+        real apanel[MC * KC] __attribute__((aligned(64)));
+        for (int p0 = 0; p0 < P; p0 += KC) {
+            int kc = P - p0 < KC ? P - p0 : KC;
+            for (int jb = 0; jb < nj; jb++) {
+                gemm_pack_b(bpanel, b, sb_p, sb_j, p0, kc, jb * NR, J - jb * NR < NR ? J - jb * NR : NR);
+                for (int i0 = 0; i0 < M; i0 += MC)
+                    gemm_block(c, ldc, accumulate || p0 > 0, a, sa_i, sa_p, bpanel, apanel, i0,
+                               M - i0 < MC ? M - i0 : MC, jb, jb + 1, J, p0, kc);
             }
         }
         return;
     }
 #pragma omp parallel if (par)
-    for (int p0 = 0; p0 < P; p0 += KC) {
-        int kc = P - p0 < KC ? P - p0 : KC;
+    {
+        real *apacked = packed + bfloats + (size_t)omp_get_thread_num() * afloats;
 #pragma omp for schedule(static)
-        for (int jb = 0; jb < nj; jb++)
-            gemm_pack(packed + (size_t)jb * KC * NR, b, sb_p, sb_j, p0, kc, jb * NR,
-                      J - jb * NR < NR ? J - jb * NR : NR);
+        for (int kj = 0; kj < nk * nj; kj++) {
+            int p0 = kj / nj * KC, jb = kj % nj;
+            gemm_pack_b(packed + (size_t)kj * KC * NR, b, sb_p, sb_j, p0, P - p0 < KC ? P - p0 : KC,
+                        jb * NR, J - jb * NR < NR ? J - jb * NR : NR);
+        }
+        /* each task: its rows x panels, all K blocks in order, C's block staying in cache */
 #pragma omp for schedule(dynamic, 1)
-        for (int task = 0; task < ni * nj; task++) {
-            int i0 = task / nj * MC, jb = task % nj, j0 = jb * NR;
-            int mi = M - i0 < MC ? M - i0 : MC, nr = J - j0 < NR ? J - j0 : NR;
-            for (int i = 0; i < mi; i += MR)
-                gemm_micro(c + (size_t)(i0 + i) * ldc + j0, ldc, mi - i < MR ? mi - i : MR, nr,
-                           accumulate || p0 > 0, a + (i0 + i) * sa_i + p0 * sa_p, sa_i, sa_p,
-                           packed + (size_t)jb * KC * NR, kc);
+        for (int task = 0; task < ntasks; task++) {
+            int i0 = task / nsplit * MC, s = task % nsplit;
+            int jb0 = (int)((long)nj * s / nsplit), jb1 = (int)((long)nj * (s + 1) / nsplit);
+            for (int kb = 0; kb < nk; kb++) {
+                int p0 = kb * KC;
+                gemm_block(c, ldc, accumulate || kb > 0, a, sa_i, sa_p,
+                           packed + ((size_t)kb * nj + jb0) * KC * NR, apacked, i0,
+                           M - i0 < MC ? M - i0 : MC, jb0, jb1, J, p0, P - p0 < KC ? P - p0 : KC);
+            }
         }
     }
     free(packed);
@@ -554,13 +935,22 @@ TRAIN_API void TRAIN_OP(matmul_backward)(real *dinp, real *dweight, const real *
 
 TRAIN_API void TRAIN_OP(residual_forward)(real *out, const real *a, const real *b, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    size_t i = 0;
+    for (; i + VL <= n; i += VL)
+        vstore(out + i, vload(a + i) + vload(b + i));
+    for (; i < n; i++)
         out[i] = a[i] + b[i];
 }
 
 TRAIN_API void TRAIN_OP(residual_backward)(real *da, real *db, const real *dout, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
+    size_t i = 0;
+    for (; i + VL <= n; i += VL) {
+        vreal g = vload(dout + i);
+        vstore(da + i, vload(da + i) + g);
+        vstore(db + i, vload(db + i) + g);
+    }
+    for (; i < n; i++) {
         da[i] += dout[i];
         db[i] += dout[i];
     }
@@ -571,23 +961,32 @@ TRAIN_API void TRAIN_OP(residual_backward)(real *da, real *db, const real *dout,
 TRAIN_API double TRAIN_OP(crossentropy_forward)(real *losses, real *probs, const real *logits,
                                       const int32_t *targets, const real *weights, int N, int V)
 {
+    int nv = V / VL * VL;
 #pragma omp parallel for schedule(static) if ((size_t)N * V > (1u << 16))
     for (int n = 0; n < N; n++) {
         const real *l = logits + (size_t)n * V;
         real *p = probs + (size_t)n * V;
-        real maxv = l[0];
-        for (int i = 1; i < V; i++)
-            if (l[i] > maxv)
-                maxv = l[i];
-        double sum = 0;
-        for (int i = 0; i < V; i++) {
-            p[i] = exp(l[i] - maxv);
-            sum += p[i];
+        vreal vm = vsplat(-INFINITY);
+        for (int i = 0; i < nv; i += VL)
+            vm = vmax(vm, vload(l + i));
+        real maxv = lanes_max(vm);
+        for (int i = nv; i < V; i++)
+            maxv = l[i] > maxv ? l[i] : maxv;
+        vreal vs = vsplat(0);
+        for (int i = 0; i < nv; i += VL) {
+            vreal e = vexp(vload(l + i) - maxv);
+            vstore(p + i, e);
+            vs += e;
         }
-        real inv = (real)(1.0 / sum);
-        for (int i = 0; i < V; i++)
+        real sum = lanes_sum(vs);
+        for (int i = nv; i < V; i++)
+            sum += (p[i] = exp(l[i] - maxv));
+        real inv = 1 / sum;
+        for (int i = 0; i < nv; i += VL)
+            vstore(p + i, vload(p + i) * inv);
+        for (int i = nv; i < V; i++)
             p[i] *= inv;
-        losses[n] = (real)(log(sum) - ((double)l[targets[n]] - maxv));
+        losses[n] = (real)(log((double)sum) - ((double)l[targets[n]] - maxv));
     }
     double total = 0, wsum = 0;
     for (int n = 0; n < N; n++) {
@@ -611,8 +1010,12 @@ TRAIN_API void TRAIN_OP(crossentropy_backward)(real *dlogits, double dloss, cons
         real coef = (real)((weights ? weights[n] : 1.0) / wsum * dloss);
         const real *p = probs + (size_t)n * V;
         real *d = dlogits + (size_t)n * V;
-        for (int i = 0; i < V; i++)
-            d[i] += (p[i] - (i == targets[n] ? 1 : 0)) * coef;
+        int i = 0;
+        for (; i + VL <= V; i += VL)
+            vstore(d + i, vload(d + i) + vload(p + i) * coef);
+        for (; i < V; i++)
+            d[i] += p[i] * coef;
+        d[targets[n]] -= coef; /* the one-hot target */
     }
 }
 

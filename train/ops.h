@@ -63,15 +63,17 @@ typedef struct lcx_train_ops {
     void (*qgate_split_backward)(float *dqg, const float *dq, const float *dgate, int N, int H, int KV,
                               int hd, int gw);
 
-    /* GQA causal attention, plain O(T^2) per head. q [B, T, H, hd], k/v
-     * [B, T, KV, hd] (query head h reads KV head h / (H/KV)), att [B, H, T, T]
-     * softmax probabilities (row t uses keys 0..t), out [B, T, H, hd]; scale
-     * 1/sqrt(hd). scratch for the backward: [B*H, T]. */
-    void (*attention_forward)(float *out, float *att, const float *q, const float *k, const float *v,
-                           int B, int T, int H, int KV, int hd);
+    /* GQA causal attention, tiled (flash-attention style: the T x T
+     * probabilities are not stored). q [B, T, H, hd], k/v [B, T, KV, hd]
+     * (query head h reads KV head h / (H/KV)), out [B, T, H, hd]; scale
+     * 1/sqrt(hd). lse [B, H, T] keeps each query row's log-sum-exp of the
+     * scaled scores, from which the backward recomputes the probabilities.
+     * scratch: lcx_train_attention_scratch(B, T, KV, hd) elements, for both. */
+    void (*attention_forward)(float *out, float *lse, float *scratch, const float *q,
+                              const float *k, const float *v, int B, int T, int H, int KV, int hd);
     void (*attention_backward)(float *dq, float *dk, float *dv, float *scratch, const float *dout,
-                            const float *q, const float *k, const float *v, const float *att, int B,
-                            int T, int H, int KV, int hd);
+                               const float *q, const float *k, const float *v, const float *lse,
+                               int B, int T, int H, int KV, int hd);
 
     /* SDPA-output sigmoid gate (G1): out[N, H, hd] = inp * sigmoid(gate), gate
      * [N, H, gw] with gw = 1 (headwise, one scalar per head) or hd
@@ -105,6 +107,26 @@ typedef struct lcx_train_ops {
     void (*crossentropy_backward)(float *dlogits, double dloss, const float *probs,
                                const int32_t *targets, const float *weights, int N, int V);
 } lcx_train_ops;
+
+/* The attention's tiles: query rows per block (a multiple of the 6-row
+ * register tile), and the padding of the key count. */
+enum { LCX_TRAIN_ATTN_ROWS = 48, LCX_TRAIN_ATTN_PAD = 16 };
+
+/* Row length of the attention's blocks: T rounded up to LCX_TRAIN_ATTN_PAD,
+ * plus one more LCX_TRAIN_ATTN_PAD so that rows are not a multiple of 4 KiB
+ * apart (loads then falsely wait on stores to other rows). */
+static inline size_t lcx_train_attention_ld(int T)
+{
+    return ((size_t)T + 2 * LCX_TRAIN_ATTN_PAD - 1) / LCX_TRAIN_ATTN_PAD * LCX_TRAIN_ATTN_PAD;
+}
+
+/* Scratch (in elements) of attention_forward/backward: per (batch, KV head)
+ * task, K^T and V^T (hd x ld each) and two blocks of rows [LCX_TRAIN_ATTN_ROWS, ld],
+ * ld = lcx_train_attention_ld(T). */
+static inline size_t lcx_train_attention_scratch(int B, int T, int KV, int hd)
+{
+    return (size_t)B * KV * (2 * (size_t)hd + 2 * LCX_TRAIN_ATTN_ROWS) * lcx_train_attention_ld(T);
+}
 
 /* The table of a variant, NULL when this build does not contain it. */
 const lcx_train_ops *lcx_train_ops_get(lcx_isa isa);
