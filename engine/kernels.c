@@ -466,6 +466,54 @@ static float dot_half(const uint16_t *w, const float *x, int n, int is_bf16)
     return s;
 }
 
+#if defined(LCX_KV_AVX512) || defined(LCX_KV_AVX2)
+/* One token against BF16 rows, whole vectors of weight pairs: a load of
+ * 2 VL BF16 weights gives the even ones as floats by a shift and the odd
+ * ones by a mask, each multiplied with x's even or odd elements, which xeo
+ * holds deinterleaved: per block of 2 VL, VL evens then VL odds. Fewer
+ * instructions per weight byte than widening VL at a time, so decode,
+ * which streams every weight once per token, keeps more loads in flight.
+ * The elements past the last whole block come from x. */
+static void deinterleave_x(float *xeo, const float *x, int n)
+{
+    for (int b = 0; b + 2 * VL <= n; b += 2 * VL)
+        for (int i = 0; i < VL; i++) {
+            xeo[b + i] = x[b + 2 * i];
+            xeo[b + VL + i] = x[b + 2 * i + 1];
+        }
+}
+
+static float dot_bf16_pairs(const uint16_t *w, const float *xeo, const float *x, int n)
+{
+    vf acc0 = vset1(0), acc1 = vset1(0), acc2 = vset1(0), acc3 = vset1(0);
+    const vi hi = vset1(0) == vset1(0); /* all ones */
+    const vi mask = hi << 16;
+    int i = 0;
+    for (; i + 4 * VL <= n; i += 4 * VL) {
+        vi p0, p1;
+        /* 8 KiB ahead, both lines of the next iteration's 128 bytes (AVX-512) */
+        __builtin_prefetch(w + i + 4096);
+        __builtin_prefetch(w + i + 4096 + 32);
+        memcpy(&p0, w + i, sizeof p0);
+        memcpy(&p1, w + i + 2 * VL, sizeof p1);
+        acc0 = vfma((vf)(p0 << 16), vload(xeo + i), acc0);
+        acc1 = vfma((vf)(p0 & mask), vload(xeo + i + VL), acc1);
+        acc2 = vfma((vf)(p1 << 16), vload(xeo + i + 2 * VL), acc2);
+        acc3 = vfma((vf)(p1 & mask), vload(xeo + i + 3 * VL), acc3);
+    }
+    for (; i + 2 * VL <= n; i += 2 * VL) {
+        vi p0;
+        memcpy(&p0, w + i, sizeof p0);
+        acc0 = vfma((vf)(p0 << 16), vload(xeo + i), acc0);
+        acc1 = vfma((vf)(p0 & mask), vload(xeo + i + VL), acc1);
+    }
+    float s = vsum((acc0 + acc1) + (acc2 + acc3));
+    for (; i < n; i++)
+        s += lcx_bf16_to_f32(w[i]) * x[i];
+    return s;
+}
+#endif
+
 /* Few tokens (decode): one pass over the weights, rows converted in pieces
  * (one token: converted in registers, see dot_half). */
 static void matmul_gemv(float *y, const float *x, const lcx_weight *w, const float *bias, int n_tok,
@@ -476,6 +524,13 @@ static void matmul_gemv(float *y, const float *x, const lcx_weight *w, const flo
 #pragma omp parallel num_threads(ks->n_threads) if (par)
     {
         float seg[LCX_MM_KB] __attribute__((aligned(64)));
+#if defined(LCX_KV_AVX512) || defined(LCX_KV_AVX2)
+        /* one token, BF16: x deinterleaved once per thread, in its scratch */
+        float *xeo = ks->mem + (size_t)omp_get_thread_num() * ks->stride;
+        int pairs = n_tok == 1 && w->dtype == LCX_DT_BF16 && (size_t)n_in <= ks->stride;
+        if (pairs)
+            deinterleave_x(xeo, x, n_in);
+#endif
 #pragma omp for schedule(static)
         for (int n = 0; n < n_out; n++) {
             float acc[4] = {0, 0, 0, 0};
@@ -483,6 +538,10 @@ static void matmul_gemv(float *y, const float *x, const lcx_weight *w, const flo
                 const float *row = (const float *)w->data + (size_t)n * n_in;
                 for (int t = 0; t < n_tok; t++)
                     acc[t] = dot_f32(row, x + (size_t)t * n_in, n_in);
+#if defined(LCX_KV_AVX512) || defined(LCX_KV_AVX2)
+            } else if (pairs) {
+                acc[0] = dot_bf16_pairs((const uint16_t *)w->data + (size_t)n * n_in, xeo, x, n_in);
+#endif
             } else if (n_tok == 1 && (w->dtype == LCX_DT_BF16 || w->dtype == LCX_DT_F16)) {
                 acc[0] = dot_half((const uint16_t *)w->data + (size_t)n * n_in, x, n_in,
                                   w->dtype == LCX_DT_BF16);
@@ -1023,13 +1082,18 @@ static void attention(float *out, const float *q, const void *k_cache, const voi
     const int narrow = kv_dtype != LCX_DT_F32; /* BF16 / F16 tiles, converted */
     const size_t elsize = narrow ? sizeof(uint16_t) : sizeof(float);
     const int G = n_heads / n_kv_heads, hdp = lcx_hd_pad(hd);
-    /* positions per work item: about AT_QB rows, a whole number of micro
-     * tiles where G allows (lcm(G, AT_MR) divides ppi * G) */
-    int ppi = G >= AT_QB ? 1 : AT_QB / G, lcm = G;
+    /* positions per work item: about qb rows, a whole number of micro
+     * tiles where G allows (lcm(G, AT_MR) divides ppi * G). Each item
+     * reads all the keys and values its rows see, so long contexts take
+     * the scratch's full AT_QB rows (a quarter of the cache traffic: +9 %
+     * at 16K on the Qwen3 shape); short ones 64, for more items to share
+     * among the threads (-3 % at 4K with 256). */
+    const int qb = pos0 + n_q >= 8192 ? AT_QB : AT_QB < 64 ? AT_QB : 64;
+    int ppi = G >= qb ? 1 : qb / G, lcm = G;
     while (lcm % AT_MR)
         lcm += G;
-    if (lcm <= AT_QB)
-        ppi = AT_QB / lcm * lcm / G;
+    if (lcm <= qb)
+        ppi = qb / lcm * lcm / G;
     const int rmax = ppi * G + AT_MR;           /* + dummy rows for the last micro tile */
     const int n_pblocks = (n_q + ppi - 1) / ppi;
     const int n_items = n_kv_heads * n_pblocks;

@@ -41,7 +41,7 @@ static inline int lcx_hd_pad(int hd) { return (hd + 15) / 16 * 16; }
 #define LCX_MM_KB 1024    /* matmul: inner dimension per packed panel */
 #define LCX_MM_NB_MAX 32 /* matmul: widest panel (output rows) of any variant */
 #define LCX_AT_MR 8      /* attention: query rows per micro tile */
-#define LCX_AT_QB 64     /* attention: query rows per work item */
+#define LCX_AT_QB 256    /* attention: query rows per work item */
 #define LCX_AMX_TB 32    /* amx matmul: tokens per block (two tiles of 16) */
 
 /* Per-thread work memory of the kernels, allocated once per session so a
