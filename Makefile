@@ -128,10 +128,12 @@ $(BUILD)/obj/gen/embedded_data.o: $(BUILD)/gen/embedded_data.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-overlength-strings -c $< -o $@
 
-# The commit goes into run.json; version.o is rebuilt when HEAD moves.
+# The commit goes into run.json; version.o is rebuilt when HEAD moves (a
+# commit appends to .git/logs/HEAD) and when a source changes (-dirty).
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
 $(BUILD)/obj/harness/version.o: CFLAGS += -DLCX_COMMIT='"$(GIT_COMMIT)"'
-$(BUILD)/obj/harness/version.o: $(wildcard .git/HEAD .git/index)
+$(BUILD)/obj/harness/version.o: $(wildcard .git/HEAD .git/index .git/logs/HEAD) $(LIB_SRCS) \
+                                 $(VARIANT_SRCS)
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
