@@ -49,7 +49,7 @@ models=${VS_MODELS:-qwen3,tiny}
 fa=${VS_FA:-on}
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB"
-echo "flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx|avx2|fma|f16c|avx512[a-z0-9_]*)$' | tr '\n' ' ')"
+echo "flags: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx|avx2|fma|f16c|avx512[a-z0-9_]*|amx_[a-z0-9]*|asimd|sve)$' | tr '\n' ' ')"
 echo "lcx: $("$LCX" --version | grep '^kernels:')${LCX_ISA:+ (LCX_ISA=$LCX_ISA)}"
 
 # llama.cpp, or why not
