@@ -157,22 +157,24 @@ cat "$tmp"/s? | sort | uniq -c >"$tmp/statuses"
 grep -q ' 200$' "$tmp/statuses" && grep -q ' 429$' "$tmp/statuses" || { cat "$tmp/statuses"; fail "want 200s and 429s from a full queue"; }
 [ "$(grep -v -c -E ' (200|429)$' "$tmp/statuses")" = 0 ] || { cat "$tmp/statuses"; fail "statuses other than 200 and 429"; }
 grep -l '^HTTP/1.1 429' "$tmp"/h? | head -n 1 | xargs grep -qi '^Retry-After: [0-9]' || fail "429 without Retry-After"
-# a client that gives up during a long prefill (some 3500 tokens): its job
-# stops there, before generating anything
+# a client that gives up during a long job (a prefill of some 3500 tokens
+# and a budget of 500 more, 0.7 s on the fastest machine here, where 100
+# more took 0.35 s and sometimes ended before the client gave up at 0.3 s):
+# its job stops there, before its whole budget
 longer=$(awk 'BEGIN { for (i = 0; i < 700; i++) printf "the grass is green. "; }')
-curl -s -o /dev/null --max-time 0.3 -H "$auth" -d "{\"prompt\": \"$longer\", \"max_tokens\": 100}" "$url/v1/completions"
-curl -s -N -o /dev/null --max-time 0.3 -H "$auth" -d "{\"prompt\": \"$longer\", \"max_tokens\": 100, \"stream\": true}" "$url/v1/completions"
+curl -s -o /dev/null --max-time 0.3 -H "$auth" -d "{\"prompt\": \"$longer\", \"max_tokens\": 500}" "$url/v1/completions"
+curl -s -N -o /dev/null --max-time 0.3 -H "$auth" -d "{\"prompt\": \"$longer\", \"max_tokens\": 500, \"stream\": true}" "$url/v1/completions"
 st=$(curl -s -o /dev/null -w '%{http_code}' -H "$auth" -d '{"prompt": "a", "max_tokens": 1}' "$url/v1/completions")
 [ "$st" = 200 ] || fail "after cancelled requests: HTTP $st"
 n=0
 while [ "$(grep -c 'cancelled (client gone)' "$tmp/c.log")" -lt 2 ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
 grep 'cancelled (client gone)' "$tmp/c.log" | grep -o 'completion=[0-9]*' | cut -d= -f2 >"$tmp/done_tokens"
 [ "$(wc -l <"$tmp/done_tokens")" = 2 ] || { cat "$tmp/c.log"; fail "two cancelled jobs not logged"; }
-while read -r k; do [ "$k" -lt 100 ] || fail "a cancelled job ran its whole budget"; done <"$tmp/done_tokens"
+while read -r k; do [ "$k" -lt 500 ] || fail "a cancelled job ran its whole budget"; done <"$tmp/done_tokens"
 grep -qF "$KEY" "$tmp/c.log" && fail "the API key is in the log"
 
 # 6. SIGTERM: the request in flight is answered, then the server exits 0
-curl -s -o "$tmp/inflight" -w '%{http_code}' -H "$auth" -d "{\"prompt\": \"$longer\", \"max_tokens\": 20}" \
+curl -s -o "$tmp/inflight" -w '%{http_code}' -H "$auth" -d "{\"prompt\": \"$longer\", \"max_tokens\": 500}" \
     "$url/v1/completions" >"$tmp/inflight.status" &
 cpid=$!
 n=0
