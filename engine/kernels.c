@@ -486,26 +486,24 @@ static void deinterleave_x(float *xeo, const float *x, int n)
 static float dot_bf16_pairs(const uint16_t *w, const float *xeo, const float *x, int n)
 {
     vf acc0 = vset1(0), acc1 = vset1(0), acc2 = vset1(0), acc3 = vset1(0);
-    const vi hi = vset1(0) == vset1(0); /* all ones */
-    const vi mask = hi << 16;
     int i = 0;
     for (; i + 4 * VL <= n; i += 4 * VL) {
-        vi p0, p1;
+        vu p0, p1;
         /* 8 KiB ahead, both lines of the next iteration's 128 bytes (AVX-512) */
         __builtin_prefetch(w + i + 4096);
         __builtin_prefetch(w + i + 4096 + 32);
         memcpy(&p0, w + i, sizeof p0);
         memcpy(&p1, w + i + 2 * VL, sizeof p1);
         acc0 = vfma((vf)(p0 << 16), vload(xeo + i), acc0);
-        acc1 = vfma((vf)(p0 & mask), vload(xeo + i + VL), acc1);
+        acc1 = vfma((vf)(p0 & 0xffff0000u), vload(xeo + i + VL), acc1);
         acc2 = vfma((vf)(p1 << 16), vload(xeo + i + 2 * VL), acc2);
-        acc3 = vfma((vf)(p1 & mask), vload(xeo + i + 3 * VL), acc3);
+        acc3 = vfma((vf)(p1 & 0xffff0000u), vload(xeo + i + 3 * VL), acc3);
     }
     for (; i + 2 * VL <= n; i += 2 * VL) {
-        vi p0;
+        vu p0;
         memcpy(&p0, w + i, sizeof p0);
         acc0 = vfma((vf)(p0 << 16), vload(xeo + i), acc0);
-        acc1 = vfma((vf)(p0 & mask), vload(xeo + i + VL), acc1);
+        acc1 = vfma((vf)(p0 & 0xffff0000u), vload(xeo + i + VL), acc1);
     }
     float s = vsum((acc0 + acc1) + (acc2 + acc3));
     for (; i < n; i++)
