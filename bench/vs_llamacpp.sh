@@ -70,7 +70,11 @@ if [ -z "$skip" ]; then
     echo "llama.cpp: $("$bin/llama-bench" --version 2>&1 | grep -m1 '^version'), $bin"
     cache=$bin/../CMakeCache.txt
     if [ -f "$cache" ]; then
-        echo "llama.cpp build: $(grep -E '^GGML_(NATIVE|CPU_ALL_VARIANTS|BACKEND_DL):' "$cache" | sed 's/:BOOL//' | tr '\n' ' ')"
+        # the instruction-set switches mean something only without NATIVE
+        # (which builds for this CPU, -march=native, whatever they say)
+        sets='NATIVE|CPU_ALL_VARIANTS|BACKEND_DL'
+        grep -q '^GGML_NATIVE:BOOL=OFF' "$cache" && sets="$sets|AVX|AVX2|AVX512|AVX512_BF16|AMX_[A-Z0-9]+"
+        echo "llama.cpp build: $(grep -E "^GGML_($sets):" "$cache" | sed 's/:BOOL//' | tr '\n' ' ')"
     fi
     echo "llama-bench: -t $threads -r $reps -fa $fa${poll:+ $poll}${VS_LLAMA_ARGS:+ $VS_LLAMA_ARGS} (KV cache F16 unless VS_LLAMA_ARGS says otherwise; lcx's is F32)"
 fi
