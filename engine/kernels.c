@@ -664,41 +664,46 @@ static void amx_split(uint16_t *xs, const float *x, size_t ldx, int nt, int kb, 
     }
 }
 
-/* The 2 x 2 C tiles of tokens [t0, t0 + nt) x outputs [n0, n0 + nn) from
- * y (or from init, a row of AMX_NB starting values, when not NULL), and
- * back. Whole tiles go straight between y and the tiles; partial ones
- * through buf [32][32]. */
+/* The 2 x 2 C tiles (tmm0-3) from and to a [32][ld] block of floats. */
+static inline void amx_c_tiles_load(const float *c, size_t ld)
+{
+    _tile_loadd(0, c, ld * 4);
+    _tile_loadd(1, c + 16, ld * 4);
+    _tile_loadd(2, c + 16 * ld, ld * 4);
+    _tile_loadd(3, c + 16 * ld + 16, ld * 4);
+}
+
+static inline void amx_c_tiles_store(float *c, size_t ld)
+{
+    _tile_stored(0, c, ld * 4);
+    _tile_stored(1, c + 16, ld * 4);
+    _tile_stored(2, c + 16 * ld, ld * 4);
+    _tile_stored(3, c + 16 * ld + 16, ld * 4);
+}
+
+/* The C tiles of tokens [t0, t0 + nt) x outputs [n0, n0 + nn) from y (or
+ * from init, a row of AMX_NB starting values, when not NULL), and back.
+ * Whole tiles go straight between y and the tiles; partial ones through
+ * buf [32][32]. */
 static void amx_c_load(const float *y, size_t ldy, int nt, int nn, const float *init, float *buf)
 {
     if (!init && nt == AMX_TB && nn == AMX_NB) {
-        _tile_loadd(0, y, ldy * 4);
-        _tile_loadd(1, y + 16, ldy * 4);
-        _tile_loadd(2, y + 16 * ldy, ldy * 4);
-        _tile_loadd(3, y + 16 * ldy + 16, ldy * 4);
+        amx_c_tiles_load(y, ldy);
         return;
     }
     for (int t = 0; t < 32; t++)
         for (int n = 0; n < 32; n++)
             buf[t * 32 + n] = init ? init[n] : t < nt && n < nn ? y[t * ldy + n] : 0.0f;
-    _tile_loadd(0, buf, 128);
-    _tile_loadd(1, buf + 16, 128);
-    _tile_loadd(2, buf + 16 * 32, 128);
-    _tile_loadd(3, buf + 16 * 32 + 16, 128);
+    amx_c_tiles_load(buf, 32);
 }
 
 static void amx_c_store(float *y, size_t ldy, int nt, int nn, float *buf)
 {
     if (nt == AMX_TB && nn == AMX_NB) {
-        _tile_stored(0, y, ldy * 4);
-        _tile_stored(1, y + 16, ldy * 4);
-        _tile_stored(2, y + 16 * ldy, ldy * 4);
-        _tile_stored(3, y + 16 * ldy + 16, ldy * 4);
+        amx_c_tiles_store(y, ldy);
         return;
     }
-    _tile_stored(0, buf, 128);
-    _tile_stored(1, buf + 16, 128);
-    _tile_stored(2, buf + 16 * 32, 128);
-    _tile_stored(3, buf + 16 * 32 + 16, 128);
+    amx_c_tiles_store(buf, 32);
     for (int t = 0; t < nt; t++)
         memcpy(y + t * ldy, buf + t * 32, (size_t)nn * sizeof(float));
 }
@@ -903,104 +908,74 @@ enum { AT_NV = AT_KT / VL }; /* vectors across one tile's scores */
 /* the micro tile's rows rounded up to whole vectors (AVX-512 holds 16) */
 enum { AT_MRV = (AT_MR + VL - 1) / VL * VL };
 
-/* s[r0 + r][half's 16 keys] = q_r . k_j for R rows (a constant at every
- * call, so the R x KB_NV accumulators stay in registers). */
+/* K blocks a QK pass covers at once: both of a tile with AVX-512 (a
+ * vector each, so 8 rows x 2 accumulators take 16 of the 32 registers and
+ * two key loads serve 16 FMAs), one elsewhere (16 registers; the avx2
+ * rows already hold 6 x 2 accumulators). */
+#if defined(LCX_KV_AVX512)
+enum { QK_NB = 2 };
+#else
+enum { QK_NB = 1 };
+#endif
+
+/* s[r0 + r][keys of K blocks b0 .. b0 + NB) = q_r . k_j for R rows (R and
+ * NB constants at every call, so the R x NB KB_NV accumulators stay in
+ * registers). */
 static inline __attribute__((always_inline)) void at_qk_rows(float s[AT_MR][AT_KT],
                                                             const float *const qr[AT_MR],
-                                                            const float *kt, int hdp, int r0,
-                                                            int half, const int R)
+                                                            const float *const kt[2], int hdp,
+                                                            int r0, int b0, const int R,
+                                                            const int NB)
 {
-    vf acc[QK_R][KB_NV];
+    vf acc[QK_R][QK_NB * KB_NV];
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
-        for (int v = 0; v < KB_NV; v++)
-            acc[r][v] = vset1(0);
+        for (int i = 0; i < NB * KB_NV; i++)
+            acc[r][i] = vset1(0);
     for (int d = 0; d < hdp; d++) {
-        vf kv[KB_NV];
+        vf kv[QK_NB * KB_NV];
+#pragma GCC unroll 2
+        for (int b = 0; b < NB; b++)
 #pragma GCC unroll 4
-        for (int v = 0; v < KB_NV; v++)
-            kv[v] = vload(kt + d * LCX_KBLOCK + v * VL);
+            for (int v = 0; v < KB_NV; v++)
+                kv[b * KB_NV + v] = vload(kt[b0 + b] + d * LCX_KBLOCK + v * VL);
 #pragma GCC unroll 8
         for (int r = 0; r < R; r++) {
             vf qd = vset1(qr[r0 + r][d]);
 #pragma GCC unroll 4
-            for (int v = 0; v < KB_NV; v++)
-                acc[r][v] = vfma(qd, kv[v], acc[r][v]);
+            for (int i = 0; i < NB * KB_NV; i++)
+                acc[r][i] = vfma(qd, kv[i], acc[r][i]);
         }
     }
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++)
+#pragma GCC unroll 2
+        for (int b = 0; b < NB; b++)
 #pragma GCC unroll 4
-        for (int v = 0; v < KB_NV; v++)
-            vstore(s[r0 + r] + half * LCX_KBLOCK + v * VL, acc[r][v]);
+            for (int v = 0; v < KB_NV; v++)
+                vstore(s[r0 + r] + (b0 + b) * LCX_KBLOCK + v * VL, acc[r][b * KB_NV + v]);
 }
 
 /* s[r][0..32) = q_r . k_j for the first nr (<= AT_MR) rows against one
- * tile of transposed keys, QK_R rows x one K block (KB_NV vectors) at a
- * time; a last group of fewer rows (decode: a few query heads per KV
- * head) computes only those. */
-#if defined(LCX_KV_AVX512)
-/* AVX-512: both K blocks at once, a vector each: R x 2 accumulators (16
- * of the 32 registers for 8 rows), two key loads for every 2 R FMAs
- * instead of one for every R. */
-static inline __attribute__((always_inline)) void at_qk_rows2(float s[AT_MR][AT_KT],
-                                                             const float *const qr[AT_MR],
-                                                             const float *kt0, const float *kt1,
-                                                             int hdp, int r0, const int R)
-{
-    vf acc[QK_R][2];
-#pragma GCC unroll 8
-    for (int r = 0; r < R; r++)
-        acc[r][0] = acc[r][1] = vset1(0);
-    for (int d = 0; d < hdp; d++) {
-        vf k0 = vload(kt0 + d * LCX_KBLOCK), k1 = vload(kt1 + d * LCX_KBLOCK);
-#pragma GCC unroll 8
-        for (int r = 0; r < R; r++) {
-            vf qd = vset1(qr[r0 + r][d]);
-            acc[r][0] = vfma(qd, k0, acc[r][0]);
-            acc[r][1] = vfma(qd, k1, acc[r][1]);
-        }
-    }
-#pragma GCC unroll 8
-    for (int r = 0; r < R; r++) {
-        vstore(s[r0 + r], acc[r][0]);
-        vstore(s[r0 + r] + LCX_KBLOCK, acc[r][1]);
-    }
-}
-#endif
-
+ * tile of transposed keys (its two K blocks kt0, kt1), QK_R rows x QK_NB K
+ * blocks at a time; a last group of fewer rows (decode: a few query heads
+ * per KV head) computes only those. */
 static void at_qk(float s[AT_MR][AT_KT], const float *const qr[AT_MR], const float *kt0,
                   const float *kt1, int hdp, int nr)
 {
-#if defined(LCX_KV_AVX512)
-    _Static_assert(KB_NV == 1 && QK_R == 8, "one vector a K block, 8-row groups");
-    {
+    const float *const kt[2] = {kt0, kt1};
+    for (int b0 = 0; b0 < 2; b0 += QK_NB) {
         int r0 = 0;
         for (; r0 + QK_R <= nr; r0 += QK_R)
-            at_qk_rows2(s, qr, kt0, kt1, hdp, r0, QK_R);
+            at_qk_rows(s, qr, kt, hdp, r0, b0, QK_R, QK_NB);
         switch (nr - r0) {
         case 0: break;
-        case 1: at_qk_rows2(s, qr, kt0, kt1, hdp, r0, 1); break;
-        case 2: at_qk_rows2(s, qr, kt0, kt1, hdp, r0, 2); break;
-        case 3: at_qk_rows2(s, qr, kt0, kt1, hdp, r0, 3); break;
-        case 4: at_qk_rows2(s, qr, kt0, kt1, hdp, r0, 4); break;
-        default: at_qk_rows2(s, qr, kt0, kt1, hdp, r0, QK_R); break; /* rows past nr: padding */
-        }
-        return;
-    }
-#endif
-    for (int half = 0; half < 2; half++) {
-        const float *kt = half ? kt1 : kt0;
-        int r0 = 0;
-        for (; r0 + QK_R <= nr; r0 += QK_R)
-            at_qk_rows(s, qr, kt, hdp, r0, half, QK_R);
-        switch (nr - r0) {
-        case 0: break;
-        case 1: at_qk_rows(s, qr, kt, hdp, r0, half, 1); break;
-        case 2: at_qk_rows(s, qr, kt, hdp, r0, half, 2 < QK_R ? 2 : QK_R); break;
-        case 3: at_qk_rows(s, qr, kt, hdp, r0, half, 3 < QK_R ? 3 : QK_R); break;
-        default: at_qk_rows(s, qr, kt, hdp, r0, half, QK_R); break; /* rows past nr: padding */
+        case 1: at_qk_rows(s, qr, kt, hdp, r0, b0, 1, QK_NB); break;
+        case 2: at_qk_rows(s, qr, kt, hdp, r0, b0, 2 < QK_R ? 2 : QK_R, QK_NB); break;
+        case 3: at_qk_rows(s, qr, kt, hdp, r0, b0, 3 < QK_R ? 3 : QK_R, QK_NB); break;
+        case 4: at_qk_rows(s, qr, kt, hdp, r0, b0, 4 < QK_R ? 4 : QK_R, QK_NB); break;
+        default: at_qk_rows(s, qr, kt, hdp, r0, b0, QK_R, QK_NB); break; /* rows past nr: padding */
         }
     }
 }
