@@ -124,6 +124,20 @@ static void note_dtype(lcx_model *m, const lcx_st_tensor *t)
         snprintf(m->weight_dtype, sizeof m->weight_dtype, "mixed");
 }
 
+/* bytes of memory the model owns (freed with it, in W->copies), 64-byte
+ * aligned; NULL when out of memory */
+static void *weights_alloc(Weights *W, size_t bytes)
+{
+    void **nc = realloc(W->copies, (W->n_copies + 1) * sizeof *nc);
+    if (!nc)
+        return NULL;
+    W->copies = nc;
+    void *p = aligned_alloc(64, bytes ? (bytes + 63) / 64 * 64 : 64);
+    if (p)
+        W->copies[W->n_copies++] = p;
+    return p;
+}
+
 static int load_matrix(loader *L, const char *name, int rows, int cols, lcx_weight *w,
                        lcx_err *err)
 {
@@ -134,16 +148,10 @@ static int load_matrix(loader *L, const char *name, int rows, int cols, lcx_weig
         return rc;
     const uint8_t *p = f->data + t->begin;
     if ((uintptr_t)p % t->elsize) { /* misaligned in the file: copy */
-        Weights *W = &L->m->weights;
-        void **nc = realloc(W->copies, (W->n_copies + 1) * sizeof *nc);
-        if (!nc)
-            return lcx_errf(err, LCX_ENOMEM, "out of memory");
-        W->copies = nc;
-        void *copy = malloc(t->end - t->begin ? t->end - t->begin : 1);
+        void *copy = weights_alloc(&L->m->weights, t->end - t->begin);
         if (!copy)
             return lcx_errf(err, LCX_ENOMEM, "%s: out of memory copying '%s'", f->path, name);
         memcpy(copy, p, t->end - t->begin);
-        W->copies[W->n_copies++] = copy;
         p = copy;
     }
     w->data = p;
@@ -304,15 +312,10 @@ static int pack_weights(lcx_model *m, lcx_err *err)
             size_t bytes = K->pack_bytes(mats[i]);
             if (!bytes)
                 continue;
-            void **nc = realloc(W->copies, (W->n_copies + 1) * sizeof *nc);
-            if (!nc)
-                return lcx_errf(err, LCX_ENOMEM, "out of memory");
-            W->copies = nc;
-            void *buf = aligned_alloc(64, (bytes + 63) / 64 * 64);
+            void *buf = weights_alloc(W, bytes);
             if (!buf)
                 return lcx_errf(err, LCX_ENOMEM, "out of memory packing layer %d's weights for "
                                 "the %s kernels (%zu MiB)", l, lcx_isa_name(K->isa), bytes >> 20);
-            W->copies[W->n_copies++] = buf;
             K->pack(buf, mats[i]);
             mats[i]->packed = buf;
             m->weight_bytes += bytes;
